@@ -1,0 +1,161 @@
+"""Typed exceptions raised by the engine.
+
+Every error derives from :class:`RSMQError`. Each carries ``code``, the name
+Node ``rsmq`` gives the same condition (``queueNotFound``, ``invalidValue``, …)
+so logs read the same across implementations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BodyDecodeError",
+    "InvalidName",
+    "InvalidValue",
+    "MessageNotFound",
+    "MessageTooLong",
+    "NoAttributeSupplied",
+    "QueueExists",
+    "QueueNotFound",
+    "RSMQError",
+    "SerializationError",
+    "StaleReceipt",
+]
+
+
+class RSMQError(Exception):
+    """Base class of every django-rsmq engine error."""
+
+    code: str = "rsmqError"
+
+
+class InvalidName(RSMQError, ValueError):
+    """A queue name or message id does not match the allowed format."""
+
+    code = "invalidFormat"
+
+
+class InvalidValue(RSMQError, ValueError):
+    """A numeric parameter is missing, of the wrong type or out of range."""
+
+    code = "invalidValue"
+
+
+class NoAttributeSupplied(InvalidValue):
+    """set_queue_attributes() was called without any attribute."""
+
+    code = "noAttributeSupplied"
+
+
+class QueueNotFound(RSMQError, LookupError):
+    """The queue does not exist (its hash has no ``vt``/``delay``/``maxsize``)."""
+
+    code = "queueNotFound"
+
+    def __init__(self, qname: str) -> None:
+        super().__init__(f"Queue not found: {qname!r}")
+        self.qname = qname
+
+
+class QueueExists(RSMQError):
+    """create_queue() on a queue that already exists."""
+
+    code = "queueExists"
+
+    def __init__(self, qname: str) -> None:
+        super().__init__(f"Queue exists: {qname!r}")
+        self.qname = qname
+
+
+class MessageTooLong(RSMQError, ValueError):
+    """The encoded body is longer than the queue's ``maxsize`` (in UTF-8 bytes)."""
+
+    code = "messageTooLong"
+
+    def __init__(self, qname: str, size: int, maxsize: int) -> None:
+        super().__init__(
+            f"Message too long for queue {qname!r}: {size} bytes, maxsize is {maxsize} "
+            "(set maxsize to -1 for no limit)"
+        )
+        self.qname = qname
+        self.size = size
+        self.maxsize = maxsize
+
+
+class MessageNotFound(RSMQError, LookupError):
+    """The message is no longer in the queue (acked, deleted, popped or purged)."""
+
+    code = "messageNotFound"
+
+    def __init__(self, qname: str, message_id: str) -> None:
+        super().__init__(f"Message {message_id!r} not found in queue {qname!r}")
+        self.qname = qname
+        self.message_id = message_id
+
+
+class StaleReceipt(RSMQError):
+    """The receipt belongs to an earlier delivery: the message was received again since.
+
+    The receive count (``rc``) is the fencing token: a receipt is valid while the
+    message's ``rc`` still equals the ``rc`` it was issued with.
+    """
+
+    code = "staleReceipt"
+
+    def __init__(self, qname: str, message_id: str, receipt_rc: int, current_rc: int) -> None:
+        super().__init__(
+            f"Stale receipt for message {message_id!r} in queue {qname!r}: issued for "
+            f"delivery {receipt_rc}, the message has been delivered {current_rc} times since"
+        )
+        self.qname = qname
+        self.message_id = message_id
+        self.receipt_rc = receipt_rc
+        self.current_rc = current_rc
+
+
+class SerializationError(RSMQError, TypeError):
+    """A value could not be encoded by the queue's serializer."""
+
+    code = "messageNotString"
+
+
+class BodyDecodeError(RSMQError, ValueError):
+    """A message body could not be decoded. ``raw`` holds the body as stored in Redis.
+
+    Nothing is dropped: the message stays in the queue (hidden for its visibility
+    timeout when it came from ``receive``) and ``message_id``/``receipt`` let the
+    caller delete, fail or dead-letter it.
+    """
+
+    code = "undecodableBody"
+
+    def __init__(
+        self,
+        reason: str,
+        raw: str | bytes,
+        *,
+        qname: str | None = None,
+        message_id: str | None = None,
+        receipt: str | None = None,
+    ) -> None:
+        where = f" (message {message_id!r} in queue {qname!r})" if message_id else ""
+        super().__init__(f"Undecodable message body{where}: {reason}")
+        self.raw = raw
+        self.qname = qname
+        self.message_id = message_id
+        self.receipt = receipt
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_decode_error,
+            (str(self), self.raw, self.qname, self.message_id, self.receipt),
+        )
+
+
+def _rebuild_decode_error(
+    text: str, raw: str | bytes, qname: str | None, message_id: str | None, receipt: str | None
+) -> BodyDecodeError:
+    err = BodyDecodeError("", raw, qname=qname, message_id=message_id, receipt=receipt)
+    err.args = (text,)
+    return err

@@ -1,0 +1,132 @@
+"""Values the engine returns: messages, receipts, queue attributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from .errors import BodyDecodeError, InvalidName
+from .serializers import AutoSerializer, Serializer
+
+__all__ = ["Message", "PeekedMessage", "QueueAttributes", "Receipt"]
+
+MessageState = Literal["visible", "in_flight", "delayed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Identifies one delivery of a message: ``rc`` is the fencing token.
+
+    Its string form, ``"<queue>:<id>:<rc>"``, is what :attr:`Message.receipt` holds.
+    """
+
+    queue: str
+    id: str
+    rc: int
+
+    def __str__(self) -> str:
+        return f"{self.queue}:{self.id}:{self.rc}"
+
+    @classmethod
+    def parse(cls, value: str | Receipt | Message) -> Receipt:
+        if isinstance(value, Receipt):
+            return value
+        if isinstance(value, Message):
+            value = value.receipt
+        if isinstance(value, str):
+            queue, sep, rest = value.partition(":")
+            message_id, sep2, rc = rest.rpartition(":")
+            if sep and sep2 and queue and len(message_id) == 32 and rc.isdigit():
+                return cls(queue, message_id, int(rc))
+        raise InvalidName(f"Invalid receipt {value!r}: expected '<queue>:<32-char id>:<rc>'")
+
+
+def _decode(
+    raw: str | bytes, serializer: Serializer, queue: str, message_id: str, receipt: str | None
+) -> Any:
+    if isinstance(raw, bytes):
+        raise BodyDecodeError(
+            "not valid UTF-8", raw, qname=queue, message_id=message_id, receipt=receipt
+        )
+    try:
+        return serializer.loads(raw)
+    except ValueError as exc:
+        raise BodyDecodeError(
+            f"{serializer.name} serializer: {exc}",
+            raw,
+            qname=queue,
+            message_id=message_id,
+            receipt=receipt,
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Message:
+    """A received (or popped) message.
+
+    ``body`` is decoded lazily with the queue's serializer: an undecodable body raises
+    :class:`BodyDecodeError` on access, while ``raw`` always holds what Redis stored.
+    Times are epoch milliseconds, like RSMQ: ``fr`` first receive, ``sent`` from the id.
+    """
+
+    queue: str
+    id: str
+    raw: str | bytes
+    rc: int
+    fr: int
+    sent: float
+    receipt: str
+    serializer: Serializer = field(default_factory=AutoSerializer, repr=False, compare=False)
+
+    @cached_property
+    def body(self) -> Any:
+        return _decode(self.raw, self.serializer, self.queue, self.id, self.receipt)
+
+
+@dataclass(frozen=True)
+class PeekedMessage:
+    """A message seen through :meth:`peek`: nothing about it was changed by looking."""
+
+    queue: str
+    id: str
+    raw: str | bytes
+    rc: int
+    fr: int | None
+    sent: float
+    visible_at: int
+    state: MessageState
+    serializer: Serializer = field(default_factory=AutoSerializer, repr=False, compare=False)
+
+    @cached_property
+    def body(self) -> Any:
+        return _decode(self.raw, self.serializer, self.queue, self.id, None)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueAttributes:
+    """RSMQ's queue attributes plus exact visible / in-flight / delayed counts.
+
+    ``vt`` and ``delay`` are seconds (float: PyRSMQ may store ``"1.5"``); ``created``
+    and ``modified`` are epoch seconds; ``hiddenmsgs`` is RSMQ's figure (messages not
+    receivable since the start of the current second); ``visible + in_flight + delayed
+    == msgs``. ``oldest_age`` is the age in seconds of the message at the head of the
+    queue, from its send time, or ``None`` when nothing is visible.
+    """
+
+    vt: float
+    delay: float
+    maxsize: int
+    totalrecv: int
+    totalsent: int
+    created: int
+    modified: int
+    msgs: int
+    hiddenmsgs: int
+    visible: int
+    in_flight: int
+    delayed: int
+    oldest_age: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}

@@ -1,0 +1,153 @@
+"""Calls, batch outcomes and reply parsing shared by every operation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from .. import scripts
+from ..errors import (
+    InvalidValue,
+    MessageNotFound,
+    MessageTooLong,
+    QueueExists,
+    QueueNotFound,
+    RSMQError,
+)
+from ..keys import Keys, QueueKeys
+from ..validation import (
+    check_qname,
+)
+
+T = TypeVar("T")
+
+OK, EMPTY, NO_QUEUE, QUEUE_EXISTS, TOO_LONG, NO_MESSAGE, STALE = 0, 1, -1, -2, -3, -4, -5
+PEEK_MAX = 1000
+BATCH_MAX = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A message for :meth:`Protocol.send_many` with its own delay (seconds)."""
+
+    body: Any
+    delay: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T]):
+    """The result of one entry of a batch: ``value``, or ``error`` (never raised)."""
+
+    value: T | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def unwrap(self) -> T:
+        """The value, or raise the entry's error."""
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[T]):
+    script: scripts.Script
+    keys: tuple[str, ...]
+    args: tuple[str | int, ...]
+    parse: Callable[[Any], T]
+
+
+def _single(call: Call[list[Outcome[T]]]) -> Call[T]:
+    """A one-entry batch call whose parse returns the entry's value or raises its error."""
+    inner = call.parse
+    return Call(call.script, call.keys, call.args, lambda reply: inner(reply)[0].unwrap())
+
+
+def _entries(entries: Iterable[Any]) -> list[Any]:
+    items = list(entries)
+    if len(items) > BATCH_MAX:
+        raise InvalidValue(f"at most {BATCH_MAX} entries per batch, got {len(items)}")
+    return items
+
+
+def to_str(value: Any) -> str:
+    """A reply element as ``str`` whatever the client's ``decode_responses``."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
+
+
+def _body(value: Any) -> str | bytes:
+    """A body as ``str``; bytes that are not UTF-8 are kept as bytes (decoded lazily)."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    if value is None:
+        return default
+    try:
+        return int(float(to_str(value)))
+    except ValueError:
+        return default
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return float(to_str(value))
+    except ValueError:
+        return 0.0
+
+
+def _status(reply: Any, qname: str, message_id: str = "") -> list[Any]:
+    """Raise the typed error for a non-OK status, else return the reply as a list."""
+    code = int(reply[0])
+    if code in (OK, EMPTY):
+        return list(reply)
+    if code == NO_QUEUE:
+        raise QueueNotFound(qname)
+    if code == QUEUE_EXISTS:
+        raise QueueExists(qname)
+    if code == TOO_LONG:
+        raise MessageTooLong(qname, int(reply[1]), int(reply[2]))
+    if code == NO_MESSAGE:
+        raise MessageNotFound(qname, message_id)
+    raise RSMQError(f"unexpected script status {code} for queue {qname!r}")  # pragma: no cover
+
+
+def _check_page(offset: object, limit: object) -> None:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidValue(f"offset must be an int >= 0, got {offset!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= PEEK_MAX:
+        raise InvalidValue(f"limit must be an int between 1 and {PEEK_MAX}, got {limit!r}")
+
+
+def check_count(count: object, maximum: int) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= maximum:
+        raise InvalidValue(f"count must be an int between 1 and {maximum}, got {count!r}")
+    return count
+
+
+def sorted_names(members: Iterable[Any]) -> list[str]:
+    return sorted(to_str(m) for m in members)
+
+
+class ProtocolBase:
+    """Namespace and options shared by the operation mixins."""
+
+    def __init__(self, namespace: str = "rsmq", *, realtime: bool = False) -> None:
+        self.keys = Keys(namespace)
+        self.realtime = realtime
+
+    def _q(self, qname: str) -> QueueKeys:
+        return self.keys.queue(check_qname(qname))

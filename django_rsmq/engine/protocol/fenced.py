@@ -1,0 +1,139 @@
+"""Delete and visibility changes, by bare id (RSMQ) or fenced by receipt, batched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .. import scripts
+from ..errors import (
+    MessageNotFound,
+    RSMQError,
+    StaleReceipt,
+)
+from ..keys import QueueKeys
+from ..message import Message, Receipt
+from ..validation import (
+    check_duration,
+    check_message_id,
+)
+from .base import (
+    OK,
+    STALE,
+    Call,
+    Outcome,
+    ProtocolBase,
+    T,
+    _entries,
+    _single,
+    _status,
+)
+
+
+class FencedOps(ProtocolBase):
+    def delete_many(self, qname: str, message_ids: Iterable[str]) -> Call[list[Outcome[bool]]]:
+        """Delete by bare ids (RSMQ semantics): per id ``True`` if it was there."""
+        q = self._q(qname)
+        targets: list[tuple[str, int | None] | Exception] = []
+        for mid in _entries(message_ids):
+            try:
+                targets.append((check_message_id(mid), None))
+            except RSMQError as exc:
+                targets.append(exc)
+        return self._fenced_batch("delete", q, targets, (), lambda v: bool(v))
+
+    def ack_many(
+        self, receipts: Iterable[str | Receipt | Message]
+    ) -> dict[str, Call[list[Outcome[None]]]]:
+        """Fenced deletes grouped by queue (one call per queue)."""
+        return self._by_queue(
+            receipts,
+            lambda q, targets: self._fenced_batch("delete", q, targets, (), lambda v: None),
+        )
+
+    def change_visibility_many(
+        self, qname: str, message_ids: Iterable[str], vt: float
+    ) -> Call[list[Outcome[bool]]]:
+        q = self._q(qname)
+        vt_ms = check_duration("vt", vt)
+        targets: list[tuple[str, int | None] | Exception] = []
+        for mid in _entries(message_ids):
+            try:
+                targets.append((check_message_id(mid), None))
+            except RSMQError as exc:
+                targets.append(exc)
+        return self._fenced_batch("change_visibility", q, targets, (vt_ms,), lambda v: bool(v))
+
+    def change_visibility_by_receipt_many(
+        self, receipts: Iterable[str | Receipt | Message], vt: float
+    ) -> dict[str, Call[list[Outcome[None]]]]:
+        vt_ms = check_duration("vt", vt)
+        return self._by_queue(
+            receipts,
+            lambda q, targets: self._fenced_batch(
+                "change_visibility", q, targets, (vt_ms,), lambda v: None
+            ),
+        )
+
+    def delete(self, qname: str, message_id: str) -> Call[bool]:
+        return _single(self.delete_many(qname, [message_id]))
+
+    def ack(self, receipt: str | Receipt | Message) -> Call[None]:
+        rcpt = Receipt.parse(receipt)
+        return _single(self.ack_many([rcpt])[rcpt.queue])
+
+    def change_visibility(self, qname: str, message_id: str, vt: float) -> Call[bool]:
+        return _single(self.change_visibility_many(qname, [message_id], vt))
+
+    def change_visibility_by_receipt(
+        self, receipt: str | Receipt | Message, vt: float
+    ) -> Call[None]:
+        rcpt = Receipt.parse(receipt)
+        return _single(self.change_visibility_by_receipt_many([rcpt], vt)[rcpt.queue])
+
+    def _by_queue(
+        self,
+        receipts: Iterable[str | Receipt | Message],
+        build: Callable[
+            [QueueKeys, list[tuple[str, int | None] | Exception]], Call[list[Outcome[T]]]
+        ],
+    ) -> dict[str, Call[list[Outcome[T]]]]:
+        groups: dict[str, list[tuple[str, int | None] | Exception]] = {}
+        for r in _entries(receipts):
+            rcpt = Receipt.parse(r)
+            groups.setdefault(rcpt.queue, []).append((rcpt.id, rcpt.rc))
+        return {qname: build(self._q(qname), targets) for qname, targets in groups.items()}
+
+    def _fenced_batch(
+        self,
+        script: str,
+        q: QueueKeys,
+        targets: list[tuple[str, int | None] | Exception],
+        extra: tuple[str | int, ...],
+        value: Callable[[int], T],
+    ) -> Call[list[Outcome[T]]]:
+        """One script call over (id, rc-or-None) targets: per target ``code, value``."""
+        args: list[str | int] = []
+        for t in targets:
+            if not isinstance(t, Exception):
+                args += [t[0], *extra, "" if t[1] is None else t[1]]
+
+        def parse(reply: Any) -> list[Outcome[T]]:
+            r = _status(reply, q.name)
+            pos = iter(range(1, len(r), 2))
+            out: list[Outcome[T]] = []
+            for t in targets:
+                if isinstance(t, Exception):
+                    out.append(Outcome(error=t))
+                    continue
+                i = next(pos)
+                code, v = int(r[i]), int(r[i + 1])
+                if code == OK:
+                    out.append(Outcome(value(v)))
+                elif code == STALE:
+                    out.append(Outcome(error=StaleReceipt(q.name, t[0], t[1] or 0, v)))
+                else:
+                    out.append(Outcome(error=MessageNotFound(q.name, t[0])))
+            return out
+
+        return Call(scripts.get(script), (q.hash, q.zset), tuple(args), parse)

@@ -1,0 +1,185 @@
+"""Message operations: send (batched), receive, pop, peek."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .. import ids, scripts
+from ..errors import (
+    MessageTooLong,
+    RSMQError,
+)
+from ..message import Message, MessageState, PeekedMessage, Receipt
+from ..serializers import Serializer
+from ..validation import (
+    check_duration,
+    check_message_id,
+)
+from .base import (
+    BATCH_MAX,
+    OK,
+    Call,
+    Entry,
+    Outcome,
+    ProtocolBase,
+    _body,
+    _check_page,
+    _entries,
+    _int,
+    _single,
+    _status,
+    check_count,
+    to_str,
+)
+
+
+class MessageOps(ProtocolBase):
+    def send_many(
+        self,
+        qname: str,
+        entries: Iterable[Any],
+        serializer: Serializer,
+        *,
+        delay: float | None = None,
+        realtime: bool | None = None,
+    ) -> Call[list[Outcome[str]]]:
+        """Send several messages in one script call. ``entries`` are bodies, or
+        :class:`Entry` objects for a per-message delay. Invalid entries (bad delay,
+        unserializable body, too long) get an error outcome; the others are sent."""
+        q = self._q(qname)
+        default_delay = "" if delay is None else check_duration("delay", delay)
+        publish = self.realtime if realtime is None else realtime
+        outcomes: list[Outcome[str] | None] = []
+        args: list[str | int] = [q.channel if publish else ""]
+        for entry in _entries(entries):
+            try:
+                if isinstance(entry, Entry):
+                    body = entry.body
+                    d = (
+                        default_delay
+                        if entry.delay is None
+                        else check_duration("delay", entry.delay)
+                    )
+                else:
+                    body, d = entry, default_delay
+                args += [ids.random_suffix(), serializer.dumps(body), d]
+                outcomes.append(None)
+            except RSMQError as exc:
+                outcomes.append(Outcome(error=exc))
+
+        def parse(reply: Any) -> list[Outcome[str]]:
+            r = _status(reply, qname)
+            maxsize = int(r[1])
+            sent = iter(range(2, len(r), 2))
+            result: list[Outcome[str]] = []
+            for known in outcomes:
+                if known is not None:
+                    result.append(known)
+                    continue
+                i = next(sent)
+                if int(r[i]) == OK:
+                    result.append(Outcome(to_str(r[i + 1])))
+                else:
+                    result.append(Outcome(error=MessageTooLong(qname, int(r[i + 1]), maxsize)))
+            return result
+
+        return Call(scripts.get("send"), (q.hash, q.zset), tuple(args), parse)
+
+    def send(
+        self,
+        qname: str,
+        body: Any,
+        serializer: Serializer,
+        *,
+        delay: float | None = None,
+        realtime: bool | None = None,
+    ) -> Call[str]:
+        return _single(self.send_many(qname, [body], serializer, delay=delay, realtime=realtime))
+
+    def _messages(
+        self, qname: str, reply: Any, serializer: Serializer, *, received: bool
+    ) -> list[Message]:
+        r = _status(reply, qname)
+        out = []
+        for i in range(2, len(r), 4):
+            mid = to_str(r[i])
+            rc = int(r[i + 2])
+            out.append(
+                Message(
+                    queue=qname,
+                    id=mid,
+                    raw=_body(r[i + 1]),
+                    rc=rc,
+                    fr=_int(r[i + 3]),
+                    sent=ids.sent_ms(mid),
+                    receipt=str(Receipt(qname, mid, rc)) if received else "",
+                    serializer=serializer,
+                )
+            )
+        return out
+
+    def receive(
+        self, qname: str, serializer: Serializer, *, vt: float | None = None, count: int = 1
+    ) -> Call[list[Message]]:
+        q = self._q(qname)
+        vt_ms = "" if vt is None else check_duration("vt", vt)
+        check_count(count, BATCH_MAX)
+
+        def parse(reply: Any) -> list[Message]:
+            return self._messages(qname, reply, serializer, received=True)
+
+        return Call(scripts.get("receive"), (q.hash, q.zset), (vt_ms, count), parse)
+
+    def pop(self, qname: str, serializer: Serializer, *, count: int = 1) -> Call[list[Message]]:
+        q = self._q(qname)
+        check_count(count, BATCH_MAX)
+
+        def parse(reply: Any) -> list[Message]:
+            return self._messages(qname, reply, serializer, received=False)
+
+        return Call(scripts.get("pop"), (q.hash, q.zset), (count,), parse)
+
+    def peek(
+        self,
+        qname: str,
+        serializer: Serializer,
+        *,
+        offset: int = 0,
+        limit: int = 20,
+        message_id: str | None = None,
+    ) -> Call[list[PeekedMessage]]:
+        q = self._q(qname)
+        if message_id is not None:
+            check_message_id(message_id)
+        _check_page(offset, limit)
+
+        def parse(reply: Any) -> list[PeekedMessage]:
+            r = _status(reply, qname, message_id or "")
+            now = _int(r[1])
+            out = []
+            for i in range(2, len(r), 5):
+                mid = to_str(r[i])
+                visible_at = _int(r[i + 1])
+                rc = _int(r[i + 3])
+                fr = _int(r[i + 4]) if r[i + 4] is not None else None
+                state: MessageState = (
+                    "visible" if visible_at <= now else ("in_flight" if rc else "delayed")
+                )
+                out.append(
+                    PeekedMessage(
+                        queue=qname,
+                        id=mid,
+                        raw=_body(r[i + 2]),
+                        rc=rc,
+                        fr=fr,
+                        sent=ids.sent_ms(mid),
+                        visible_at=visible_at,
+                        state=state,
+                        serializer=serializer,
+                    )
+                )
+            return out
+
+        args = (offset, limit, message_id or "")
+        return Call(scripts.get("peek"), (q.hash, q.zset), args, parse)

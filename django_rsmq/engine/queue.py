@@ -1,0 +1,215 @@
+"""The synchronous front end: :class:`RSMQ` runs the calls :class:`Protocol` builds."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import redis
+from redis.exceptions import NoScriptError
+
+from .connection import sync_client
+from .message import Message, PeekedMessage, QueueAttributes, Receipt
+from .protocol import Call, Protocol, sorted_names
+from .serializers import Serializer, get_serializer
+from .validation import MAXSIZE_DEFAULT
+
+__all__ = ["RSMQ", "Queue"]
+
+T = TypeVar("T")
+
+
+class RSMQ:
+    """RSMQ operations on one Redis server and namespace.
+
+    ``client`` is a redis-py client or a URL. ``realtime=True`` makes every send
+    PUBLISH the queue's new message count on ``{ns}:rt:{qname}``, as Node ``rsmq``
+    does. ``serializer`` (name or object) is the default for every queue.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis | str | None = None,
+        *,
+        namespace: str = "rsmq",
+        realtime: bool = False,
+        serializer: str | Serializer | None = None,
+    ) -> None:
+        self.client = sync_client(client)
+        self.protocol = Protocol(namespace, realtime=realtime)
+        self.serializer = get_serializer(serializer)
+
+    @property
+    def namespace(self) -> str:
+        return self.protocol.keys.namespace
+
+    def _run(self, call: Call[T]) -> T:
+        keys, args = call.keys, call.args
+        try:
+            reply = self.client.evalsha(call.script.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            reply = self.client.eval(call.script.source, len(keys), *keys, *args)
+        return call.parse(reply)
+
+    def _serializer(self, serializer: str | Serializer | None) -> Serializer:
+        return self.serializer if serializer is None else get_serializer(serializer)
+
+    def queue(self, qname: str, *, serializer: str | Serializer | None = None) -> Queue:
+        """A handle bound to one queue (and optionally its own serializer)."""
+        return Queue(self, qname, self._serializer(serializer))
+
+    # -- queues -------------------------------------------------------------------------
+
+    def create_queue(
+        self, qname: str, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT
+    ) -> None:
+        """Create a queue. Raises :class:`QueueExists` (writing nothing) if it exists."""
+        self._run(self.protocol.create_queue(qname, vt=vt, delay=delay, maxsize=maxsize))
+
+    def delete_queue(self, qname: str) -> None:
+        """Delete a queue and all its messages. Raises :class:`QueueNotFound`."""
+        self._run(self.protocol.delete_queue(qname))
+
+    def list_queues(self) -> list[str]:
+        """Names of all queues in the namespace, sorted."""
+        return sorted_names(self.client.smembers(self.protocol.keys.queues))
+
+    def get_queue_attributes(self, qname: str) -> QueueAttributes:
+        return self._run(self.protocol.get_queue_attributes(qname))
+
+    def set_queue_attributes(
+        self,
+        qname: str,
+        *,
+        vt: int | None = None,
+        delay: int | None = None,
+        maxsize: int | None = None,
+    ) -> QueueAttributes:
+        """Change vt/delay/maxsize (and ``modified``); returns the new attributes."""
+        self._run(self.protocol.set_queue_attributes(qname, vt=vt, delay=delay, maxsize=maxsize))
+        return self.get_queue_attributes(qname)
+
+    def purge(self, qname: str) -> int:
+        """Delete every message of the queue; returns how many. Attributes stay."""
+        return self._run(self.protocol.purge(qname))
+
+    # -- messages -----------------------------------------------------------------------
+
+    def send(
+        self,
+        qname: str,
+        body: Any,
+        *,
+        delay: float | None = None,
+        serializer: str | Serializer | None = None,
+    ) -> str:
+        """Send a message; returns its id. ``delay`` (seconds) overrides the queue's."""
+        call = self.protocol.send(qname, body, self._serializer(serializer), delay=delay)
+        return self._run(call)
+
+    def receive(
+        self,
+        qname: str,
+        *,
+        vt: float | None = None,
+        serializer: str | Serializer | None = None,
+    ) -> Message | None:
+        """Receive the next visible message, hiding it for ``vt`` seconds (queue default)."""
+        found = self._run(self.protocol.receive(qname, self._serializer(serializer), vt=vt))
+        return found[0] if found else None
+
+    def pop(self, qname: str, *, serializer: str | Serializer | None = None) -> Message | None:
+        """Receive and delete the next visible message (at most once)."""
+        found = self._run(self.protocol.pop(qname, self._serializer(serializer)))
+        return found[0] if found else None
+
+    def delete(self, qname: str, message_id: str) -> bool:
+        """Delete by bare id (RSMQ's deleteMessage): ``True`` if it was there."""
+        return self._run(self.protocol.delete(qname, message_id))
+
+    def ack(self, receipt: str | Receipt | Message) -> None:
+        """Delete the message of this delivery.
+
+        Raises :class:`StaleReceipt` if it was delivered again since, and
+        :class:`MessageNotFound` if it is gone.
+        """
+        self._run(self.protocol.ack(receipt))
+
+    def change_visibility(self, qname: str, message_id: str, vt: float) -> bool:
+        """Make a message receivable ``vt`` seconds from now (RSMQ's changeMessageVisibility).
+
+        ``False`` when the message does not exist.
+        """
+        return self._run(self.protocol.change_visibility(qname, message_id, vt))
+
+    def change_visibility_by_receipt(self, receipt: str | Receipt | Message, vt: float) -> None:
+        """Like :meth:`change_visibility`, fenced by the receipt (see :meth:`ack`)."""
+        self._run(self.protocol.change_visibility_by_receipt(receipt, vt))
+
+    def peek(
+        self,
+        qname: str,
+        *,
+        offset: int = 0,
+        limit: int = 20,
+        serializer: str | Serializer | None = None,
+    ) -> list[PeekedMessage]:
+        """Browse messages in visibility order without changing anything."""
+        call = self.protocol.peek(qname, self._serializer(serializer), offset=offset, limit=limit)
+        return self._run(call)
+
+    def peek_message(
+        self, qname: str, message_id: str, *, serializer: str | Serializer | None = None
+    ) -> PeekedMessage:
+        """One message by id, without changing it. Raises :class:`MessageNotFound`."""
+        call = self.protocol.peek(qname, self._serializer(serializer), message_id=message_id)
+        return self._run(call)[0]
+
+
+class Queue:
+    """One queue of an :class:`RSMQ`, with its own serializer."""
+
+    def __init__(self, rsmq: RSMQ, name: str, serializer: Serializer) -> None:
+        self.rsmq = rsmq
+        self.name = name
+        self.serializer = serializer
+
+    def __repr__(self) -> str:
+        return f"<Queue {self.name!r} ns={self.rsmq.namespace!r}>"
+
+    def create(self, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT) -> None:
+        self.rsmq.create_queue(self.name, vt=vt, delay=delay, maxsize=maxsize)
+
+    def delete_queue(self) -> None:
+        self.rsmq.delete_queue(self.name)
+
+    def attributes(self) -> QueueAttributes:
+        return self.rsmq.get_queue_attributes(self.name)
+
+    def set_attributes(
+        self, *, vt: int | None = None, delay: int | None = None, maxsize: int | None = None
+    ) -> QueueAttributes:
+        return self.rsmq.set_queue_attributes(self.name, vt=vt, delay=delay, maxsize=maxsize)
+
+    def purge(self) -> int:
+        return self.rsmq.purge(self.name)
+
+    def send(self, body: Any, *, delay: float | None = None) -> str:
+        return self.rsmq.send(self.name, body, delay=delay, serializer=self.serializer)
+
+    def receive(self, *, vt: float | None = None) -> Message | None:
+        return self.rsmq.receive(self.name, vt=vt, serializer=self.serializer)
+
+    def pop(self) -> Message | None:
+        return self.rsmq.pop(self.name, serializer=self.serializer)
+
+    def delete(self, message_id: str) -> bool:
+        return self.rsmq.delete(self.name, message_id)
+
+    def ack(self, receipt: str | Receipt | Message) -> None:
+        self.rsmq.ack(receipt)
+
+    def change_visibility(self, message_id: str, vt: float) -> bool:
+        return self.rsmq.change_visibility(self.name, message_id, vt)
+
+    def peek(self, *, offset: int = 0, limit: int = 20) -> list[PeekedMessage]:
+        return self.rsmq.peek(self.name, offset=offset, limit=limit, serializer=self.serializer)

@@ -1,0 +1,33 @@
+-- KEYS: queue hash, queue zset.
+-- ARGV: per message: id, vt ms, receipt rc ("" = by bare id, RSMQ-style).
+-- Reply: status, then per message: code, value.
+--   by id:      0, 1|0 (0 when the message does not exist, as Node)
+--   by receipt: 0, 1 | NO_MESSAGE, 0 | STALE, current rc
+if not get_queue(KEYS[1]) then
+  return { NO_QUEUE }
+end
+local now = now_ms()
+local out = { OK }
+for i = 1, #ARGV, 3 do
+  local id, vt, want = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+  local code, value = OK, 0
+  if not redis.call("ZSCORE", KEYS[2], id) then
+    if want ~= "" then
+      code = NO_MESSAGE
+    end
+  else
+    if want ~= "" then
+      local rc = tonumber(redis.call("HGET", KEYS[1], id .. ":rc") or "0")
+      if rc ~= tonumber(want) then
+        code, value = STALE, rc
+      end
+    end
+    if code == OK then
+      redis.call("ZADD", KEYS[2], int(now + vt), id)
+      value = 1
+    end
+  end
+  table.insert(out, code)
+  table.insert(out, value)
+end
+return out

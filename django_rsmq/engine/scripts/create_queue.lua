@@ -1,0 +1,10 @@
+-- KEYS: queue hash, QUEUES set. ARGV: qname, vt (s), delay (s), maxsize.
+-- Unlike Node's MULTI of HSETNX, nothing is written when the queue exists.
+if redis.call("HEXISTS", KEYS[1], "vt") == 1 then
+  return { QUEUE_EXISTS }
+end
+local t = redis.call("TIME")
+redis.call("HSET", KEYS[1], "vt", ARGV[2], "delay", ARGV[3], "maxsize", ARGV[4],
+  "created", t[1], "modified", t[1])
+redis.call("SADD", KEYS[2], ARGV[1])
+return { OK }

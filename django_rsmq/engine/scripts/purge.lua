@@ -1,0 +1,18 @@
+-- KEYS: queue hash, queue zset. Deletes every message, keeps the queue and its counters.
+-- Reply: status, number of messages removed.
+if not get_queue(KEYS[1]) then
+  return { NO_QUEUE }
+end
+local removed = 0
+while true do
+  local ids = redis.call("ZRANGE", KEYS[2], 0, 499)
+  if #ids == 0 then
+    break
+  end
+  for _, id in ipairs(ids) do
+    redis.call("HDEL", KEYS[1], id, id .. ":rc", id .. ":fr")
+  end
+  redis.call("ZREM", KEYS[2], unpack(ids))
+  removed = removed + #ids
+end
+return { OK, removed }
