@@ -50,3 +50,18 @@ class Keys:
             zset=f"{p}{qname}",
             channel=f"{p}rt:{qname}",
         )
+
+    # -- side keys (not part of RSMQ's layout; other RSMQ clients ignore them) ---------
+
+    @property
+    def consumers(self) -> str:
+        """ZSET of consumer names scored by their last heartbeat (epoch ms).
+
+        Side keys have three or more ``:``-separated parts after the namespace, so they
+        can never collide with a queue's keys (queue names cannot contain ``:``).
+        """
+        return f"{self.prefix}consumers:all:z"
+
+    def consumer(self, name: str) -> str:
+        """HASH describing one running consumer; expires unless heartbeats renew it."""
+        return f"{self.prefix}consumers:by-name:{name}"

@@ -1,0 +1,136 @@
+"""Receiving for the consumer: one :class:`Fetcher` per connection (and vt override).
+
+A fetcher takes as many free worker slots as it can get (at least one, blocking),
+long-polls its queues for at most that many messages, and hands them to the
+workers. So prefetch never exceeds the number of free workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import redis
+
+from ..engine import RSMQ, Message
+
+__all__ = ["Fetcher", "SlotPool", "receive"]
+
+log = logging.getLogger("django_rsmq.consumer")
+
+#: polling period of the fallback used while the engine lacks ``receive_from``
+_FALLBACK_POLL = 0.1
+
+
+class SlotPool:
+    """Free worker slots."""
+
+    def __init__(self, size: int) -> None:
+        self._sem = threading.Semaphore(size)
+        self.size = size
+
+    def take(self, most: int, timeout: float) -> int:
+        """Block (up to ``timeout``) for one slot, then take up to ``most`` in all."""
+        if most <= 0 or not self._sem.acquire(timeout=timeout):
+            return 0
+        got = 1
+        while got < most and self._sem.acquire(blocking=False):
+            got += 1
+        return got
+
+    def give(self, n: int = 1) -> None:
+        if n > 0:
+            self._sem.release(n)
+
+
+_rr = itertools.count()
+
+
+def receive(
+    rsmq: RSMQ,
+    queues: Sequence[str],
+    count: int,
+    *,
+    vt: float | None,
+    wait: float,
+    stop: threading.Event,
+) -> list[Message]:
+    """Up to ``count`` messages from ``queues``, waiting up to ``wait`` s for the first."""
+    receive_from = getattr(rsmq, "receive_from", None)
+    if receive_from is not None:
+        got: list[Message] = receive_from(list(queues), count, vt=vt, wait=wait)
+        return got
+    # Fallback until the engine has receive_from (pub/sub long-poll): poll the
+    # queues round-robin every _FALLBACK_POLL seconds until `wait` is over.
+    deadline = time.monotonic() + wait
+    while True:
+        start = next(_rr) % len(queues)
+        out: list[Message] = []
+        for q in [*queues[start:], *queues[:start]]:
+            need = count - len(out)
+            if need <= 0:
+                break
+            call = rsmq.protocol.receive(q, rsmq.serializer, vt=vt, count=need)
+            out += rsmq._run(call)
+        if out or time.monotonic() >= deadline or stop.is_set():
+            return out
+        stop.wait(_FALLBACK_POLL)
+
+
+class Fetcher(threading.Thread):
+    """Feeds ``deliver(rsmq, message, received_at)`` until ``stop`` is set."""
+
+    def __init__(
+        self,
+        rsmq: RSMQ,
+        queues: Sequence[str],
+        *,
+        vt: float | None,
+        slots: SlotPool,
+        deliver: Callable[[RSMQ, Message, float], None],
+        wait: float,
+        stop: threading.Event,
+        budget: Callable[[], int],
+        on_empty: Callable[[Fetcher], None],
+    ) -> None:
+        super().__init__(name=f"rsmq-fetch-{'+'.join(queues)[:40]}", daemon=True)
+        self.rsmq = rsmq
+        self.queues = list(queues)
+        self.vt = vt
+        self.slots = slots
+        self.deliver = deliver
+        self.wait = wait
+        self.stop_event = stop
+        self.budget = budget
+        self.on_empty = on_empty
+        self.last_empty_at = 0.0
+
+    def run(self) -> None:
+        backoff = 0.1
+        while not self.stop_event.is_set():
+            taken = self.slots.take(self.budget(), timeout=0.2)
+            if not taken:
+                if self.budget() <= 0:
+                    self.stop_event.wait(0.2)
+                continue
+            try:
+                messages = receive(
+                    self.rsmq, self.queues, taken, vt=self.vt, wait=self.wait, stop=self.stop_event
+                )
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                self.slots.give(taken)
+                log.error("Receiving from %s failed (retrying in %.1fs): %s", self.queues, backoff, exc)
+                self.stop_event.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            backoff = 0.1
+            received_at = time.monotonic()
+            self.slots.give(taken - len(messages))
+            if not messages:
+                self.last_empty_at = received_at
+                self.on_empty(self)
+            for m in messages:
+                self.deliver(self.rsmq, m, received_at)

@@ -1,0 +1,100 @@
+"""Keeps received messages hidden while we hold them.
+
+Every message the consumer holds (prefetched or being handled) is tracked with the
+visibility timeout it was received with. Half a vt after its last extension the
+keeper moves it ``vt`` seconds ahead again (fenced by its receipt), so a handler that
+runs longer than its vt is not redelivered to another consumer while this one is
+alive. :meth:`VisibilityKeeper.untrack` stops it as soon as the handler returns;
+after a cold stop or a crash the extensions stop and the message comes back after
+at most one vt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import redis
+
+from ..engine import RSMQ, Message
+from ..engine.errors import MessageNotFound, StaleReceipt
+
+__all__ = ["VisibilityKeeper"]
+
+log = logging.getLogger("django_rsmq.consumer")
+
+
+@dataclass(slots=True)
+class _Held:
+    rsmq: RSMQ
+    message: Message
+    vt: float
+    extended_at: float
+
+    @property
+    def due(self) -> float:
+        return self.extended_at + self.vt / 2
+
+
+class VisibilityKeeper:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, _Held] = {}
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rsmq-visibility", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop extending anything (cold stop: held messages return after their vt)."""
+        self._stopped.set()
+        self._wake.set()
+
+    def track(self, rsmq: RSMQ, message: Message, vt: float, received_at: float) -> None:
+        with self._lock:
+            self._held[message.receipt] = _Held(rsmq, message, vt, received_at)
+        self._wake.set()
+
+    def untrack(self, message: Message) -> None:
+        with self._lock:
+            self._held.pop(message.receipt, None)
+
+    def held(self) -> int:
+        with self._lock:
+            return len(self._held)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            now = time.monotonic()
+            with self._lock:
+                due = [h for h in self._held.values() if h.due <= now]
+                later = [h.due for h in self._held.values() if h.due > now]
+            for h in due:
+                self._extend(h)
+            timeout = min([*later, now + 1.0]) - time.monotonic()
+            self._wake.wait(max(0.005, timeout))
+            self._wake.clear()
+
+    def _extend(self, h: _Held) -> None:
+        # The lock is held across the Redis call so that untrack() (which the worker
+        # calls before it acks or fails the message) never races an extension that
+        # would overwrite a retry delay.
+        with self._lock:
+            if self._stopped.is_set() or self._held.get(h.message.receipt) is not h:
+                return
+            try:
+                h.rsmq.change_visibility_by_receipt(h.message.receipt, h.vt)
+            except (StaleReceipt, MessageNotFound) as exc:
+                log.warning("Stopped extending %s: %s", h.message.receipt, exc)
+                self._held.pop(h.message.receipt, None)
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.warning("Could not extend %s (will retry): %s", h.message.receipt, exc)
+                h.extended_at = time.monotonic() - h.vt / 2 + min(0.5, h.vt / 4)
+                return
+            h.extended_at = time.monotonic()
+        log.debug("Extended %s by %ss", h.message.receipt, h.vt)

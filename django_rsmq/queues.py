@@ -1,0 +1,136 @@
+"""Declared queues versus queues in Redis: create, compare, sync.
+
+Used by ``rsmq_queues``, the consumer (auto-create at start), ``send()`` (auto-create
+on first send) and later the admin. Attribute names are the engine's
+(``vt``, ``delay``, ``maxsize``, ``max_receives``, ``dead_letter_queue``, ...).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conf import QueueSettings, rsmq_settings
+from .connections import get_rsmq, rsmq_for_queue
+from .engine import RSMQ
+from .engine.errors import QueueExists, QueueNotFound
+
+__all__ = [
+    "QueueChange",
+    "apply_changes",
+    "declared_attributes",
+    "ensure_queue",
+    "plan_sync",
+]
+
+#: QueueSettings field -> engine attribute / create_queue keyword
+_ATTRIBUTES = (
+    "vt",
+    "delay",
+    "maxsize",
+    "max_receives",
+    "dead_letter_queue",
+    "retry",
+    "retention",
+    "retention_action",
+    "max_messages",
+    "dedup_window",
+    "failed_cap",
+    "failed_ttl",
+)
+
+
+def _supported(func: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keywords ``func`` accepts (the engine grows attributes over time)."""
+    params = inspect.signature(func).parameters
+    return {k: v for k, v in kwargs.items() if k in params}
+
+
+def declared_attributes(q: QueueSettings) -> dict[str, Any]:
+    """Engine attributes of a declared queue (``None`` = not set, engine default)."""
+    out: dict[str, Any] = {}
+    for name in _ATTRIBUTES:
+        value = getattr(q, name)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def ensure_queue(name: str, rsmq: RSMQ | None = None) -> bool:
+    """Create ``name`` with its declared attributes unless it exists. ``True`` if created."""
+    rsmq = rsmq or rsmq_for_queue(name)
+    q = rsmq_settings().queue(name)
+    try:
+        rsmq.create_queue(name, **_supported(rsmq.create_queue, declared_attributes(q)))
+    except QueueExists:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class QueueChange:
+    """One step of ``rsmq_queues sync``: create a queue, or update some attributes."""
+
+    queue: str
+    connection: str
+    action: str  # "create" | "update"
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # attr -> (old, new)
+
+    def describe(self) -> str:
+        if self.action == "create":
+            attrs = ", ".join(f"{k}={new!r}" for k, (_, new) in self.changes.items())
+            return f"create {self.queue} [{self.connection}] ({attrs})"
+        diff = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in self.changes.items())
+        return f"update {self.queue} [{self.connection}] ({diff})"
+
+
+def _current(rsmq: RSMQ, name: str) -> dict[str, Any] | None:
+    try:
+        return rsmq.get_queue_attributes(name).as_dict()
+    except QueueNotFound:
+        return None
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        return float(old) == float(new)
+    return bool(old == new)
+
+
+def plan_sync(names: Iterable[str] | None = None) -> list[QueueChange]:
+    """What ``sync`` would do for the declared queues (all, or ``names``)."""
+    cfg = rsmq_settings()
+    plan: list[QueueChange] = []
+    for name in names if names is not None else sorted(cfg.queues):
+        q = cfg.queue(name)
+        rsmq = get_rsmq(q.connection)
+        wanted = _supported(rsmq.create_queue, declared_attributes(q))
+        current = _current(rsmq, name)
+        if current is None:
+            changes = {k: (None, v) for k, v in wanted.items()}
+            plan.append(QueueChange(name, q.connection, "create", changes))
+            continue
+        settable = _supported(rsmq.set_queue_attributes, wanted)
+        diff = {
+            k: (current.get(k), v)
+            for k, v in settable.items()
+            if k in current and not _same(current.get(k), v)
+        }
+        if diff:
+            plan.append(QueueChange(name, q.connection, "update", diff))
+    return plan
+
+
+def apply_changes(plan: Iterable[QueueChange]) -> None:
+    for change in plan:
+        rsmq = get_rsmq(change.connection)
+        attrs = {k: new for k, (_, new) in change.changes.items()}
+        if change.action == "create":
+            try:
+                rsmq.create_queue(change.queue, **attrs)
+            except QueueExists:
+                rsmq.set_queue_attributes(change.queue, **attrs)
+        else:
+            rsmq.set_queue_attributes(change.queue, **attrs)
