@@ -36,7 +36,9 @@ from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, QNAME_RE, SECONDS_MAX
 __all__ = ["check_deploy", "check_settings"]
 
 TAG = "rsmq"
-SAFE_POLICIES = frozenset({"noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"})
+SAFE_POLICIES = frozenset(
+    {"noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}
+)
 RETENTION_ACTIONS = frozenset({"delete", "dead_letter"})
 
 
@@ -70,7 +72,10 @@ def _queue_values(q: QueueSettings) -> Iterable[str]:
         if v is not None and not (_seconds(v) and v > 0):
             yield f"{_setting(key)} must be seconds 1..{SECONDS_MAX} or None, got {v!r}"
     if q.retention_action is not None and q.retention_action not in RETENTION_ACTIONS:
-        yield f"RETENTION_ACTION must be one of {sorted(RETENTION_ACTIONS)}, got {q.retention_action!r}"
+        yield (
+            f"RETENTION_ACTION must be one of {sorted(RETENTION_ACTIONS)}, "
+            f"got {q.retention_action!r}"
+        )
     yield from _retry_values(q.retry)
     for key in ("realtime", "auto_create"):
         if not isinstance(getattr(q, key), bool):
@@ -141,7 +146,9 @@ def _settings_messages(cfg: RSMQSettings) -> Iterable[CheckMessage]:
     for key in cfg.unknown_keys:
         yield Error(f"Unknown key RSMQ[{key!r}]", obj="settings.RSMQ", id="django_rsmq.E002")
     for key in cfg.consumer.unknown_keys:
-        yield Error(f"Unknown key RSMQ['CONSUMER'][{key!r}]", obj="settings.RSMQ", id="django_rsmq.E002")
+        yield Error(
+            f"Unknown key RSMQ['CONSUMER'][{key!r}]", obj="settings.RSMQ", id="django_rsmq.E002"
+        )
     for alias, conn in cfg.connections.items():
         where = f"RSMQ['CONNECTIONS'][{alias!r}]"
         for key in conn.unknown_keys:
@@ -175,7 +182,9 @@ def _settings_messages(cfg: RSMQSettings) -> Iterable[CheckMessage]:
             )
         dlq = q.dead_letter_queue
         if dlq is not None and dlq == name:
-            yield Error(f"{where}: DEAD_LETTER_QUEUE points at itself", obj=where, id="django_rsmq.E006")
+            yield Error(
+                f"{where}: DEAD_LETTER_QUEUE points at itself", obj=where, id="django_rsmq.E006"
+            )
         elif dlq is not None and dlq not in cfg.queues:
             yield Error(
                 f"{where}: DEAD_LETTER_QUEUE {dlq!r} is not a declared queue",
@@ -239,7 +248,9 @@ def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             persistence = client.info("persistence")
             save = str(_first(client.config_get("save"), "save"))
         except (redis.RedisError, OSError, ImproperlyConfigured) as exc:
-            out.append(Error(f"{where}: Redis unreachable: {exc}", obj=where, id="django_rsmq.E010"))
+            out.append(
+                Error(f"{where}: Redis unreachable: {exc}", obj=where, id="django_rsmq.E010")
+            )
             continue
         if policy not in SAFE_POLICIES:
             out.append(

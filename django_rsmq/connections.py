@@ -8,6 +8,7 @@ connection setting becomes a redis-py client is in :func:`redis_client`.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -77,10 +78,10 @@ def redis_client(conn: ConnectionSettings) -> redis.Redis:
         if not conn.master_name:
             raise ImproperlyConfigured(f"Connection {conn.alias!r}: SENTINELS needs MASTER_NAME")
         auth = {"username": conn.username, "password": conn.password}
-        sentinel = Sentinel(
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
             conn.sentinels or [], sentinel_kwargs=conn.sentinel_kwargs or None, **kwargs
         )
-        master: redis.Redis = sentinel.master_for(
+        master: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
             conn.master_name, db=conn.db, ssl=conn.ssl, **auth
         )
         return master
@@ -145,7 +146,5 @@ def reset() -> None:
         _rsmqs.clear()
         _shared.clear()
     for r in old:
-        try:
+        with contextlib.suppress(Exception):
             r.client.close()
-        except Exception:  # noqa: S110 - closing is best effort
-            pass

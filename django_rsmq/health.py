@@ -40,9 +40,7 @@ def consumer_health(
     matching = [
         c
         for c in found
-        if c.alive
-        and (queue is None or queue in c.queues)
-        and (name is None or c.name == name)
+        if c.alive and (queue is None or queue in c.queues) and (name is None or c.name == name)
     ]
     fresh = [c for c in matching if c.age(now) <= max_age]
     what = f" for queue {queue!r}" if queue else ""

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 BASE_DIR = Path(os.environ.get("RSMQ_TEST_BASE_DIR", Path(__file__).resolve().parent))
-SECRET_KEY = "tests-only"  # noqa: S105
+SECRET_KEY = "tests-only"
 DEBUG = True
 USE_TZ = True
 INSTALLED_APPS = [

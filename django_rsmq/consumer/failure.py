@@ -55,7 +55,7 @@ def retry_delay(retry: Any, rc: int) -> float | None:
         cap = float(retry.get("MAX", 3600))
         delay = min(cap, base * factor ** max(0, rc - 1))
         if retry.get("JITTER", False):
-            delay = random.uniform(0, delay)  # noqa: S311 - jitter, not crypto
+            delay = random.uniform(0, delay)
         return delay
     return float(retry)
 

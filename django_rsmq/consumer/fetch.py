@@ -74,7 +74,8 @@ def receive(
             if need <= 0:
                 break
             call = rsmq.protocol.receive(q, rsmq.serializer, vt=vt, count=need)
-            out += rsmq._run(call)
+            got_now: list[Message] = rsmq._run(call)
+            out.extend(got_now)
         if out or time.monotonic() >= deadline or stop.is_set():
             return out
         stop.wait(_FALLBACK_POLL)
@@ -122,7 +123,9 @@ class Fetcher(threading.Thread):
                 )
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 self.slots.give(taken)
-                log.error("Receiving from %s failed (retrying in %.1fs): %s", self.queues, backoff, exc)
+                log.error(
+                    "Receiving from %s failed (retrying in %.1fs): %s", self.queues, backoff, exc
+                )
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue

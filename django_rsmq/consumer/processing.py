@@ -76,7 +76,7 @@ class MessageProcessor:
             close_old_connections()
         try:
             if handler.is_async:
-                self.run_async(handler.func, message)  # type: ignore[arg-type]
+                self.run_async(handler.func, message)
             else:
                 handler.func(message)
         finally:

@@ -72,7 +72,7 @@ class ConsumerRegistry:
     def beat(self, name: str, fields: Mapping[str, Any], ttl: float) -> None:
         """Write (or refresh) the record of ``name`` and push its expiry ``ttl`` ahead."""
         now = time.time()
-        mapping = {
+        mapping: dict[Any, Any] = {
             k: json.dumps(v) if isinstance(v, list | tuple | dict) else str(v)
             for k, v in fields.items()
         }
@@ -94,13 +94,16 @@ class ConsumerRegistry:
         """Every known consumer, newest heartbeat first (stale ones included)."""
         cutoff_ms = int((time.time() - forget_after) * 1000)
         self.client.zremrangebyscore(self.keys.consumers, "-inf", cutoff_ms)
-        entries = self.client.zrevrange(self.keys.consumers, 0, -1, withscores=True)
+        entries: list[tuple[Any, float]] = list(
+            self.client.zrevrange(self.keys.consumers, 0, -1, withscores=True)  # type: ignore[arg-type]
+        )
         pipe = self.client.pipeline(transaction=False)
         for name, _ in entries:
             pipe.hgetall(self.keys.consumer(_s(name)))
         records = pipe.execute() if entries else []
         return [
-            _info(_s(name), score, rec) for (name, score), rec in zip(entries, records, strict=True)
+            _info(_s(name), float(score), rec)
+            for (name, score), rec in zip(entries, records, strict=True)
         ]
 
 
