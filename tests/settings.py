@@ -51,7 +51,12 @@ def rsmq_setting(url: str | None, namespace: str, **extra: object) -> dict[str, 
         "CONNECTIONS": conns,
         "NAMESPACE": namespace,
         "QUEUES": queues(),
-        "CONSUMER": {"HEARTBEAT_INTERVAL": 0.5, "REGISTRY_TTL": 5, "WAIT": 0.5},
+        "CONSUMER": {
+            "HEARTBEAT_INTERVAL": 0.5,
+            "REGISTRY_TTL": 5,
+            "WAIT": 0.5,
+            "PROGRESS_INTERVAL": 1,
+        },
         **extra,
     }
 

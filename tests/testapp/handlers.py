@@ -34,6 +34,8 @@ def work(message: Message) -> None:
     b = _behave(message)
     record("start", message)
     time.sleep(float(b.get("sleep", 0)))
+    if message.rc == 1:
+        time.sleep(float(b.get("sleep_first", 0)))
     if b.get("fail"):
         raise RuntimeError(f"asked to fail: {b.get('fail')}")
     record("done", message)
