@@ -59,9 +59,16 @@ def declared_attributes(q: QueueSettings) -> dict[str, Any]:
 
 
 def ensure_queue(name: str, rsmq: RSMQ | None = None) -> bool:
-    """Create ``name`` with its declared attributes unless it exists. ``True`` if created."""
+    """Create ``name`` with its declared attributes unless it exists. ``True`` if created.
+
+    Its declared dead-letter queue is created first (if it may be auto-created).
+    """
     rsmq = rsmq or rsmq_for_queue(name)
-    q = rsmq_settings().queue(name)
+    cfg = rsmq_settings()
+    q = cfg.queue(name)
+    dlq = q.dead_letter_queue
+    if dlq and dlq != name and cfg.queue(str(dlq)).auto_create:
+        ensure_queue(str(dlq))
     try:
         rsmq.create_queue(name, **_supported(rsmq.create_queue, declared_attributes(q)))
     except QueueExists:

@@ -166,9 +166,6 @@ class Consumer:
                 rsmq = get_rsmq(q.connection)
                 if q.auto_create:
                     ensure_queue(qname, rsmq)
-                dlq = q.dead_letter_queue
-                if dlq and cfg.queue(str(dlq)).auto_create:
-                    ensure_queue(str(dlq), get_rsmq(cfg.queue(str(dlq)).connection))
                 vt = self.handlers[qname].visibility_timeout
                 if vt is None:
                     vt = rsmq.get_queue_attributes(qname).vt
@@ -337,7 +334,8 @@ class Consumer:
         assert self.presence is not None
         self.presence.beat()
         for f in self.fetchers:
-            f.join(timeout=self.wait + 1.0)
+            if f.is_alive():
+                f.join(timeout=self.wait + 1.0)
         while True:  # unstarted prefetched messages go back at once
             try:
                 item = self.work.get_nowait()

@@ -104,9 +104,7 @@ def test_handler_running_three_vts_is_not_redelivered_while_heartbeating(env: En
 def test_handler_exception_retries_then_dead_letters(env: Env) -> None:
     mid = send("flaky", "boom")  # MAX_RECEIVES 3, RETRY [0], DLQ flaky-dlq
     c = env.consumer("flaky", "-v", "2")
-    env.wait_for(
-        lambda: env.msgs("flaky-dlq") == 1, what="the DLQ move"
-    )
+    env.wait_for(lambda: env.msgs("flaky-dlq") == 1, what="the DLQ move")
     assert [(e[2], e[3]) for e in env.events("start")] == [(mid, "1"), (mid, "2"), (mid, "3")]
     c.wait_line("dead-lettered flaky")
     assert env.rsmq.get_queue_attributes("flaky").msgs == 0
@@ -156,7 +154,8 @@ def test_progress_line_at_verbosity_1(env: Env) -> None:
     send("work", {})
     c = env.consumer("work")
     line = c.wait_line("progress processed=1", timeout=10)
-    assert "failed=0" in line and "rate=" in line
+    assert "failed=0" in line
+    assert "rate=" in line
     c.signal(signal.SIGINT)
     assert c.wait() == 0
 

@@ -1,0 +1,145 @@
+"""Every management command, in-process through call_command (the consumer runs as a
+subprocess in tests/consumer/)."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from django_rsmq import send
+from django_rsmq.connections import get_rsmq
+from django_rsmq.engine.registry import ConsumerRegistry
+
+
+def run(*args: Any) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def test_queues_sync_dry_run_then_sync_then_in_sync() -> None:
+    dry = run("rsmq_queues", "sync", "--dry-run")
+    assert "would create work [default] (vt=1" in dry
+    assert get_rsmq().list_queues() == []
+    run("rsmq_queues", "sync")
+    assert get_rsmq().list_queues() == ["awork", "flaky", "flaky-dlq", "work"]
+    assert "in sync" in run("rsmq_queues", "sync")
+    get_rsmq().set_queue_attributes("work", vt=7)
+    assert "update work [default] (vt: 7.0 -> 1)" in run("rsmq_queues", "sync", "--dry-run")
+    run("rsmq_queues", "sync", "work")
+    assert get_rsmq().get_queue_attributes("work").vt == 1
+
+
+def test_queues_list_table_and_json() -> None:
+    send("work", "x")
+    table = run("rsmq_queues", "list")
+    assert table.splitlines()[0].split()[:4] == ["QUEUE", "CONNECTION", "DECLARED", "EXISTS"]
+    rows = {r["name"]: r for r in json.loads(run("rsmq_queues", "list", "--json"))}
+    assert (rows["work"]["exists"], rows["work"]["messages"]) == (True, 1)
+    assert rows["awork"]["exists"] is False
+
+
+def test_queues_create_update_purge_delete() -> None:
+    assert "created extra" in run("rsmq_queues", "create", "extra", "--vt", "9")
+    assert get_rsmq().get_queue_attributes("extra").vt == 9
+    with pytest.raises(CommandError, match="exists"):
+        run("rsmq_queues", "create", "extra")
+    assert "vt=3" in run("rsmq_queues", "update", "extra", "--vt", "3")
+    with pytest.raises(CommandError, match="Nothing to update"):
+        run("rsmq_queues", "update", "extra")
+    get_rsmq().send("extra", "a")
+    with pytest.raises(CommandError, match="without --yes"):
+        run("rsmq_queues", "purge", "extra")
+    assert "1 message(s) deleted" in run("rsmq_queues", "purge", "extra", "--yes")
+    with pytest.raises(CommandError, match="without --yes"):
+        run("rsmq_queues", "delete", "extra")
+    run("rsmq_queues", "delete", "extra", "--yes")
+    assert "extra" not in get_rsmq().list_queues()
+    with pytest.raises(CommandError, match="Queue not found"):
+        run("rsmq_queues", "delete", "extra", "--yes")
+
+
+def test_send_text_json_and_delay() -> None:
+    mid = run("rsmq_send", "work", '{"a": 1}').strip()
+    jid = run("rsmq_send", "work", '{"a": 1}', "--json", "--delay", "60").strip()
+    r = get_rsmq()
+    by_id = {m.id: m for m in r.peek("work")}
+    assert by_id[mid].raw == '{"a": 1}'  # sent as the given text
+    assert by_id[jid].raw == '{"a":1}'  # parsed, then serialized
+    assert by_id[jid].state == "delayed"
+    with pytest.raises(CommandError, match="not valid JSON"):
+        run("rsmq_send", "work", "{", "--json")
+    with pytest.raises(CommandError, match="Invalid qname"):
+        run("rsmq_send", "bad name", "x")
+
+
+def test_stats_table_json_and_interval(namespace: str) -> None:
+    send("work", "a")
+    send("work", "b")
+    get_rsmq().receive("work")
+    ConsumerRegistry(get_rsmq().client, namespace).beat("c1", {"queues": ["work"]}, ttl=10)
+    data = json.loads(run("rsmq_stats", "--json"))
+    work = next(q for q in data["queues"] if q["name"] == "work")
+    assert {k: work[k] for k in ("visible", "in_flight", "sent", "received", "consumers")} == {
+        "visible": 1,
+        "in_flight": 1,
+        "sent": 2,
+        "received": 1,
+        "consumers": 1,
+    }
+    assert [c["name"] for c in data["consumers"]] == ["c1"]
+    table = run("rsmq_stats", "--queue", "work")
+    assert table.split("\n")[0].split()[:3] == ["QUEUE", "VISIBLE", "IN-FLIGHT"]
+    assert run("rsmq_stats", "--interval", "0.01", "--count", "2").count("QUEUE") == 2
+
+
+def test_healthcheck_exit_codes(namespace: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run("rsmq_healthcheck")
+    assert exc.value.code == 1
+    registry = ConsumerRegistry(get_rsmq().client, namespace)
+    registry.beat("c1", {"queues": ["work"]}, ttl=10)
+    assert "OK" in run("rsmq_healthcheck", "--queue", "work")
+    with pytest.raises(SystemExit):
+        run("rsmq_healthcheck", "--queue", "awork")
+    with pytest.raises(SystemExit):
+        run("rsmq_healthcheck", "--max-age", "0")
+
+
+def test_dlq_list_and_purge(rsmq_on_test_redis: dict[str, Any]) -> None:
+    r = get_rsmq()
+    send("flaky", "x")  # creates flaky and flaky-dlq
+    r.send("flaky-dlq", "dead one")
+    rows = json.loads(run("rsmq_dlq", "flaky", "list", "--json"))
+    assert [row["body"] for row in rows] == ["dead one"]
+    with pytest.raises(CommandError, match="no DEAD_LETTER_QUEUE"):
+        run("rsmq_dlq", "work", "list")
+    with pytest.raises(CommandError, match="Say which"):
+        run("rsmq_dlq", "flaky", "requeue")
+    assert "purged 1" in run("rsmq_dlq", "flaky", "purge", "--yes")
+
+
+def test_dlq_requeue_goes_through_the_engine_redrive() -> None:
+    r = get_rsmq()
+    if not hasattr(r, "redrive"):
+        with pytest.raises(CommandError, match="no redrive"):
+            run("rsmq_dlq", "flaky", "requeue", "--all")
+        return
+    send("flaky", "x")
+    r.send("flaky-dlq", "dead one")
+    assert "requeued 1" in run("rsmq_dlq", "flaky", "requeue", "--all")
+    assert "dead one" in [m.raw for m in r.peek("flaky")]
+
+
+def test_failed_commands_need_the_engine_failure_records() -> None:
+    r = get_rsmq()
+    send("flaky", "x")
+    if not hasattr(r, "failed"):
+        with pytest.raises(CommandError, match="no failed"):
+            run("rsmq_failed", "flaky", "list")
+        return
+    assert run("rsmq_failed", "flaky", "list", "--json").strip() == "[]"

@@ -1,0 +1,93 @@
+"""Consumer pieces in-process: the message processor, warm-stop release, retry delays."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from django_rsmq import send
+from django_rsmq.connections import get_rsmq
+from django_rsmq.consumer import Consumer, Counters, MessageProcessor
+from django_rsmq.consumer import processing as processing_mod
+from django_rsmq.consumer.failure import retry_delay
+from django_rsmq.engine import Message
+from django_rsmq.handlers import Handler, registry
+
+
+def test_close_old_connections_runs_around_every_handler_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(processing_mod, "close_old_connections", lambda: calls.append("close"))
+
+    def ok(message: Message) -> None:
+        calls.append("handler")
+
+    def boom(message: Message) -> None:
+        calls.append("handler")
+        raise RuntimeError("x")
+
+    send("work", "a")
+    send("work", "b")
+    r = get_rsmq()
+    processor = MessageProcessor([], manage_db_connections=True)
+    first = processor.handle(r.receive("work"), Handler("work", ok), r)  # type: ignore[arg-type]
+    second = processor.handle(r.receive("work"), Handler("work", boom), r)  # type: ignore[arg-type]
+    assert (first.status, second.status) == ("processed", "failed")
+    assert calls == ["close", "handler", "close"] * 2
+
+
+def test_undecodable_body_is_a_failure_not_a_crash(rsmq_on_test_redis: dict[str, Any]) -> None:
+    from django.test import override_settings
+
+    qs = {**rsmq_on_test_redis["QUEUES"], "strict": {"SERIALIZER": "json"}}
+    with override_settings(RSMQ={**rsmq_on_test_redis, "QUEUES": qs}):
+        r = get_rsmq()
+        r.create_queue("strict")
+        r.send("strict", "not json", serializer="text")
+        counters = Counters()
+        ran: list[Message] = []
+        message = r.receive("strict", serializer="json")
+        assert message is not None
+        result = MessageProcessor([counters]).handle(message, Handler("strict", ran.append), r)
+        assert result.status == "failed"
+        assert ran == []
+        assert type(result.exception).__name__ == "BodyDecodeError"
+        assert counters.failed_count == 1
+
+
+def test_warm_stop_returns_unstarted_prefetched_messages_at_once() -> None:
+    mid = send("work", "waiting")
+    consumer = Consumer(["work"], verbosity=0)
+    consumer.setup()
+    r = get_rsmq()
+    message = r.receive("work", vt=30)
+    assert message is not None
+    consumer._deliver(r, message, time.monotonic())  # prefetched, no worker took it
+    assert consumer._shutdown("test") == 0
+    again = r.receive("work")
+    assert again is not None
+    assert (again.id, again.rc) == (mid, 2)
+
+
+def test_consumer_refuses_queues_without_handlers() -> None:
+    assert registry.get("nobody") is None
+    assert Consumer(["nobody"], verbosity=0).run() == 2
+
+
+@pytest.mark.parametrize(
+    ("retry", "rc", "expected"),
+    [
+        (None, 1, None),
+        ([5, 60], 1, 5.0),
+        ([5, 60], 2, 60.0),
+        ([5, 60], 9, 60.0),
+        ({"BASE": 2, "FACTOR": 3, "MAX": 10}, 1, 2.0),
+        ({"BASE": 2, "FACTOR": 3, "MAX": 10}, 3, 10.0),
+        (7, 4, 7.0),
+    ],
+)
+def test_retry_delay(retry: Any, rc: int, expected: float | None) -> None:
+    assert retry_delay(retry, rc) == expected
