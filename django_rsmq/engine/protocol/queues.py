@@ -74,7 +74,8 @@ class QueueOps(ProtocolBase):
         def parse(reply: Any) -> None:
             _status(reply, qname)
 
-        return Call(scripts.get("create_queue"), (q.hash, self.keys.queues), args, parse)
+        keys = (q.hash, self.keys.queues, q.meta)
+        return Call(scripts.get("create_queue"), keys, args, parse)
 
     def delete_queue(self, qname: str) -> Call[None]:
         """Deletes the queue's RSMQ keys and its side keys (meta, failed records).

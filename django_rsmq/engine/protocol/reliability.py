@@ -232,7 +232,8 @@ class ReliabilityOps(ProtocolBase):
 
     def sweep(self, qname: str) -> Plan[None]:
         """Drop side data of messages that plain RSMQ clients deleted or popped (the
-        receive script does this a bounded step at a time; this does a full pass)."""
+        receive script does this a bounded step at a time; this does a full pass). On a
+        queue a plain client deleted, deletes all its side keys."""
         q = self._q(qname)
 
         def parse(reply: Any) -> tuple[str, int]:
@@ -241,7 +242,10 @@ class ReliabilityOps(ProtocolBase):
         fresh = "1"  # start a new pass at cursor 0
         while True:
             step: tuple[str, int] = yield Call(
-                scripts.get("sweep"), (q.hash, q.zset, q.meta), (fresh,), parse
+                scripts.get("sweep"),
+                (q.hash, q.zset, q.meta, q.failed, q.failed_index),
+                (fresh,),
+                parse,
             )
             fresh = ""
             if step[0] == "0":

@@ -32,7 +32,8 @@ def test_vt_expiry_counts_and_the_next_receive_dead_letters(rsmq: RSMQ) -> None:
     assert info is not None
     assert (info.queue, info.rc, info.reason, info.error) == ("q", 2, "max_receives", None)
     assert info.first_received == first.fr
-    assert info.last_received is not None and info.last_received >= second.fr
+    assert info.last_received is not None
+    assert info.last_received >= second.fr
     dl = _recv(rsmq, "q-dlq")
     assert (dl.id, dl.raw, dl.rc) == (mid, "x", 1)
 
@@ -93,7 +94,8 @@ class TestRedrive:
         rsmq.create_queue("q", max_receives=1)
         ids = self._dead(rsmq, 3)
         res = rsmq.redrive("q-dlq")
-        assert sorted(res.moved) == sorted(ids) and res.missing == []
+        assert sorted(res.moved) == sorted(ids)
+        assert res.missing == []
         assert res.message_ids == res.moved
         assert rsmq.get_queue_attributes("q-dlq").msgs == 0
         # rc kept: the next receive moves them straight back (max_receives=1 still holds)

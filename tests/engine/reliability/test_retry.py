@@ -143,7 +143,8 @@ class TestFail:
         rsmq.send("q", "x")
         res = rsmq.fail(_recv(rsmq).receipt, Boom("bang"))
         rec = rsmq.failed_record("q", res.record_id)
-        assert rec.exc_type.endswith("Boom") and "." in rec.exc_type
+        assert rec.exc_type.endswith("Boom")
+        assert "." in rec.exc_type
         assert rec.traceback is None
 
     def test_at_max_receives_it_dead_letters_with_metadata(self, rsmq: RSMQ) -> None:
@@ -161,9 +162,14 @@ class TestFail:
         info = rsmq.dead_letter_info("q-dlq", mid)
         assert info is not None
         assert (info.queue, info.message_id, info.rc, info.reason) == ("q", mid, 2, "failed")
-        assert (info.error_type, info.error, info.record_id) == ("ValueError", "second", r2.record_id)
+        assert (info.error_type, info.error, info.record_id) == (
+            "ValueError",
+            "second",
+            r2.record_id,
+        )
         assert info.first_received == m1.fr
-        assert info.last_received is not None and info.last_received >= m2.fr
+        assert info.last_received is not None
+        assert info.last_received >= m2.fr
         assert info.dead_lettered_at >= info.last_received
 
     def test_is_fenced(self, rsmq: RSMQ) -> None:

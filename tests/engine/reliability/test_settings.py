@@ -138,4 +138,10 @@ def test_field_names_match_the_lua_library() -> None:
     expected = [f for f in FIELDS.values() if f != "ext:dlq"]
     expected.insert(1, "ext:dlq_target")
     assert lua_fields == expected
-    assert f"DEDUP_DEFAULT_MS, FAILED_CAP_DEFAULT, FAILED_TTL_DEFAULT_MS = {int(DEDUP_WINDOW_DEFAULT * 1000)}, {FAILED_CAP_DEFAULT}, {int(FAILED_TTL_DEFAULT * 1000)}" in lib  # noqa: E501
+    defaults = (
+        int(DEDUP_WINDOW_DEFAULT * 1000),
+        FAILED_CAP_DEFAULT,
+        int(FAILED_TTL_DEFAULT * 1000),
+    )
+    line = "DEDUP_DEFAULT_MS, FAILED_CAP_DEFAULT, FAILED_TTL_DEFAULT_MS = {}, {}, {}"
+    assert line.format(*defaults) in lib
