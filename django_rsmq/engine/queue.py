@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import redis
@@ -9,7 +10,21 @@ from redis.exceptions import NoScriptError
 
 from .connection import sync_client
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
-from .protocol import Call, Protocol, sorted_names
+from .protocol import Call, Plan, Protocol, sorted_names
+from .reliability import (
+    DEDUP_WINDOW_DEFAULT,
+    FAILED_CAP_DEFAULT,
+    FAILED_TTL_DEFAULT,
+    UNSET,
+    DeadLetterInfo,
+    FailedRecord,
+    FailResult,
+    Page,
+    RedriveResult,
+    RetentionAction,
+    _Unset,
+)
+from .retry import RetryPolicy
 from .serializers import Serializer, get_serializer
 from .validation import MAXSIZE_DEFAULT
 
@@ -50,6 +65,15 @@ class RSMQ:
             reply = self.client.eval(call.script.source, len(keys), *keys, *args)
         return call.parse(reply)
 
+    def _drive(self, plan: Plan[T]) -> T:
+        """Run a multi-call operation: each yielded call's result is sent back in."""
+        try:
+            call = next(plan)
+            while True:
+                call = plan.send(self._run(call))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
     def _serializer(self, serializer: str | Serializer | None) -> Serializer:
         return self.serializer if serializer is None else get_serializer(serializer)
 
@@ -60,10 +84,44 @@ class RSMQ:
     # -- queues -------------------------------------------------------------------------
 
     def create_queue(
-        self, qname: str, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT
+        self,
+        qname: str,
+        *,
+        vt: int = 30,
+        delay: int = 0,
+        maxsize: int = MAXSIZE_DEFAULT,
+        max_receives: int | None = None,
+        dead_letter_queue: str | None = None,
+        retry: RetryPolicy | None = None,
+        retention: float | None = None,
+        retention_action: RetentionAction = "drop",
+        max_messages: int | None = None,
+        dedup_window: float = DEDUP_WINDOW_DEFAULT,
+        failed_cap: int = FAILED_CAP_DEFAULT,
+        failed_ttl: float = FAILED_TTL_DEFAULT,
     ) -> None:
-        """Create a queue. Raises :class:`QueueExists` (writing nothing) if it exists."""
-        self._run(self.protocol.create_queue(qname, vt=vt, delay=delay, maxsize=maxsize))
+        """Create a queue. Raises :class:`QueueExists` (writing nothing) if it exists.
+
+        The reliability settings are described in docs/reliability.md; with
+        ``max_receives`` (or ``retention_action="dead_letter"``) the dead-letter queue
+        (default ``<qname>-dlq``) is created too.
+        """
+        call = self.protocol.create_queue(
+            qname,
+            vt=vt,
+            delay=delay,
+            maxsize=maxsize,
+            max_receives=max_receives,
+            dead_letter_queue=dead_letter_queue,
+            retry=retry,
+            retention=retention,
+            retention_action=None if retention_action == "drop" else retention_action,
+            max_messages=max_messages,
+            dedup_window=None if dedup_window == DEDUP_WINDOW_DEFAULT else dedup_window,
+            failed_cap=None if failed_cap == FAILED_CAP_DEFAULT else failed_cap,
+            failed_ttl=None if failed_ttl == FAILED_TTL_DEFAULT else failed_ttl,
+        )
+        self._run(call)
 
     def delete_queue(self, qname: str) -> None:
         """Delete a queue and all its messages. Raises :class:`QueueNotFound`."""
@@ -83,9 +141,35 @@ class RSMQ:
         vt: int | None = None,
         delay: int | None = None,
         maxsize: int | None = None,
+        max_receives: int | _Unset | None = UNSET,
+        dead_letter_queue: str | _Unset | None = UNSET,
+        retry: RetryPolicy | _Unset | None = UNSET,
+        retention: float | _Unset | None = UNSET,
+        retention_action: RetentionAction | _Unset | None = UNSET,
+        max_messages: int | _Unset | None = UNSET,
+        dedup_window: float | _Unset | None = UNSET,
+        failed_cap: int | _Unset | None = UNSET,
+        failed_ttl: float | _Unset | None = UNSET,
     ) -> QueueAttributes:
-        """Change vt/delay/maxsize (and ``modified``); returns the new attributes."""
-        self._run(self.protocol.set_queue_attributes(qname, vt=vt, delay=delay, maxsize=maxsize))
+        """Change vt/delay/maxsize (and ``modified``) and/or reliability settings;
+        returns the new attributes. A reliability setting left out stays as it is;
+        ``None`` turns it off (or back to its default)."""
+        call = self.protocol.set_queue_attributes(
+            qname,
+            vt=vt,
+            delay=delay,
+            maxsize=maxsize,
+            max_receives=max_receives,
+            dead_letter_queue=dead_letter_queue,
+            retry=retry,
+            retention=retention,
+            retention_action=retention_action,
+            max_messages=max_messages,
+            dedup_window=dedup_window,
+            failed_cap=failed_cap,
+            failed_ttl=failed_ttl,
+        )
+        self._run(call)
         return self.get_queue_attributes(qname)
 
     def purge(self, qname: str) -> int:
@@ -100,10 +184,18 @@ class RSMQ:
         body: Any,
         *,
         delay: float | None = None,
+        dedup_id: str | None = None,
         serializer: str | Serializer | None = None,
     ) -> str:
-        """Send a message; returns its id. ``delay`` (seconds) overrides the queue's."""
-        call = self.protocol.send(qname, body, self._serializer(serializer), delay=delay)
+        """Send a message; returns its id. ``delay`` (seconds) overrides the queue's.
+
+        With ``dedup_id``, a second send of the same id within the queue's
+        ``dedup_window`` enqueues nothing and returns the first message's id. Raises
+        :class:`QueueFull` when the queue holds ``max_messages`` already.
+        """
+        call = self.protocol.send(
+            qname, body, self._serializer(serializer), delay=delay, dedup_id=dedup_id
+        )
         return self._run(call)
 
     def receive(
@@ -164,6 +256,97 @@ class RSMQ:
         call = self.protocol.peek(qname, self._serializer(serializer), message_id=message_id)
         return self._run(call)[0]
 
+    # -- reliability (docs/reliability.md) ----------------------------------------------
+
+    def nack(self, receipt: str | Receipt | Message, delay: float | None = None) -> float:
+        """Give a received message back: receivable again after ``delay`` seconds (the
+        queue's retry policy picks it from rc when ``None``). Returns the delay applied.
+        Fenced like :meth:`ack` (:class:`StaleReceipt`)."""
+        return self._run(self.protocol.nack(receipt, delay))
+
+    def fail(
+        self,
+        receipt: str | Receipt | Message,
+        error: BaseException | str,
+        *,
+        traceback: str | None = None,
+    ) -> FailResult:
+        """Record a failure of this delivery, then retry it by the queue's policy or,
+        once it was received ``max_receives`` times, dead-letter it — atomically."""
+        return self._run(self.protocol.fail(receipt, error, traceback=traceback))
+
+    def failed(
+        self,
+        qname: str,
+        *,
+        offset: int = 0,
+        limit: int = 20,
+        exc_type: str | None = None,
+        search: str | None = None,
+        serializer: str | Serializer | None = None,
+    ) -> Page[FailedRecord]:
+        """Failure records of a queue, newest first, filtered by exception type and
+        text."""
+        call = self.protocol.failed(
+            qname,
+            self._serializer(serializer),
+            offset=offset,
+            limit=limit,
+            exc_type=exc_type,
+            search=search,
+        )
+        return self._run(call)
+
+    def failed_record(
+        self, qname: str, record_id: str, *, serializer: str | Serializer | None = None
+    ) -> FailedRecord:
+        """One failure record. Raises :class:`MessageNotFound` if it is gone."""
+        call = self.protocol.failed(qname, self._serializer(serializer), record_id=record_id)
+        return self._run(call).items[0]
+
+    def delete_failed(self, qname: str, ids: Iterable[str] | None = None) -> int:
+        """Delete failure records (all when ``ids`` is None); returns how many."""
+        return self._run(self.protocol.delete_failed(qname, ids))
+
+    def dead_letter_info(self, dlq: str, message_id: str) -> DeadLetterInfo | None:
+        """Source queue, rc, receive times, reason and last error of a DLQ message."""
+        return self._run(self.protocol.dead_letter_info(dlq, [message_id]))[0]
+
+    def redrive(
+        self,
+        dlq: str,
+        *,
+        ids: Iterable[str] | None = None,
+        limit: int | None = None,
+        to: str | None = None,
+        reset_rc: bool = False,
+    ) -> RedriveResult:
+        """Move DLQ messages (all, ``ids``, or the oldest ``limit``) back to the queue
+        each came from, or to ``to``; each moves exactly once even under racing
+        redrives. ``reset_rc`` starts their receive count afresh."""
+        plan = self.protocol.redrive(dlq, ids=ids, limit=limit, to=to, reset_rc=reset_rc)
+        return self._drive(plan)
+
+    def requeue_failed(
+        self,
+        qname: str,
+        *,
+        ids: Iterable[str] | None = None,
+        limit: int | None = None,
+        to: str | None = None,
+    ) -> RedriveResult:
+        """Send failure records' bodies as new messages (to their queue or ``to``) and
+        delete the records (same code path as :meth:`redrive`)."""
+        return self._drive(self.protocol.requeue_failed(qname, ids=ids, limit=limit, to=to))
+
+    def purge_expired(self, qname: str) -> int:
+        """Drop (or dead-letter) every message older than the queue's retention."""
+        return self._drive(self.protocol.purge_expired(qname))
+
+    def sweep(self, qname: str) -> None:
+        """Drop side data left by plain RSMQ clients' deletes/pops (a full pass)."""
+        self._drive(self.protocol.sweep(qname))
+
 
 class Queue:
     """One queue of an :class:`RSMQ`, with its own serializer."""
@@ -193,8 +376,10 @@ class Queue:
     def purge(self) -> int:
         return self.rsmq.purge(self.name)
 
-    def send(self, body: Any, *, delay: float | None = None) -> str:
-        return self.rsmq.send(self.name, body, delay=delay, serializer=self.serializer)
+    def send(self, body: Any, *, delay: float | None = None, dedup_id: str | None = None) -> str:
+        return self.rsmq.send(
+            self.name, body, delay=delay, dedup_id=dedup_id, serializer=self.serializer
+        )
 
     def receive(self, *, vt: float | None = None) -> Message | None:
         return self.rsmq.receive(self.name, vt=vt, serializer=self.serializer)
@@ -210,6 +395,21 @@ class Queue:
 
     def change_visibility(self, message_id: str, vt: float) -> bool:
         return self.rsmq.change_visibility(self.name, message_id, vt)
+
+    def nack(self, receipt: str | Receipt | Message, delay: float | None = None) -> float:
+        return self.rsmq.nack(receipt, delay)
+
+    def fail(
+        self,
+        receipt: str | Receipt | Message,
+        error: BaseException | str,
+        *,
+        traceback: str | None = None,
+    ) -> FailResult:
+        return self.rsmq.fail(receipt, error, traceback=traceback)
+
+    def purge_expired(self) -> int:
+        return self.rsmq.purge_expired(self.name)
 
     def peek(self, *, offset: int = 0, limit: int = 20) -> list[PeekedMessage]:
         return self.rsmq.peek(self.name, offset=offset, limit=limit, serializer=self.serializer)

@@ -6,10 +6,21 @@ Each operation returns a :class:`Call`; a front end runs ``call.script`` with
 ``call.parse``. Operations live in one mixin per concern.
 """
 
-from .base import BATCH_MAX, PEEK_MAX, Call, Entry, Outcome, ProtocolBase, sorted_names, to_str
+from .base import (
+    BATCH_MAX,
+    PEEK_MAX,
+    Call,
+    Entry,
+    Outcome,
+    Plan,
+    ProtocolBase,
+    sorted_names,
+    to_str,
+)
 from .fenced import FencedOps
 from .messages import MessageOps
 from .queues import QueueOps
+from .reliability import ReliabilityOps
 
 __all__ = [
     "BATCH_MAX",
@@ -17,11 +28,12 @@ __all__ = [
     "Call",
     "Entry",
     "Outcome",
+    "Plan",
     "Protocol",
     "sorted_names",
     "to_str",
 ]
 
 
-class Protocol(QueueOps, MessageOps, FencedOps, ProtocolBase):
+class Protocol(QueueOps, MessageOps, FencedOps, ReliabilityOps, ProtocolBase):
     """Builds calls for one namespace. Front ends hold one and execute what it builds."""
