@@ -1,7 +1,7 @@
 """Declared queues versus queues in Redis: create, compare, sync.
 
 Used by ``rsmq_queues``, the consumer (auto-create at start), ``send()`` (auto-create
-on first send) and later the admin. Attribute names are the engine's
+on first send) and the admin. Attribute names are the engine's
 (``vt``, ``delay``, ``maxsize``, ``max_receives``, ``dead_letter_queue``, ...).
 """
 
@@ -14,15 +14,18 @@ from typing import Any
 
 from .conf import QueueSettings, rsmq_settings
 from .connections import get_rsmq, rsmq_for_queue
-from .engine import RSMQ
+from .engine import RSMQ, QueueAttributes
 from .engine.errors import QueueExists, QueueNotFound
 
 __all__ = [
     "QueueChange",
     "apply_changes",
+    "attributes",
     "declared_attributes",
     "ensure_queue",
     "plan_sync",
+    "purge",
+    "update_attributes",
 ]
 
 #: QueueSettings field -> engine attribute / create_queue keyword
@@ -141,3 +144,19 @@ def apply_changes(plan: Iterable[QueueChange]) -> None:
                 rsmq.set_queue_attributes(change.queue, **attrs)
         else:
             rsmq.set_queue_attributes(change.queue, **attrs)
+
+
+def attributes(name: str) -> QueueAttributes:
+    """The queue's attributes and counts. Raises ``QueueNotFound``."""
+    return rsmq_for_queue(name).get_queue_attributes(name)
+
+
+def update_attributes(name: str, **attrs: Any) -> QueueAttributes:
+    """Change attributes of a queue in Redis (``vt``, ``delay``, ``maxsize`` and the
+    engine's reliability settings); returns the new attributes."""
+    return rsmq_for_queue(name).set_queue_attributes(name, **attrs)
+
+
+def purge(name: str) -> int:
+    """Delete every message of the queue; returns how many. Attributes stay."""
+    return rsmq_for_queue(name).purge(name)

@@ -10,15 +10,19 @@
         "visible": 3, "in_flight": 1, "delayed": 0, "messages": 4,
         "sent": 120, "received": 118, "failed": 2, "dlq": 1,
         "dead_letter_queue": "emails-dlq", "oldest_age": 1.5, "consumers": 2,
-        "vt": 30.0, "delay": 0.0, "maxsize": 65536
+        "sent_per_minute": 12.0, "received_per_minute": 11.5,
+        "vt": 30.0, "delay": 0.0, "maxsize": 65536, "max_receives": 5
       }, ...],
       "consumers": [{"name": ..., "host": ..., "pid": ..., "queues": [...],
                      "started": ..., "heartbeat": ..., "alive": true, "state": "running",
                      "processed": 10, "failed": 0, "current": [...]}, ...]
     }
 
-``failed`` is ``null`` while the engine keeps no failure records; counts of a queue
-that does not exist in Redis (declared but never created) are ``null``.
+``failed`` counts the queue's failure records, ``dlq`` the messages in its dead-letter
+queue (``null`` without one). Counts of a queue that does not exist in Redis (declared
+but never created) are ``null``. The per-minute rates come from counter samples that
+reading stats stores in Redis (:mod:`django_rsmq.engine.throughput`); they are
+``null`` until a sample at least 5 s old exists.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from .connections import get_rsmq
 from .engine import RSMQ
 from .engine.errors import QueueNotFound
 from .engine.registry import ConsumerInfo, ConsumerRegistry, consumers_of
+from .engine.throughput import sample_rates
+from .redrive import DeadLetterQueueMissing, dead_letter_queue_of
 
 __all__ = ["QueueStats", "Stats", "collect"]
 
@@ -54,9 +60,12 @@ class QueueStats:
     dead_letter_queue: str | None = None
     oldest_age: float | None = None
     consumers: int = 0
+    sent_per_minute: float | None = None
+    received_per_minute: float | None = None
     vt: float | None = None
     delay: float | None = None
     maxsize: int | None = None
+    max_receives: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,15 +80,6 @@ class Stats:
             "queues": [asdict(q) for q in self.queues],
             "consumers": [c.as_dict() for c in self.consumers],
         }
-
-
-def _failed_count(rsmq: RSMQ, qname: str) -> int | None:
-    failed = getattr(rsmq, "failed", None)
-    if failed is None:
-        return None
-    page = failed(qname, limit=1)
-    total = getattr(page, "total", None)
-    return int(total) if total is not None else None
 
 
 def _msgs(rsmq: RSMQ, qname: str | None) -> int | None:
@@ -112,8 +112,10 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
         if ckey not in consumers:
             consumers[ckey] = ConsumerRegistry(rsmq.client, rsmq.namespace).list()
             all_consumers += consumers[ckey]
-        qs = cfg.queue(qname)
-        dlq = str(qs.dead_letter_queue) if qs.dead_letter_queue else None
+        try:
+            dlq: str | None = dead_letter_queue_of(qname)
+        except DeadLetterQueueMissing:
+            dlq = None
         common = {
             "name": qname,
             "connection": alias,
@@ -126,6 +128,7 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
         except QueueNotFound:
             out.append(QueueStats(exists=False, **common))  # type: ignore[arg-type]
             continue
+        rates = sample_rates(rsmq.client, rsmq.protocol.keys, qname, a.totalsent, a.totalrecv)
         out.append(
             QueueStats(
                 exists=True,
@@ -135,12 +138,15 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
                 messages=a.msgs,
                 sent=a.totalsent,
                 received=a.totalrecv,
-                failed=_failed_count(rsmq, qname),
+                failed=rsmq.failed(qname, limit=1).total,
                 dlq=_msgs(rsmq, dlq),
                 oldest_age=a.oldest_age,
                 vt=a.vt,
                 delay=a.delay,
                 maxsize=a.maxsize,
+                max_receives=a.max_receives,
+                sent_per_minute=rates.sent_per_minute,
+                received_per_minute=rates.received_per_minute,
                 **common,  # type: ignore[arg-type]
             )
         )

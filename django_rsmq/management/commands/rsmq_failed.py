@@ -15,7 +15,8 @@ class Command(RedriveCommand):
 
     def rows(self, queue: str, offset: int, limit: int) -> list[dict[str, Any]]:
         page = redrive.failed_list(queue, offset=offset, limit=limit)
-        items = getattr(page, "items", page)
         return [
-            asdict(r) if is_dataclass(r) and not isinstance(r, type) else dict(r) for r in items
+            {k: v for k, v in asdict(r).items() if k != "serializer"}
+            for r in page.items
+            if is_dataclass(r)
         ]
