@@ -23,6 +23,7 @@ __all__ = [
     "attributes",
     "declared_attributes",
     "ensure_queue",
+    "known_queues",
     "plan_sync",
     "purge",
     "update_attributes",
@@ -160,3 +161,14 @@ def update_attributes(name: str, **attrs: Any) -> QueueAttributes:
 def purge(name: str) -> int:
     """Delete every message of the queue; returns how many. Attributes stay."""
     return rsmq_for_queue(name).purge(name)
+
+
+def known_queues() -> list[tuple[str, str]]:
+    """``(name, connection alias)`` of every declared queue plus every queue found in
+    Redis on the connections the declared queues use, sorted by name."""
+    cfg = rsmq_settings()
+    found = {q.name: q.connection for q in cfg.queues.values()}
+    for alias in sorted(set(found.values()) or {"default"}):
+        for name in get_rsmq(alias).list_queues():
+            found.setdefault(name, alias)
+    return sorted(found.items())

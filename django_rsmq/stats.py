@@ -38,9 +38,10 @@ from .engine import RSMQ
 from .engine.errors import QueueNotFound
 from .engine.registry import ConsumerInfo, ConsumerRegistry, consumers_of
 from .engine.throughput import sample_rates
+from .queues import known_queues
 from .redrive import DeadLetterQueueMissing, dead_letter_queue_of
 
-__all__ = ["QueueStats", "Stats", "collect"]
+__all__ = ["QueueStats", "Stats", "collect", "consumers"]
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,7 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
     if queues is not None:
         wanted: list[tuple[str, str]] = [(q, cfg.queue(q).connection) for q in queues]
     else:
-        wanted = [(q.name, q.connection) for q in cfg.queues.values()]
-        aliases = sorted({a for _, a in wanted} or {"default"})
-        known = {q for q, _ in wanted}
-        for alias in aliases:
-            wanted += [(q, alias) for q in get_rsmq(alias).list_queues() if q not in known]
+        wanted = known_queues()
     consumers: dict[tuple[int, str], list[ConsumerInfo]] = {}
     all_consumers: list[ConsumerInfo] = []
     out = []
@@ -151,3 +148,17 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
             )
         )
     return Stats(time.time(), out, all_consumers)
+
+
+def consumers() -> list[ConsumerInfo]:
+    """Every consumer registered on the connections of the known queues (stale ones
+    included, newest heartbeat first)."""
+    seen: dict[tuple[int, str], list[ConsumerInfo]] = {}
+    for alias in sorted({alias for _, alias in known_queues()} or {"default"}):
+        rsmq = get_rsmq(alias)
+        key = (id(rsmq.client), rsmq.namespace)
+        if key not in seen:
+            seen[key] = ConsumerRegistry(rsmq.client, rsmq.namespace).list()
+    return sorted(
+        (c for infos in seen.values() for c in infos), key=lambda c: c.heartbeat, reverse=True
+    )
