@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 
 from ... import stats
 from .base import AdminPage
+from .message import when
 
 
 class ConsumersView(AdminPage):
@@ -13,4 +14,8 @@ class ConsumersView(AdminPage):
     title = "RSMQ consumers"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self.render(request, consumers=stats.consumers())
+        rows = [
+            {"c": c, "started": when(c.started * 1000), "heartbeat": when(c.heartbeat * 1000)}
+            for c in stats.consumers()
+        ]
+        return self.render(request, rows=rows)

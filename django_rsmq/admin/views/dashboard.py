@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 
 from ... import stats
 from .base import AdminPage
+from .message import when
 
 
 def _sum(values: list[Any]) -> int:
@@ -38,4 +39,4 @@ class DashboardView(AdminPage):
             ("Failed", _sum([q.failed for q in qs])),
             ("Consumers alive", sum(1 for c in data.consumers if c.alive)),
         ]
-        return self.render(request, rows=rows, tiles=tiles, generated_at=data.generated_at)
+        return self.render(request, rows=rows, tiles=tiles, generated_at=when(data.generated_at * 1000))

@@ -9,6 +9,7 @@ from ... import messages, queues, redrive
 from ..forms import AttributesForm
 from ..paginator import paginate
 from .base import AdminPage
+from .message import when
 
 
 def dlq_of(queue: str) -> str | None:
@@ -45,7 +46,15 @@ class QueueView(AdminPage):
                 queue, offset=offset, limit=limit, search=search
             ),
         )
-        rows = [{"m": m, "url": self.url("message", queue, m.id)} for m in pager.items]
+        rows = [
+            {
+                "m": m,
+                "url": self.url("message", queue, m.id),
+                "sent": when(m.sent),
+                "visible_at": when(m.visible_at),
+            }
+            for m in pager.items
+        ]
         dlq = dlq_of(queue)
         return self.render(
             request,
