@@ -62,8 +62,10 @@ KINDS = {
 
 def requeue(kind: Kind, request: HttpRequest, queue: str, ids: list[str] | None) -> str:
     """The admin's one requeue call (selected ids, or all with ``None``); returns the
-    outcome text ("Requeued 42, 3 were already gone")."""
-    done = kind.requeue(queue, ids=ids, source="admin", user=request.user)
+    outcome text ("Requeued 42, 3 were already gone"). Dead letters start with a fresh
+    receive count, or their next receive would dead-letter them again."""
+    extra = {"reset_rc": True} if kind.name == "dlq" else {}
+    done = kind.requeue(queue, ids=ids, source="admin", user=request.user, **extra)
     return done.describe("Requeued")
 
 
