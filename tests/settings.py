@@ -93,3 +93,6 @@ RSMQ = rsmq_setting(
 )
 if os.environ.get("RSMQ_TEST_EMBEDDED"):
     RSMQ = rsmq_setting(None, os.environ.get("RSMQ_TEST_NAMESPACE", "tests"))
+
+# Fast password hashing for the admin tests' users (tests only).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
