@@ -69,11 +69,13 @@ def client_for(make_user: Callable[..., Any]) -> Callable[..., Client]:
 
 
 def dead_letter(engine: RSMQ, body: Any, queue: str = "emails") -> str:
-    """Send ``body`` to ``queue`` and fail it until it lands in the DLQ; its id."""
+    """Send ``body`` to ``queue`` and fail it until it lands in the DLQ; its id.
+    (Call it while ``queue`` has no other visible message.)"""
     mid = engine.send(queue, body)
     for _ in range(2):
         msg = engine.receive(queue, vt=0.001)
-        assert msg is not None and msg.id == mid
+        assert msg is not None
+        assert msg.id == mid
         engine.fail(msg, ValueError(f"boom {body!r}"), traceback="Traceback: boom")
     return mid
 

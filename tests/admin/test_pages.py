@@ -48,7 +48,8 @@ def test_dashboard_shows_a_row_per_queue_with_counts(client: Client, engine: RSM
     assert (rows["emails"].visible, rows["emails"].delayed, rows["emails"].sent) == (1, 1, 2)
     assert (rows["other"].in_flight, rows["other"].received) == (1, 1)
     assert rows["emails"].dead_letter_queue == "emails-dlq"
-    assert rows["emails"].vt == 30 and rows["emails"].max_receives == 2
+    assert rows["emails"].vt == 30
+    assert rows["emails"].max_receives == 2
     assert b'data-queue="emails"' in r.content
 
 
@@ -100,7 +101,8 @@ def test_purge_asks_with_the_count_then_purges(client: Client, engine: RSMQ) -> 
     for i in range(3):
         engine.send("other", i)
     confirm = client.get(f"{BASE}/q/other/purge/")
-    assert confirm.status_code == 200 and confirm.context["count"] == 3
+    assert confirm.status_code == 200
+    assert confirm.context["count"] == 3
     assert b'id="confirm-count">3<' in confirm.content
     assert engine.get_queue_attributes("other").msgs == 3  # GET changes nothing
     r = client.post(f"{BASE}/q/other/purge/", follow=True)
@@ -115,8 +117,9 @@ def test_message_page_escapes_and_pretty_prints_the_body(client: Client, engine:
     html = r.content.decode()
     assert "<script>alert(" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
-    assert '{\n  &quot;html&quot;: ' in html  # indented JSON
-    assert r.context["m"].id == mid and r.context["size"] > 0
+    assert "{\n  &quot;html&quot;: " in html  # indented JSON
+    assert r.context["m"].id == mid
+    assert r.context["size"] > 0
 
 
 def test_script_in_a_body_is_escaped_on_every_listing(client: Client, engine: RSMQ) -> None:
@@ -163,7 +166,8 @@ def test_message_move_to_another_queue(client: Client, engine: RSMQ) -> None:
 def test_message_move_to_an_unknown_queue_is_refused(client: Client, engine: RSMQ) -> None:
     mid = engine.send("other", "x")
     r = client.post(f"{BASE}/q/other/messages/{mid}/move/", {"to": "nowhere"})
-    assert r.status_code == 200 and "to" in r.context["move_form"].errors
+    assert r.status_code == 200
+    assert "to" in r.context["move_form"].errors
     assert engine.peek_message("other", mid).body == "x"
 
 
@@ -182,11 +186,14 @@ def test_dlq_requeue_selected_reports_missing(client: Client, engine: RSMQ) -> N
     b = dead_letter(engine, "b")
     engine.delete("emails-dlq", b)
     r = client.post(
-        f"{BASE}/q/emails/dlq/", {"action": "requeue_selected", "_selected_action": [a, b]}, follow=True
+        f"{BASE}/q/emails/dlq/",
+        {"action": "requeue_selected", "_selected_action": [a, b]},
+        follow=True,
     )
     assert flashed(r) == ["Requeued 1, 1 was already gone"]
     back = engine.peek_message("emails", a)
-    assert back.state == "visible" and back.rc == 0
+    assert back.state == "visible"
+    assert back.rc == 0
     assert engine.get_queue_attributes("emails-dlq").msgs == 0
 
 
@@ -211,9 +218,7 @@ def test_dlq_action_without_selection_or_action_changes_nothing(
     assert [m.id for m in engine.peek("emails-dlq")] == [a]
 
 
-def test_dlq_requeue_all_and_purge_all_confirm_with_the_count(
-    client: Client, engine: RSMQ
-) -> None:
+def test_dlq_requeue_all_and_purge_all_confirm_with_the_count(client: Client, engine: RSMQ) -> None:
     for body in ("a", "b", "c"):
         dead_letter(engine, body)
     confirm = client.get(f"{BASE}/q/emails/dlq/all/requeue/")
@@ -237,7 +242,8 @@ def test_failed_page_lists_searches_requeues_and_deletes(client: Client, engine:
     page = client.get(f"{BASE}/q/other/failed/")
     rows = page.context["rows"]
     assert [row["id"] for row in rows] == [r2, r1]  # newest first
-    assert rows[0]["exc_type"] == "KeyError" and "Traceback: missing" in page.content.decode()
+    assert rows[0]["exc_type"] == "KeyError"
+    assert "Traceback: missing" in page.content.decode()
     assert client.get(f"{BASE}/q/other/failed/?q=nomatch").context["pager"].total == 0
     assert client.get(f"{BASE}/q/other/failed/?q=keyerror").context["pager"].total == 2
     r = client.post(
@@ -278,11 +284,13 @@ def test_consumers_page_marks_stale_ones(client: Client, engine: RSMQ) -> None:
     engine.client.delete(registry.keys.consumer("dead-one"))  # its record expired
     r = client.get(f"{BASE}/consumers/")
     by_name = {row["c"].name: row["c"] for row in r.context["rows"]}
-    assert by_name["alive-one"].alive and by_name["alive-one"].processed == 7
+    assert by_name["alive-one"].alive
+    assert by_name["alive-one"].processed == 7
     assert not by_name["dead-one"].alive
     html = r.content.decode()
     assert 'class="rsmq-stale" data-consumer="dead-one"' in html
-    assert "web-1" in html and "4242" in html
+    assert "web-1" in html
+    assert "4242" in html
 
 
 @pytest.mark.parametrize(
@@ -304,7 +312,9 @@ def test_unknown_queue_message_or_page_is_404(client: Client, url: str) -> None:
 def test_unknown_message_action_is_404(client: Client, engine: RSMQ) -> None:
     mid = engine.send("other", "x")
     assert client.post(f"{BASE}/q/other/messages/{mid}/explode/").status_code == 404
-    assert client.post(f"{BASE}/q/other/messages/{'y' * 32}/delete/", follow=True).status_code == 200
+    assert (
+        client.post(f"{BASE}/q/other/messages/{'y' * 32}/delete/", follow=True).status_code == 200
+    )
 
 
 def test_custom_admin_site(client: Client) -> None:

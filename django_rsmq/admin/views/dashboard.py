@@ -39,4 +39,6 @@ class DashboardView(AdminPage):
             ("Failed", _sum([q.failed for q in qs])),
             ("Consumers alive", sum(1 for c in data.consumers if c.alive)),
         ]
-        return self.render(request, rows=rows, tiles=tiles, generated_at=when(data.generated_at * 1000))
+        return self.render(
+            request, rows=rows, tiles=tiles, generated_at=when(data.generated_at * 1000)
+        )
