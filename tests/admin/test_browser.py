@@ -104,5 +104,14 @@ def test_requeue_a_dead_letter_in_the_browser(
     page.press("#searchbar", "Enter")
     page.wait_for_load_state()
     assert page.locator(f'#result_list a:text-is("{mid}")').count() == 1
+    page.screenshot(path=str(ARTIFACTS / "admin-queue.png"), full_page=True)
+
+    page.emulate_media(color_scheme="dark")  # the admin's own dark mode applies
+    page.click(f'#result_list a:text-is("{mid}")')
+    page.wait_for_url(f"**/messages/{mid}/")
+    body = page.locator("#message-body").inner_text()
+    assert '"note": "<b>not bold</b>"' in body  # shown as text, not markup
+    assert page.locator("#message-body b").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "admin-message-dark.png"), full_page=True)
     page.close()
     assert engine.peek_message("emails", mid).rc == 0

@@ -122,6 +122,14 @@ def test_message_page_escapes_and_pretty_prints_the_body(client: Client, engine:
     assert r.context["size"] > 0
 
 
+def test_dead_letter_page_says_where_it_came_from(client: Client, engine: RSMQ) -> None:
+    mid = dead_letter(engine, {"n": 1})
+    r = client.get(f"{BASE}/q/emails-dlq/messages/{mid}/")
+    info = r.context["dead_letter"]
+    assert (info.queue, info.rc, info.error_type) == ("emails", 2, "ValueError")
+    assert "Dead-lettered from" in r.content.decode()
+
+
 def test_script_in_a_body_is_escaped_on_every_listing(client: Client, engine: RSMQ) -> None:
     evil = "<script>alert(1)</script>"
     engine.send("other", evil)
