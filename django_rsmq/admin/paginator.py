@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from ..conf import rsmq_settings
 from ..engine import Page
+from ..engine.protocol import PEEK_MAX
 
 __all__ = ["PAGE_VAR", "SEARCH_VAR", "Pager", "paginate"]
 
@@ -70,7 +71,7 @@ def _page_number(request: HttpRequest) -> int:
 def paginate(request: HttpRequest, fetch: Callable[[int, int, str], Page[T]]) -> Pager[T]:
     """Call ``fetch(offset, limit, search)`` for the requested page (``?p=``, ``?q=``)
     and wrap the result. A page past the end shows the last page."""
-    per_page = int(rsmq_settings().admin.page_size)
+    per_page = max(1, min(PEEK_MAX, int(rsmq_settings().admin.page_size)))
     search = request.GET.get(SEARCH_VAR, "").strip()
     number = _page_number(request)
     page = fetch((number - 1) * per_page, per_page, search)

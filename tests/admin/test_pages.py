@@ -122,6 +122,15 @@ def test_message_page_escapes_and_pretty_prints_the_body(client: Client, engine:
     assert r.context["size"] > 0
 
 
+def test_a_body_that_is_not_utf8_is_shown_escaped(client: Client, engine: RSMQ) -> None:
+    mid = engine.send("other", "x")
+    engine.client.hset(engine.protocol.keys.queue("other").hash, mid, b"\xff<script>")
+    for url in (f"{BASE}/q/other/", f"{BASE}/q/other/messages/{mid}/"):
+        r = client.get(url)
+        assert r.status_code == 200
+        assert "\ufffd&lt;script&gt;" in r.content.decode(), url
+
+
 def test_dead_letter_page_says_where_it_came_from(client: Client, engine: RSMQ) -> None:
     mid = dead_letter(engine, {"n": 1})
     r = client.get(f"{BASE}/q/emails-dlq/messages/{mid}/")

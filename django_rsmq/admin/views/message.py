@@ -28,6 +28,12 @@ def pretty(raw: str | bytes) -> str:
         return text
 
 
+def preview(raw: str | bytes, length: int = 200) -> str:
+    """The start of a body, as text."""
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+    return text if len(text) <= length else text[:length] + "…"
+
+
 def when(ms: float | int | None) -> datetime | None:
     return None if not ms else datetime.fromtimestamp(ms / 1000, tz=UTC)
 

@@ -9,7 +9,7 @@ from ... import messages, queues, redrive
 from ..forms import AttributesForm
 from ..paginator import paginate
 from .base import AdminPage
-from .message import when
+from .message import preview, when
 
 
 def dlq_of(queue: str) -> str | None:
@@ -52,6 +52,7 @@ class QueueView(AdminPage):
                 "url": self.url("message", queue, m.id),
                 "sent": when(m.sent),
                 "visible_at": when(m.visible_at),
+                "preview": preview(m.raw, 120),
             }
             for m in pager.items
         ]

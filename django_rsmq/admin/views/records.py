@@ -17,9 +17,7 @@ from ...engine import Page
 from ..forms import ActionForm, selected_ids
 from ..paginator import paginate
 from .base import AdminPage
-from .message import pretty, when
-
-PREVIEW = 200
+from .message import pretty, preview, when
 
 
 @dataclass(frozen=True)
@@ -69,11 +67,6 @@ def requeue(kind: Kind, request: HttpRequest, queue: str, ids: list[str] | None)
     return done.describe("Requeued")
 
 
-def _preview(raw: str | bytes) -> str:
-    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-    return text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
-
-
 class RecordsView(AdminPage):
     template_name = "admin/django_rsmq/records.html"
     kind_name = ""
@@ -118,14 +111,14 @@ class RecordsView(AdminPage):
                 "url": self.url("message", dlq, item.id),
                 "at": when(item.sent),
                 "rc": item.rc,
-                "preview": _preview(item.raw),
+                "preview": preview(item.raw),
             }
         return {
             "id": item.id,
             "message_id": item.message_id,
             "at": when(item.failed_at),
             "rc": item.rc,
-            "preview": _preview(item.raw),
+            "preview": preview(item.raw),
             "body": pretty(item.raw),
             "exc_type": item.exc_type,
             "error": item.error,
