@@ -200,13 +200,13 @@ def test_per_call_durations_rejected(
 ) -> None:
     mid = rsmq.send(q, "x")
     before = snapshot(raw, namespace)
-    with pytest.raises(InvalidValue, match="delay must be .*between 0 and 9999999"):
+    with pytest.raises(InvalidValue, match=r"delay must be .*between 0 and 9999999"):
         rsmq.send(q, "y", delay=value)
-    with pytest.raises(InvalidValue, match="vt must be .*between 0 and 9999999"):
+    with pytest.raises(InvalidValue, match=r"vt must be .*between 0 and 9999999"):
         rsmq.receive(q, vt=value)
-    with pytest.raises(InvalidValue, match="vt must be .*between 0 and 9999999"):
+    with pytest.raises(InvalidValue, match=r"vt must be .*between 0 and 9999999"):
         rsmq.change_visibility(q, mid, value)
-    with pytest.raises(InvalidValue, match="vt must be .*between 0 and 9999999"):
+    with pytest.raises(InvalidValue, match=r"vt must be .*between 0 and 9999999"):
         rsmq.change_visibility_by_receipt(f"{q}:{mid}:1", value)
     assert snapshot(raw, namespace) == before
 
@@ -226,7 +226,7 @@ def test_maxsize_accepted(rsmq: RSMQ, raw: redis.Redis, keys: Any, value: int) -
     "value", [1023, 65537, 65565, 66000, 900, 50, 0, -2, -20, 1024.0, True, "1024", None]
 )
 def test_maxsize_rejected(rsmq: RSMQ, raw: redis.Redis, namespace: str, value: Any) -> None:
-    with pytest.raises(InvalidValue, match="maxsize must be .*between 1024 and 65536") as info:
+    with pytest.raises(InvalidValue, match=r"maxsize must be .*between 1024 and 65536") as info:
         rsmq.create_queue("q", maxsize=value)
     assert "-1" in str(info.value)
     assert snapshot(raw, namespace) == {}
