@@ -14,6 +14,16 @@ T = TypeVar("T")
 ID_RE = re.compile(r"[0-9a-z]{10}[A-Za-z0-9]{22}")
 
 
+def b36(n: int) -> str:
+    """Lowercase base 36, like JavaScript's Number#toString(36)."""
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, d = divmod(n, 36)
+        out = digits[d] + out
+    return out or "0"
+
+
 def wait_for(predicate: Callable[[], T], *, timeout: float = 3.0, what: str = "condition") -> T:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout

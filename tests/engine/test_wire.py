@@ -13,16 +13,7 @@ from django_rsmq.engine import RSMQ, Keys, QueueExists, QueueNotFound
 from django_rsmq.engine.ids import random_suffix, sent_ms
 from django_rsmq.testing import TestRedis
 
-from .helpers import ID_RE, redis_ms, redis_us, wait_for
-
-
-def b36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while n:
-        n, d = divmod(n, 36)
-        out = digits[d] + out
-    return out or "0"
+from .helpers import ID_RE, b36, redis_ms, redis_us, wait_for
 
 
 def all_keys(client: redis.Redis, namespace: str) -> set[str]:
