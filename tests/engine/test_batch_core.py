@@ -19,7 +19,7 @@ from django_rsmq.engine import (
 )
 from django_rsmq.engine.protocol import Entry, Outcome
 
-from .helpers import ID_RE
+from .helpers import ID_RE, next_ms
 
 
 def test_send_many_mixed_entries(rsmq: RSMQ, raw: redis.Redis, keys: Keys) -> None:
@@ -69,10 +69,11 @@ def test_send_many_default_delay_and_missing_queue(rsmq: RSMQ, q: str) -> None:
         rsmq._run(rsmq.protocol.send_many("missing", ["a"], rsmq.serializer))
 
 
-def test_receive_and_pop_count(rsmq: RSMQ, q: str) -> None:
+def test_receive_and_pop_count(rsmq: RSMQ, raw: redis.Redis, q: str) -> None:
     for i in range(5):
         rsmq.send(q, str(i))
     p, s = rsmq.protocol, rsmq.serializer
+    next_ms(raw)  # vt 0 re-scores to "now": make it later than every send's score
     got = rsmq._run(p.receive(q, s, count=3, vt=0))
     assert [m.raw for m in got] == ["0", "1", "2"]
     assert all(m.rc == 1 and m.receipt.endswith(":1") for m in got)
