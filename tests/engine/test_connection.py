@@ -11,6 +11,8 @@ from django_rsmq.engine import RSMQ, BodyDecodeError, Keys
 from django_rsmq.engine.server import RedisServer
 from django_rsmq.testing import TestRedis, unique_namespace
 
+from .helpers import next_ms
+
 CLIENTS = {
     "resp2-bytes": {},
     "resp2-decoded": {"decode_responses": True},
@@ -50,6 +52,7 @@ def test_every_operation_with_any_client(test_redis: TestRedis, kind: str) -> No
             1,
         )
         assert isinstance(attrs.oldest_age, float)
+        next_ms(test_redis.client())  # so mid's new score is later than the other's
         assert mq.change_visibility("q", mid, 0) is True
         again = mq.receive("q")  # the other one was sent before mid became visible again
         assert again is not None
