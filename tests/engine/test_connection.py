@@ -52,7 +52,7 @@ def test_every_operation_with_any_client(test_redis: TestRedis, kind: str) -> No
             1,
         )
         assert isinstance(attrs.oldest_age, float)
-        next_ms(test_redis.client())  # so mid's new score is later than the other's
+        next_ms(client)  # so mid's new score is later than the other's
         assert mq.change_visibility("q", mid, 0) is True
         again = mq.receive("q")  # the other one was sent before mid became visible again
         assert again is not None
