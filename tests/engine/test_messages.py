@@ -65,6 +65,31 @@ def test_1000_concurrent_sends_have_unique_ids(test_redis: TestRedis, namespace:
         mq.client.close()
 
 
+@pytest.mark.parametrize("op", ["receive", "pop"])
+def test_concurrent_consumers_never_share_a_message(
+    test_redis: TestRedis, namespace: str, op: str
+) -> None:
+    mq = RSMQ(test_redis.client(max_connections=16), namespace=namespace)
+    mq.create_queue("q")
+    try:
+        sent = {mq.send("q", str(i)) for i in range(400)}
+
+        def drain(_: int) -> list[str]:
+            got = []
+            while (msg := getattr(mq, op)("q")) is not None:
+                got.append(msg.id)
+            return got
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            batches = list(pool.map(drain, range(8)))
+        received = [mid for batch in batches for mid in batch]
+        assert len(received) == len(set(received)) == 400
+        assert set(received) == sent
+        assert mq.get_queue_attributes("q").totalrecv == 400
+    finally:
+        mq.client.close()
+
+
 def test_vt_expiry_redelivers_with_rc_and_fr(rsmq: RSMQ, q: str) -> None:
     mid = rsmq.send(q, "x")
     first = rsmq.receive(q, vt=0.1)
