@@ -92,12 +92,12 @@ def test_we_send_with_a_delay_they_receive_only_after_it(ours: RSMQ, theirs: Any
 
 def test_they_send_with_a_delay_we_receive_only_after_it(ours: RSMQ, theirs: Any) -> None:
     ours.create_queue("later")
-    mid = theirs.sendMessage(qname="later", message="soon", delay=0.2).execute()
+    mid = theirs.sendMessage(qname="later", message="soon", delay=0.3).execute()
     sent = int(mid[:10], 36) // 1000
     assert ours.receive("later") is None
     msg = wait_for(lambda: ours.receive("later"), timeout=3)
     assert msg.id == mid
-    assert msg.fr >= sent + 200
+    assert msg.fr >= sent + 300
 
 
 def test_change_visibility_both_ways(ours: RSMQ, theirs: Any) -> None:
