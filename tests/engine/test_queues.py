@@ -7,6 +7,7 @@ import redis
 
 from django_rsmq.engine import RSMQ, Keys, QueueAttributes, QueueExists, QueueNotFound
 from django_rsmq.engine.ids import random_suffix
+from django_rsmq.engine.protocol import Entry
 
 from .helpers import b36, redis_us, snapshot
 
@@ -197,8 +198,9 @@ def test_attributes_as_dict(rsmq: RSMQ, q: str) -> None:
 
 
 def test_purge(rsmq: RSMQ, raw: redis.Redis, keys: Keys, q: str) -> None:
-    for i in range(1203):  # more than one internal page of 500
-        rsmq.send(q, str(i), delay=(100 if i % 2 else 0))
+    entries = [Entry(str(i), delay=(100 if i % 2 else 0)) for i in range(1203)]
+    for start in (0, 1000):  # more than one internal page of 500
+        rsmq._run(rsmq.protocol.send_many(q, entries[start : start + 1000], rsmq.serializer))
     rsmq.receive(q)
     assert rsmq.purge(q) == 1203
     attrs = rsmq.get_queue_attributes(q)
