@@ -28,15 +28,24 @@ def test_send_many_mixed_entries(rsmq: RSMQ, raw: redis.Redis, keys: Keys) -> No
     out = rsmq._run(
         p.send_many(
             "b",
-            ["a", Entry("late", delay=50), "x" * 1025, Entry("bad", delay=-1), object(), {"j": 1}],
+            [
+                "a",
+                Entry("late", delay=50),
+                "x" * 1025,
+                Entry("bad", delay=-1),
+                object(),
+                "\ud800",  # not encodable as UTF-8
+                {"j": 1},
+            ],
             s,
         )
     )
-    assert [o.ok for o in out] == [True, True, False, False, False, True]
+    assert [o.ok for o in out] == [True, True, False, False, False, False, True]
     assert isinstance(out[2].error, MessageTooLong)
     assert (out[2].error.size, out[2].error.maxsize) == (1025, 1024)
     assert isinstance(out[3].error, InvalidValue)
     assert isinstance(out[4].error, SerializationError)
+    assert isinstance(out[5].error, SerializationError)
     ids = [o.value for o in out if o.ok]
     assert all(ID_RE.fullmatch(i or "") for i in ids)
     attrs = rsmq.get_queue_attributes("b")

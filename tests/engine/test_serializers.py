@@ -66,6 +66,15 @@ def test_auto_refuses_bytes_and_unserializable(rsmq: RSMQ, q: str) -> None:
     assert rsmq.get_queue_attributes(q).totalsent == 0
 
 
+def test_text_that_is_not_utf8_encodable_is_refused(rsmq: RSMQ, q: str) -> None:
+    """Lone surrogates cannot go over the wire: a typed error, nothing stored."""
+    for value in ("\ud800", {"k": "a\udfffb"}):
+        with pytest.raises(SerializationError, match="not valid UTF-8 text"):
+            rsmq.send(q, value)
+    attrs = rsmq.get_queue_attributes(q)
+    assert (attrs.msgs, attrs.totalsent) == (0, 0)
+
+
 def test_json_serializer_is_strict(rsmq: RSMQ, raw: redis.Redis, keys: Keys, q: str) -> None:
     mid = rsmq.send(q, "text", serializer="json")
     assert wire(raw, keys, q, mid) == '"text"'
