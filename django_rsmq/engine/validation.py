@@ -60,7 +60,10 @@ def _number(name: str, value: object) -> float:
         raise InvalidValue(
             f"{name} must be a number of seconds between 0 and {SECONDS_MAX}, got {value!r}"
         )
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int or Fraction too large for a float
+        v = math.inf
     if math.isnan(v) or v < 0 or v > SECONDS_MAX:
         raise InvalidValue(f"{name} must be between 0 and {SECONDS_MAX}, got {value!r}")
     return v

@@ -118,7 +118,18 @@ def test_every_queue_operation_raises_queue_not_found(rsmq: RSMQ, op: str) -> No
 # -- vt and delay as queue attributes (whole seconds) -----------------------------------------
 
 SECONDS_OK = [0, 1, 30, 9_999_999, 2.0, Fraction(4, 2)]
-SECONDS_BAD = [-1, -20, 10_000_000, 10**12, -0.5, math.nan, math.inf, -math.inf]
+SECONDS_BAD = [
+    -1,
+    -20,
+    10_000_000,
+    10**12,
+    10**400,
+    -(10**400),
+    -0.5,
+    math.nan,
+    math.inf,
+    -math.inf,
+]
 NOT_NUMBERS = [True, False, "5", "not_a_number", b"5", [5]]
 
 
@@ -181,7 +192,7 @@ def test_set_queue_attributes_needs_an_attribute(rsmq: RSMQ) -> None:
 # -- per-call durations (fractions allowed, ms scores) ---------------------------------------
 
 DURATION_OK = [0, 0.05, 1.5, 9_999_999, 9_999_998.999, Fraction(1, 4)]
-DURATION_BAD = [-1, -0.001, 10_000_000, 9_999_999.5, math.nan, math.inf, *NOT_NUMBERS]
+DURATION_BAD = [-1, -0.001, 10_000_000, 9_999_999.5, 10**400, math.nan, math.inf, *NOT_NUMBERS]
 
 
 @pytest.mark.parametrize("value", DURATION_OK)
