@@ -174,3 +174,23 @@ def test_message_operations_are_one_round_trip(test_redis: TestRedis, namespace:
         assert client.sent == ["EVALSHA", "EVAL"]  # NOSCRIPT fallback
     finally:
         client.close()
+
+
+def test_lua_library_helpers(redis_client: redis.Redis) -> None:
+    """_lib.lua's base36 and int, checked like PyRSMQ's test_baseXencode."""
+    lib = resources.files("django_rsmq.engine.scripts").joinpath("_lib.lua").read_text("utf-8")
+    reply = redis_client.eval(
+        lib
+        + "\nreturn { base36(0), base36(10000), base36(10000000), base36(3656158440062975),"
+        + " int(1795340806781), int(9999999000 + 1795340806781), base36(1795340806781442) }",
+        0,
+    )
+    assert [r.decode() for r in reply] == [
+        "0",
+        "7ps",
+        "5yc1s",
+        "zzzzzzzzzz",  # 36**10 - 1: ids keep 10 characters until 2085
+        "1795340806781",
+        "1805340805781",
+        "hoe86i1536",  # the time part of the id in the wire spec's example
+    ]

@@ -190,6 +190,26 @@ def test_realtime_publishes_post_send_zcard(test_redis: TestRedis, namespace: st
         quiet.client.close()
 
 
+def test_realtime_batch_publishes_once_with_the_final_count(
+    test_redis: TestRedis, namespace: str
+) -> None:
+    mq = RSMQ(test_redis.client(), namespace=namespace, realtime=True)
+    mq.create_queue("q")
+    sub = test_redis.client(decode_responses=True).pubsub()
+    sub.subscribe(f"{namespace}:rt:q")
+    assert sub.get_message(timeout=2)["type"] == "subscribe"
+    try:
+        mq.send("q", "first")
+        out = mq._run(mq.protocol.send_many("q", ["a", "b", "c"], mq.serializer))
+        assert all(o.ok for o in out)
+        got = [wait_for(lambda: sub.get_message(timeout=0.1))["data"] for _ in range(2)]
+        assert got == ["1", "4"]
+        assert sub.get_message(timeout=0.05) is None
+    finally:
+        sub.close()
+        mq.client.close()
+
+
 def test_message_id_time_part_orders_like_the_score(
     rsmq: RSMQ, raw: redis.Redis, keys: Keys, q: str
 ) -> None:

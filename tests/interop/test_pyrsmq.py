@@ -127,6 +127,18 @@ def test_change_visibility_both_ways(ours: RSMQ, theirs: Any) -> None:
     ours.ack(msg)  # still our current delivery (rc 3)
 
 
+def test_their_delivery_expires_and_we_get_it_again(ours: RSMQ, theirs: Any) -> None:
+    ours.create_queue("exp")
+    mid = theirs.sendMessage(qname="exp", message="x").execute()
+    got = py_receive(theirs, "exp", vt=0.1)
+    assert got is not None
+    assert (got["id"], got["rc"]) == (mid, 1)
+    msg = wait_for(lambda: ours.receive("exp"), timeout=3, what="redelivery")
+    assert (msg.id, msg.rc, msg.fr) == (mid, 2, got["ts"])  # their first-receive time
+    ours.ack(msg)
+    assert ours.get_queue_attributes("exp").msgs == 0
+
+
 def test_counters_and_attributes_agree(ours: RSMQ, theirs: Any, raw_client: redis.Redis) -> None:
     ours.create_queue("c", vt=40, delay=0, maxsize=2048)
     theirs.sendMessage(qname="c", message="t1").execute()
