@@ -113,9 +113,9 @@ def test_unix_socket_url(tmp_path: Path) -> None:
 
 def test_hiredis_parser(test_redis: TestRedis, namespace: str) -> None:
     pytest.importorskip("hiredis")
-    from redis.connection import HiredisRespParser
+    from redis._parsers import _HiredisParser
 
-    client: Any = test_redis.client(parser_class=HiredisRespParser, decode_responses=True)
+    client: Any = test_redis.client(parser_class=_HiredisParser, decode_responses=True)
     mq = RSMQ(client, namespace=namespace)
     try:
         mq.create_queue("q")
