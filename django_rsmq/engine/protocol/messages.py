@@ -153,7 +153,8 @@ class MessageOps(ProtocolBase):
             return self._messages(qname, reply, serializer, received=True)
 
         keys = (q.hash, q.zset, q.meta, q.queues)
-        return Call(scripts.get("receive"), keys, (vt_ms, count, qname), parse)
+        args = (vt_ms, count, qname, q.channel, "1" if self.realtime else "")
+        return Call(scripts.get("receive"), keys, args, parse)
 
     def pop(self, qname: str, serializer: Serializer, *, count: int = 1) -> Call[list[Message]]:
         q = self._q(qname)
@@ -163,7 +164,8 @@ class MessageOps(ProtocolBase):
             return self._messages(qname, reply, serializer, received=False)
 
         keys = (q.hash, q.zset, q.meta, q.queues)
-        return Call(scripts.get("pop"), keys, (count, qname), parse)
+        args = (count, qname, q.channel, "1" if self.realtime else "")
+        return Call(scripts.get("pop"), keys, args, parse)
 
     def peek(
         self,

@@ -94,6 +94,8 @@ class ReliabilityOps(ProtocolBase):
             ids.random_suffix(),
             _error_json(error, traceback),
             repr(_rng.random()),
+            q.channel,
+            "1" if self.realtime else "",
         )
         return Call(scripts.get("fail"), keys, args, parse)
 
@@ -201,7 +203,15 @@ class ReliabilityOps(ProtocolBase):
     ) -> Plan[RedriveResult]:
         """Move messages from a DLQ back to their source queue (or ``to``)."""
         target = None if to is None else self._q(to)
-        return redrive_plan("dlq", self._q(dlq), ids=ids, limit=limit, to=target, reset_rc=reset_rc)
+        return redrive_plan(
+            "dlq",
+            self._q(dlq),
+            ids=ids,
+            limit=limit,
+            to=target,
+            reset_rc=reset_rc,
+            realtime=self.realtime,
+        )
 
     def requeue_failed(
         self,
@@ -214,7 +224,9 @@ class ReliabilityOps(ProtocolBase):
         """Send failure records' bodies as new messages to their queue (or ``to``) and
         delete the records."""
         target = None if to is None else self._q(to)
-        return redrive_plan("failed", self._q(qname), ids=ids, limit=limit, to=target)
+        return redrive_plan(
+            "failed", self._q(qname), ids=ids, limit=limit, to=target, realtime=self.realtime
+        )
 
     def purge_expired(self, qname: str) -> Plan[int]:
         """Drop (or dead-letter) every message past the queue's retention period."""
@@ -223,7 +235,10 @@ class ReliabilityOps(ProtocolBase):
         cursor, total = "0", 0
         while True:
             step: tuple[str, int] = yield Call(
-                scripts.get("purge_expired"), keys, (qname, cursor), _cursor_step(qname)
+                scripts.get("purge_expired"),
+                keys,
+                (qname, cursor, q.channel, "1" if self.realtime else ""),
+                _cursor_step(qname),
             )
             cursor, n = step
             total += n
