@@ -18,7 +18,9 @@ while got < want and withheld_n < 10000 do
   local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", int(now), "LIMIT", 0, want)
   local before = withheld_n
   for _, id in ipairs(ids) do
-    if got >= want or seen[id] then -- luacheck: ignore
+    if got >= want or seen[id] then
+      -- full, or delivered earlier in this call
+      seen[id] = true
     elseif withheld(src, cfg, id, now) then
       withheld_n = withheld_n + 1
     else

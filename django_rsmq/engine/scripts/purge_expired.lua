@@ -13,6 +13,7 @@ if not cfg.retention then
 end
 local now = now_ms()
 local src = source(KEYS, ARGV[1], cfg, ARGV[3], ARGV[4])
+cfg.max_receives = nil -- only retention applies here
 local r = redis.call("ZSCAN", KEYS[2], ARGV[2], "COUNT", 500)
 local n = 0
 local page = r[2]
@@ -20,7 +21,6 @@ for i = 1, #page, 2 do
   local id = page[i]
   local sent = sent_ms_of(id)
   if sent and now - sent >= cfg.retention and redis.call("ZSCORE", KEYS[2], id) then
-    cfg.max_receives = nil -- only retention applies here
     if withheld(src, cfg, id, now) then
       n = n + 1
     end

@@ -9,6 +9,7 @@ so no step sleeps.
 
 from __future__ import annotations
 
+import pytest
 import redis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -23,6 +24,8 @@ from hypothesis.stateful import (
 
 from django_rsmq.engine import RSMQ, StaleReceipt
 from django_rsmq.testing import TestRedis, unique_namespace
+
+pytestmark = pytest.mark.slow
 
 VT = 30.0
 
@@ -205,7 +208,7 @@ def test_random_operation_sequences(test_redis: TestRedis) -> None:
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=60,
+            max_examples=50,
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
