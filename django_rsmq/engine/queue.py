@@ -10,7 +10,7 @@ from redis.exceptions import NoScriptError
 
 from .connection import sync_client
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
-from .protocol import Call, Plan, Protocol, sorted_names
+from .protocol import Call, CallPlan, Protocol, sorted_names
 from .reliability import (
     DEDUP_WINDOW_DEFAULT,
     FAILED_CAP_DEFAULT,
@@ -65,7 +65,7 @@ class RSMQ:
             reply = self.client.eval(call.script.source, len(keys), *keys, *args)
         return call.parse(reply)
 
-    def _drive(self, plan: Plan[T]) -> T:
+    def _run_plan(self, plan: CallPlan[T]) -> T:
         """Run a multi-call operation: each yielded call's result is sent back in."""
         try:
             call = next(plan)
@@ -325,7 +325,7 @@ class RSMQ:
         each came from, or to ``to``; each moves exactly once even under racing
         redrives. ``reset_rc`` starts their receive count afresh."""
         plan = self.protocol.redrive(dlq, ids=ids, limit=limit, to=to, reset_rc=reset_rc)
-        return self._drive(plan)
+        return self._run_plan(plan)
 
     def requeue_failed(
         self,
@@ -337,15 +337,15 @@ class RSMQ:
     ) -> RedriveResult:
         """Send failure records' bodies as new messages (to their queue or ``to``) and
         delete the records (same code path as :meth:`redrive`)."""
-        return self._drive(self.protocol.requeue_failed(qname, ids=ids, limit=limit, to=to))
+        return self._run_plan(self.protocol.requeue_failed(qname, ids=ids, limit=limit, to=to))
 
     def purge_expired(self, qname: str) -> int:
         """Drop (or dead-letter) every message older than the queue's retention."""
-        return self._drive(self.protocol.purge_expired(qname))
+        return self._run_plan(self.protocol.purge_expired(qname))
 
     def sweep(self, qname: str) -> None:
         """Drop side data left by plain RSMQ clients' deletes/pops (a full pass)."""
-        self._drive(self.protocol.sweep(qname))
+        self._run_plan(self.protocol.sweep(qname))
 
 
 class Queue:

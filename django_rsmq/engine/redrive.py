@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 from . import scripts
 from .errors import InvalidValue
 from .keys import QueueKeys
-from .protocol.base import Call, Plan, _status, to_str
+from .protocol.base import Call, CallPlan, _status, to_str
 from .reliability import RedriveResult
 from .validation import check_message_id
 
@@ -60,7 +60,7 @@ def redrive_plan(
     to: QueueKeys | None = None,
     reset_rc: bool = False,
     realtime: bool = False,
-) -> Plan[RedriveResult]:
+) -> CallPlan[RedriveResult]:
     """Move DLQ messages (``mode="dlq"``: ``source`` is the DLQ; ``to`` defaults to each
     message's source queue) or failed records (``mode="failed"``: ``source`` is the queue
     the records belong to and the default ``to``): all, the given ``ids``, or at most

@@ -15,7 +15,7 @@ from ..redrive import redrive_plan
 from ..reliability import DeadLetterInfo, FailedRecord, FailResult, Page, RedriveResult
 from ..serializers import Serializer
 from ..validation import check_duration, check_message_id
-from .base import STALE, Call, Plan, ProtocolBase, _body, _check_page, _int, _status, to_str
+from .base import STALE, Call, CallPlan, ProtocolBase, _body, _check_page, _int, _status, to_str
 
 _rng = random.SystemRandom()
 
@@ -200,7 +200,7 @@ class ReliabilityOps(ProtocolBase):
         limit: int | None = None,
         to: str | None = None,
         reset_rc: bool = False,
-    ) -> Plan[RedriveResult]:
+    ) -> CallPlan[RedriveResult]:
         """Move messages from a DLQ back to their source queue (or ``to``)."""
         target = None if to is None else self._q(to)
         return redrive_plan(
@@ -220,7 +220,7 @@ class ReliabilityOps(ProtocolBase):
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
-    ) -> Plan[RedriveResult]:
+    ) -> CallPlan[RedriveResult]:
         """Send failure records' bodies as new messages to their queue (or ``to``) and
         delete the records."""
         target = None if to is None else self._q(to)
@@ -228,7 +228,7 @@ class ReliabilityOps(ProtocolBase):
             "failed", self._q(qname), ids=ids, limit=limit, to=target, realtime=self.realtime
         )
 
-    def purge_expired(self, qname: str) -> Plan[int]:
+    def purge_expired(self, qname: str) -> CallPlan[int]:
         """Drop (or dead-letter) every message past the queue's retention period."""
         q = self._q(qname)
         keys = (q.hash, q.zset, q.meta, q.queues)
@@ -245,7 +245,7 @@ class ReliabilityOps(ProtocolBase):
             if cursor == "0":
                 return total
 
-    def sweep(self, qname: str) -> Plan[None]:
+    def sweep(self, qname: str) -> CallPlan[None]:
         """Drop side data of messages that plain RSMQ clients deleted or popped (the
         receive script does this a bounded step at a time; this does a full pass). On a
         queue a plain client deleted, deletes all its side keys."""
