@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import redis
@@ -10,20 +9,17 @@ from redis.exceptions import NoScriptError
 
 from .connection import sync_client
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
-from .protocol import Call, CallPlan, Protocol, sorted_names
+from .protocol import Call, Protocol, sorted_names
 from .reliability import (
     DEDUP_WINDOW_DEFAULT,
     FAILED_CAP_DEFAULT,
     FAILED_TTL_DEFAULT,
     UNSET,
-    DeadLetterInfo,
-    FailedRecord,
     FailResult,
-    Page,
-    RedriveResult,
     RetentionAction,
     _Unset,
 )
+from .reliability_methods import ReliabilityMethods
 from .retry import RetryPolicy
 from .serializers import Serializer, get_serializer
 from .validation import MAXSIZE_DEFAULT
@@ -33,7 +29,7 @@ __all__ = ["RSMQ", "Queue"]
 T = TypeVar("T")
 
 
-class RSMQ:
+class RSMQ(ReliabilityMethods):
     """RSMQ operations on one Redis server and namespace.
 
     ``client`` is a redis-py client or a URL. ``realtime=True`` makes every send
@@ -64,15 +60,6 @@ class RSMQ:
         except NoScriptError:
             reply = self.client.eval(call.script.source, len(keys), *keys, *args)
         return call.parse(reply)
-
-    def _run_plan(self, plan: CallPlan[T]) -> T:
-        """Run a multi-call operation: each yielded call's result is sent back in."""
-        try:
-            call = next(plan)
-            while True:
-                call = plan.send(self._run(call))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
 
     def _serializer(self, serializer: str | Serializer | None) -> Serializer:
         return self.serializer if serializer is None else get_serializer(serializer)
@@ -255,97 +242,6 @@ class RSMQ:
         """One message by id, without changing it. Raises :class:`MessageNotFound`."""
         call = self.protocol.peek(qname, self._serializer(serializer), message_id=message_id)
         return self._run(call)[0]
-
-    # -- reliability (docs/reliability.md) ----------------------------------------------
-
-    def nack(self, receipt: str | Receipt | Message, delay: float | None = None) -> float:
-        """Give a received message back: receivable again after ``delay`` seconds (the
-        queue's retry policy picks it from rc when ``None``). Returns the delay applied.
-        Fenced like :meth:`ack` (:class:`StaleReceipt`)."""
-        return self._run(self.protocol.nack(receipt, delay))
-
-    def fail(
-        self,
-        receipt: str | Receipt | Message,
-        error: BaseException | str,
-        *,
-        traceback: str | None = None,
-    ) -> FailResult:
-        """Record a failure of this delivery, then retry it by the queue's policy or,
-        once it was received ``max_receives`` times, dead-letter it — atomically."""
-        return self._run(self.protocol.fail(receipt, error, traceback=traceback))
-
-    def failed(
-        self,
-        qname: str,
-        *,
-        offset: int = 0,
-        limit: int = 20,
-        exc_type: str | None = None,
-        search: str | None = None,
-        serializer: str | Serializer | None = None,
-    ) -> Page[FailedRecord]:
-        """Failure records of a queue, newest first, filtered by exception type and
-        text."""
-        call = self.protocol.failed(
-            qname,
-            self._serializer(serializer),
-            offset=offset,
-            limit=limit,
-            exc_type=exc_type,
-            search=search,
-        )
-        return self._run(call)
-
-    def failed_record(
-        self, qname: str, record_id: str, *, serializer: str | Serializer | None = None
-    ) -> FailedRecord:
-        """One failure record. Raises :class:`MessageNotFound` if it is gone."""
-        call = self.protocol.failed(qname, self._serializer(serializer), record_id=record_id)
-        return self._run(call).items[0]
-
-    def delete_failed(self, qname: str, ids: Iterable[str] | None = None) -> int:
-        """Delete failure records (all when ``ids`` is None); returns how many."""
-        return self._run(self.protocol.delete_failed(qname, ids))
-
-    def dead_letter_info(self, dlq: str, message_id: str) -> DeadLetterInfo | None:
-        """Source queue, rc, receive times, reason and last error of a DLQ message."""
-        return self._run(self.protocol.dead_letter_info(dlq, [message_id]))[0]
-
-    def redrive(
-        self,
-        dlq: str,
-        *,
-        ids: Iterable[str] | None = None,
-        limit: int | None = None,
-        to: str | None = None,
-        reset_rc: bool = False,
-    ) -> RedriveResult:
-        """Move DLQ messages (all, ``ids``, or the oldest ``limit``) back to the queue
-        each came from, or to ``to``; each moves exactly once even under racing
-        redrives. ``reset_rc`` starts their receive count afresh."""
-        plan = self.protocol.redrive(dlq, ids=ids, limit=limit, to=to, reset_rc=reset_rc)
-        return self._run_plan(plan)
-
-    def requeue_failed(
-        self,
-        qname: str,
-        *,
-        ids: Iterable[str] | None = None,
-        limit: int | None = None,
-        to: str | None = None,
-    ) -> RedriveResult:
-        """Send failure records' bodies as new messages (to their queue or ``to``) and
-        delete the records (same code path as :meth:`redrive`)."""
-        return self._run_plan(self.protocol.requeue_failed(qname, ids=ids, limit=limit, to=to))
-
-    def purge_expired(self, qname: str) -> int:
-        """Drop (or dead-letter) every message older than the queue's retention."""
-        return self._run_plan(self.protocol.purge_expired(qname))
-
-    def sweep(self, qname: str) -> None:
-        """Drop side data left by plain RSMQ clients' deletes/pops (a full pass)."""
-        self._run_plan(self.protocol.sweep(qname))
 
 
 class Queue:
