@@ -10,6 +10,7 @@ from ..errors import (
     MessageTooLong,
     QueueFull,
     RSMQError,
+    SerializationError,
 )
 from ..message import Message, MessageState, PeekedMessage, Receipt
 from ..reliability import check_dedup_id
@@ -36,6 +37,16 @@ from .base import (
     check_count,
     to_str,
 )
+
+
+def _utf8(wire: str) -> str:
+    """The wire text, refused with a typed error if it cannot be sent as UTF-8 (lone
+    surrogates): otherwise redis-py would fail the whole call, batch included."""
+    try:
+        wire.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationError(f"Message body is not valid UTF-8 text: {exc}") from exc
+    return wire
 
 
 class MessageOps(ProtocolBase):
@@ -74,11 +85,12 @@ class MessageOps(ProtocolBase):
                     dedup = entry.dedup_id
                 else:
                     body, d = entry, default_delay
+                raw = _utf8(serializer.dumps(body))
                 dkey: str | int = ""
                 if dedup is not None:
                     keys.append(q.dedup(check_dedup_id(dedup)))
                     dkey = len(keys)
-                args += [ids.random_suffix(), serializer.dumps(body), d, dkey]
+                args += [ids.random_suffix(), raw, d, dkey]
                 outcomes.append(None)
             except RSMQError as exc:
                 outcomes.append(Outcome(error=exc))

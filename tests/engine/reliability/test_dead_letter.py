@@ -9,7 +9,7 @@ import redis
 
 from django_rsmq.engine import RSMQ, InvalidValue, MessageNotFound
 from django_rsmq.engine.message import Message
-from tests.engine.reliability.helpers import wait_for
+from tests.engine.helpers import wait_for
 
 
 def _recv(rsmq: RSMQ, q: str = "q", vt: float = 30) -> Message:

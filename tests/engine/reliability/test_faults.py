@@ -12,7 +12,8 @@ import redis
 
 from django_rsmq.engine import RSMQ, RetryPolicy
 from django_rsmq.testing import TestRedis, unique_namespace
-from tests.engine.reliability.helpers import python, wait_for
+from tests.engine.helpers import wait_for
+from tests.engine.reliability.helpers import python
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from django_rsmq.engine import (
     StaleReceipt,
 )
 from django_rsmq.engine.message import Message
-from tests.engine.reliability.helpers import wait_for
+from tests.engine.helpers import wait_for
 
 
 def _recv(rsmq: RSMQ, q: str = "q", vt: float = 30) -> Message:
