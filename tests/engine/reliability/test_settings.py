@@ -101,6 +101,7 @@ def test_no_attribute_supplied(rsmq: RSMQ) -> None:
         ({"retention_action": "explode"}, "retention_action"),
         ({"dedup_window": "5"}, "dedup_window"),
         ({"failed_cap": -1}, "failed_cap"),
+        ({"failed_cap": 100_001}, "failed_cap"),
         ({"failed_ttl": 0}, "failed_ttl"),
         ({"retry": [1, 2]}, "RetryPolicy"),
     ],
