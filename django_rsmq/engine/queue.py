@@ -265,8 +265,11 @@ class Queue:
     def __repr__(self) -> str:
         return f"<Queue {self.name!r} ns={self.rsmq.namespace!r}>"
 
-    def create(self, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT) -> None:
-        self.rsmq.create_queue(self.name, vt=vt, delay=delay, maxsize=maxsize)
+    def create(
+        self, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT, **settings: Any
+    ) -> None:
+        """``settings``: the reliability settings of :meth:`RSMQ.create_queue`."""
+        self.rsmq.create_queue(self.name, vt=vt, delay=delay, maxsize=maxsize, **settings)
 
     def delete_queue(self) -> None:
         self.rsmq.delete_queue(self.name)
@@ -275,9 +278,17 @@ class Queue:
         return self.rsmq.get_queue_attributes(self.name)
 
     def set_attributes(
-        self, *, vt: int | None = None, delay: int | None = None, maxsize: int | None = None
+        self,
+        *,
+        vt: int | None = None,
+        delay: int | None = None,
+        maxsize: int | None = None,
+        **settings: Any,
     ) -> QueueAttributes:
-        return self.rsmq.set_queue_attributes(self.name, vt=vt, delay=delay, maxsize=maxsize)
+        """``settings``: the reliability settings of :meth:`RSMQ.set_queue_attributes`."""
+        return self.rsmq.set_queue_attributes(
+            self.name, vt=vt, delay=delay, maxsize=maxsize, **settings
+        )
 
     def purge(self) -> int:
         return self.rsmq.purge(self.name)
