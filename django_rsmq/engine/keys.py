@@ -46,7 +46,14 @@ class QueueKeys:
         """The queue as a move target, stored with a queue's config or a dead letter's
         metadata so that scripts never build key names themselves (JSON, read by Lua)."""
         return json.dumps(
-            {"name": self.name, "h": self.hash, "z": self.zset, "m": self.meta, "s": self.queues},
+            {
+                "name": self.name,
+                "h": self.hash,
+                "z": self.zset,
+                "m": self.meta,
+                "s": self.queues,
+                "c": self.channel,
+            },
             separators=(",", ":"),
         )
 

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import redis
+from redis.client import NEVER_DECODE
 from redis.exceptions import NoScriptError
 
 from .connection import sync_client
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
-from .protocol import Call, Plan, Protocol, sorted_names
+from .protocol import Call, Protocol, sorted_names
 from .reliability import (
     DEDUP_WINDOW_DEFAULT,
     FAILED_CAP_DEFAULT,
     FAILED_TTL_DEFAULT,
     UNSET,
-    DeadLetterInfo,
-    FailedRecord,
     FailResult,
-    Page,
-    RedriveResult,
     RetentionAction,
     _Unset,
 )
+from .reliability_methods import ReliabilityMethods
 from .retry import RetryPolicy
 from .serializers import Serializer, get_serializer
 from .validation import MAXSIZE_DEFAULT
@@ -32,8 +29,10 @@ __all__ = ["RSMQ", "Queue"]
 
 T = TypeVar("T")
 
+_RAW: dict[str, Any] = {NEVER_DECODE: []}
 
-class RSMQ:
+
+class RSMQ(ReliabilityMethods):
     """RSMQ operations on one Redis server and namespace.
 
     ``client`` is a redis-py client or a URL. ``realtime=True`` makes every send
@@ -59,20 +58,18 @@ class RSMQ:
 
     def _run(self, call: Call[T]) -> T:
         keys, args = call.keys, call.args
+        # NEVER_DECODE: replies come back as bytes even on a decode_responses=True client,
+        # so a body that is not UTF-8 reaches the parser (-> BodyDecodeError with its id
+        # and receipt) instead of failing inside redis-py after the script already ran.
         try:
-            reply = self.client.evalsha(call.script.sha, len(keys), *keys, *args)
+            reply = self.client.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", call.script.sha, len(keys), *keys, *args, **_RAW
+            )
         except NoScriptError:
-            reply = self.client.eval(call.script.source, len(keys), *keys, *args)
+            reply = self.client.execute_command(  # type: ignore[no-untyped-call]
+                "EVAL", call.script.source, len(keys), *keys, *args, **_RAW
+            )
         return call.parse(reply)
-
-    def _drive(self, plan: Plan[T]) -> T:
-        """Run a multi-call operation: each yielded call's result is sent back in."""
-        try:
-            call = next(plan)
-            while True:
-                call = plan.send(self._run(call))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
 
     def _serializer(self, serializer: str | Serializer | None) -> Serializer:
         return self.serializer if serializer is None else get_serializer(serializer)
@@ -256,97 +253,6 @@ class RSMQ:
         call = self.protocol.peek(qname, self._serializer(serializer), message_id=message_id)
         return self._run(call)[0]
 
-    # -- reliability (docs/reliability.md) ----------------------------------------------
-
-    def nack(self, receipt: str | Receipt | Message, delay: float | None = None) -> float:
-        """Give a received message back: receivable again after ``delay`` seconds (the
-        queue's retry policy picks it from rc when ``None``). Returns the delay applied.
-        Fenced like :meth:`ack` (:class:`StaleReceipt`)."""
-        return self._run(self.protocol.nack(receipt, delay))
-
-    def fail(
-        self,
-        receipt: str | Receipt | Message,
-        error: BaseException | str,
-        *,
-        traceback: str | None = None,
-    ) -> FailResult:
-        """Record a failure of this delivery, then retry it by the queue's policy or,
-        once it was received ``max_receives`` times, dead-letter it — atomically."""
-        return self._run(self.protocol.fail(receipt, error, traceback=traceback))
-
-    def failed(
-        self,
-        qname: str,
-        *,
-        offset: int = 0,
-        limit: int = 20,
-        exc_type: str | None = None,
-        search: str | None = None,
-        serializer: str | Serializer | None = None,
-    ) -> Page[FailedRecord]:
-        """Failure records of a queue, newest first, filtered by exception type and
-        text."""
-        call = self.protocol.failed(
-            qname,
-            self._serializer(serializer),
-            offset=offset,
-            limit=limit,
-            exc_type=exc_type,
-            search=search,
-        )
-        return self._run(call)
-
-    def failed_record(
-        self, qname: str, record_id: str, *, serializer: str | Serializer | None = None
-    ) -> FailedRecord:
-        """One failure record. Raises :class:`MessageNotFound` if it is gone."""
-        call = self.protocol.failed(qname, self._serializer(serializer), record_id=record_id)
-        return self._run(call).items[0]
-
-    def delete_failed(self, qname: str, ids: Iterable[str] | None = None) -> int:
-        """Delete failure records (all when ``ids`` is None); returns how many."""
-        return self._run(self.protocol.delete_failed(qname, ids))
-
-    def dead_letter_info(self, dlq: str, message_id: str) -> DeadLetterInfo | None:
-        """Source queue, rc, receive times, reason and last error of a DLQ message."""
-        return self._run(self.protocol.dead_letter_info(dlq, [message_id]))[0]
-
-    def redrive(
-        self,
-        dlq: str,
-        *,
-        ids: Iterable[str] | None = None,
-        limit: int | None = None,
-        to: str | None = None,
-        reset_rc: bool = False,
-    ) -> RedriveResult:
-        """Move DLQ messages (all, ``ids``, or the oldest ``limit``) back to the queue
-        each came from, or to ``to``; each moves exactly once even under racing
-        redrives. ``reset_rc`` starts their receive count afresh."""
-        plan = self.protocol.redrive(dlq, ids=ids, limit=limit, to=to, reset_rc=reset_rc)
-        return self._drive(plan)
-
-    def requeue_failed(
-        self,
-        qname: str,
-        *,
-        ids: Iterable[str] | None = None,
-        limit: int | None = None,
-        to: str | None = None,
-    ) -> RedriveResult:
-        """Send failure records' bodies as new messages (to their queue or ``to``) and
-        delete the records (same code path as :meth:`redrive`)."""
-        return self._drive(self.protocol.requeue_failed(qname, ids=ids, limit=limit, to=to))
-
-    def purge_expired(self, qname: str) -> int:
-        """Drop (or dead-letter) every message older than the queue's retention."""
-        return self._drive(self.protocol.purge_expired(qname))
-
-    def sweep(self, qname: str) -> None:
-        """Drop side data left by plain RSMQ clients' deletes/pops (a full pass)."""
-        self._drive(self.protocol.sweep(qname))
-
 
 class Queue:
     """One queue of an :class:`RSMQ`, with its own serializer."""
@@ -359,8 +265,11 @@ class Queue:
     def __repr__(self) -> str:
         return f"<Queue {self.name!r} ns={self.rsmq.namespace!r}>"
 
-    def create(self, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT) -> None:
-        self.rsmq.create_queue(self.name, vt=vt, delay=delay, maxsize=maxsize)
+    def create(
+        self, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT, **settings: Any
+    ) -> None:
+        """``settings``: the reliability settings of :meth:`RSMQ.create_queue`."""
+        self.rsmq.create_queue(self.name, vt=vt, delay=delay, maxsize=maxsize, **settings)
 
     def delete_queue(self) -> None:
         self.rsmq.delete_queue(self.name)
@@ -369,9 +278,17 @@ class Queue:
         return self.rsmq.get_queue_attributes(self.name)
 
     def set_attributes(
-        self, *, vt: int | None = None, delay: int | None = None, maxsize: int | None = None
+        self,
+        *,
+        vt: int | None = None,
+        delay: int | None = None,
+        maxsize: int | None = None,
+        **settings: Any,
     ) -> QueueAttributes:
-        return self.rsmq.set_queue_attributes(self.name, vt=vt, delay=delay, maxsize=maxsize)
+        """``settings``: the reliability settings of :meth:`RSMQ.set_queue_attributes`."""
+        return self.rsmq.set_queue_attributes(
+            self.name, vt=vt, delay=delay, maxsize=maxsize, **settings
+        )
 
     def purge(self) -> int:
         return self.rsmq.purge(self.name)

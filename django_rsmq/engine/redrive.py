@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 from . import scripts
 from .errors import InvalidValue
 from .keys import QueueKeys
-from .protocol.base import Call, Plan, _status, to_str
+from .protocol.base import Call, CallPlan, _status, to_str
 from .reliability import RedriveResult
 from .validation import check_message_id
 
@@ -32,12 +32,14 @@ def _chunk_call(
     ids: list[str],
     limit: int,
     reset_rc: bool,
+    realtime: bool,
     qname: str,
 ) -> Call[list[tuple[str, str | None]]]:
     keys: tuple[str, ...] = source
     if dest is not None:
         keys += (dest.hash, dest.zset, dest.meta, dest.queues)
-    args = (mode, "1" if reset_rc else "", limit, *ids)
+    channel = "" if dest is None else dest.channel
+    args = (mode, "1" if reset_rc else "", limit, "1" if realtime else "", channel, *ids)
 
     def parse(reply: Any) -> list[tuple[str, str | None]]:
         r = _status(reply, qname)
@@ -57,11 +59,13 @@ def redrive_plan(
     limit: int | None = None,
     to: QueueKeys | None = None,
     reset_rc: bool = False,
-) -> Plan[RedriveResult]:
+    realtime: bool = False,
+) -> CallPlan[RedriveResult]:
     """Move DLQ messages (``mode="dlq"``: ``source`` is the DLQ; ``to`` defaults to each
     message's source queue) or failed records (``mode="failed"``: ``source`` is the queue
     the records belong to and the default ``to``): all, the given ``ids``, or at most
-    ``limit`` (oldest first)."""
+    ``limit`` (oldest first). With ``realtime``, each destination's channel gets Node
+    rsmq's PUBLISH of its message count."""
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidValue(f"limit must be an int >= 1 or None, got {limit!r}")
     if to is not None and to.name == source.name and mode == "dlq":
@@ -78,13 +82,15 @@ def redrive_plan(
             wanted = wanted[:limit]
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
-            done = yield _chunk_call(mode, src, to, chunk, len(chunk), reset_rc, source.name)
+            done = yield _chunk_call(
+                mode, src, to, chunk, len(chunk), reset_rc, realtime, source.name
+            )
             _collect(result, done)
         return result
     remaining = limit
     while remaining is None or remaining > 0:
         n = CHUNK if remaining is None else min(CHUNK, remaining)
-        done = yield _chunk_call(mode, src, to, [], n, reset_rc, source.name)
+        done = yield _chunk_call(mode, src, to, [], n, reset_rc, realtime, source.name)
         _collect(result, done)
         moved = sum(1 for _, dest_id in done if dest_id is not None)
         if remaining is not None:

@@ -41,6 +41,7 @@ RetentionAction = Literal["drop", "dead_letter"]
 DEDUP_WINDOW_DEFAULT: Final = 300.0  # seconds, like SQS FIFO
 FAILED_CAP_DEFAULT: Final = 1000  # records per queue
 FAILED_TTL_DEFAULT: Final = 7 * 24 * 3600.0  # seconds
+FAILED_CAP_MAX: Final = 100_000  # a filtered listing walks every record in one script
 DEDUP_ID_MAX: Final = 128
 
 # Hash fields of {ns}:{q}:Q (kept in step with CFG in scripts/_lib.lua).
@@ -106,7 +107,10 @@ def config_pairs(q: QueueKeys, settings: dict[str, Any]) -> list[str]:
         if name == "max_receives" or name == "max_messages":
             put(name, "" if value is None else str(_positive_int(name, value, 1)))
         elif name == "failed_cap":
-            put(name, str(_positive_int(name, value, 0)))
+            cap = _positive_int(name, value, 0)
+            if cap > FAILED_CAP_MAX:
+                raise InvalidValue(f"failed_cap must be at most {FAILED_CAP_MAX}, got {value!r}")
+            put(name, str(cap))
         elif name == "dead_letter_queue":
             if value is None:
                 put(name, "")

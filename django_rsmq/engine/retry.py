@@ -87,7 +87,10 @@ class RetryPolicy:
         n = max(rc, 1)
         if self.delays:
             return self.delays[min(n, len(self.delays)) - 1]
-        d = min(self.max, self.base * self.factor ** min(n - 1, 1000))
+        try:
+            d = min(self.max, self.base * self.factor ** (n - 1))
+        except OverflowError:  # Lua gets inf here, and min() gives max as well
+            d = self.max
         return d * (1 - self.jitter * u)
 
     def to_field(self) -> str:

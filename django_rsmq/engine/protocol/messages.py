@@ -10,6 +10,7 @@ from ..errors import (
     MessageTooLong,
     QueueFull,
     RSMQError,
+    SerializationError,
 )
 from ..message import Message, MessageState, PeekedMessage, Receipt
 from ..reliability import check_dedup_id
@@ -36,6 +37,16 @@ from .base import (
     check_count,
     to_str,
 )
+
+
+def _utf8(wire: str) -> str:
+    """The wire text, refused with a typed error if it cannot be sent as UTF-8 (lone
+    surrogates): otherwise redis-py would fail the whole call, batch included."""
+    try:
+        wire.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationError(f"Message body is not valid UTF-8 text: {exc}") from exc
+    return wire
 
 
 class MessageOps(ProtocolBase):
@@ -74,11 +85,12 @@ class MessageOps(ProtocolBase):
                     dedup = entry.dedup_id
                 else:
                     body, d = entry, default_delay
+                raw = _utf8(serializer.dumps(body))
                 dkey: str | int = ""
                 if dedup is not None:
                     keys.append(q.dedup(check_dedup_id(dedup)))
                     dkey = len(keys)
-                args += [ids.random_suffix(), serializer.dumps(body), d, dkey]
+                args += [ids.random_suffix(), raw, d, dkey]
                 outcomes.append(None)
             except RSMQError as exc:
                 outcomes.append(Outcome(error=exc))
@@ -153,7 +165,8 @@ class MessageOps(ProtocolBase):
             return self._messages(qname, reply, serializer, received=True)
 
         keys = (q.hash, q.zset, q.meta, q.queues)
-        return Call(scripts.get("receive"), keys, (vt_ms, count, qname), parse)
+        args = (vt_ms, count, qname, q.channel, "1" if self.realtime else "")
+        return Call(scripts.get("receive"), keys, args, parse)
 
     def pop(self, qname: str, serializer: Serializer, *, count: int = 1) -> Call[list[Message]]:
         q = self._q(qname)
@@ -163,7 +176,8 @@ class MessageOps(ProtocolBase):
             return self._messages(qname, reply, serializer, received=False)
 
         keys = (q.hash, q.zset, q.meta, q.queues)
-        return Call(scripts.get("pop"), keys, (count, qname), parse)
+        args = (count, qname, q.channel, "1" if self.realtime else "")
+        return Call(scripts.get("pop"), keys, args, parse)
 
     def peek(
         self,

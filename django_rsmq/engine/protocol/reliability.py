@@ -15,7 +15,7 @@ from ..redrive import redrive_plan
 from ..reliability import DeadLetterInfo, FailedRecord, FailResult, Page, RedriveResult
 from ..serializers import Serializer
 from ..validation import check_duration, check_message_id
-from .base import STALE, Call, Plan, ProtocolBase, _body, _check_page, _int, _status, to_str
+from .base import STALE, Call, CallPlan, ProtocolBase, _body, _check_page, _int, _status, to_str
 
 _rng = random.SystemRandom()
 
@@ -94,6 +94,8 @@ class ReliabilityOps(ProtocolBase):
             ids.random_suffix(),
             _error_json(error, traceback),
             repr(_rng.random()),
+            q.channel,
+            "1" if self.realtime else "",
         )
         return Call(scripts.get("fail"), keys, args, parse)
 
@@ -198,10 +200,18 @@ class ReliabilityOps(ProtocolBase):
         limit: int | None = None,
         to: str | None = None,
         reset_rc: bool = False,
-    ) -> Plan[RedriveResult]:
+    ) -> CallPlan[RedriveResult]:
         """Move messages from a DLQ back to their source queue (or ``to``)."""
         target = None if to is None else self._q(to)
-        return redrive_plan("dlq", self._q(dlq), ids=ids, limit=limit, to=target, reset_rc=reset_rc)
+        return redrive_plan(
+            "dlq",
+            self._q(dlq),
+            ids=ids,
+            limit=limit,
+            to=target,
+            reset_rc=reset_rc,
+            realtime=self.realtime,
+        )
 
     def requeue_failed(
         self,
@@ -210,27 +220,32 @@ class ReliabilityOps(ProtocolBase):
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
-    ) -> Plan[RedriveResult]:
+    ) -> CallPlan[RedriveResult]:
         """Send failure records' bodies as new messages to their queue (or ``to``) and
         delete the records."""
         target = None if to is None else self._q(to)
-        return redrive_plan("failed", self._q(qname), ids=ids, limit=limit, to=target)
+        return redrive_plan(
+            "failed", self._q(qname), ids=ids, limit=limit, to=target, realtime=self.realtime
+        )
 
-    def purge_expired(self, qname: str) -> Plan[int]:
+    def purge_expired(self, qname: str) -> CallPlan[int]:
         """Drop (or dead-letter) every message past the queue's retention period."""
         q = self._q(qname)
         keys = (q.hash, q.zset, q.meta, q.queues)
         cursor, total = "0", 0
         while True:
             step: tuple[str, int] = yield Call(
-                scripts.get("purge_expired"), keys, (qname, cursor), _cursor_step(qname)
+                scripts.get("purge_expired"),
+                keys,
+                (qname, cursor, q.channel, "1" if self.realtime else ""),
+                _cursor_step(qname),
             )
             cursor, n = step
             total += n
             if cursor == "0":
                 return total
 
-    def sweep(self, qname: str) -> Plan[None]:
+    def sweep(self, qname: str) -> CallPlan[None]:
         """Drop side data of messages that plain RSMQ clients deleted or popped (the
         receive script does this a bounded step at a time; this does a full pass). On a
         queue a plain client deleted, deletes all its side keys."""

@@ -141,7 +141,15 @@ local function gc_side(hkey, zkey, mkey, count)
   return r[1]
 end
 
--- Move message `id` of queue `src` ({name, h, z, m, s}) to its dead-letter queue
+-- Realtime (Node rsmq's option): PUBLISH a queue's message count on its channel after a
+-- message was added to it, when the calling client has realtime on (`rt`).
+local function notify(rt, t)
+  if rt and t.c and t.c ~= "" then
+    redis.call("PUBLISH", t.c, redis.call("ZCARD", t.z))
+  end
+end
+
+-- Move message `id` of queue `src` ({name, h, z, m, s, c, rt}) to its dead-letter queue
 -- `src.dlq` atomically: the DLQ (auto-created) gets the body under the same id,
 -- receivable now with a fresh rc; its meta hash gets {id}:dl with the source queue
 -- (as a move target, for redrive), rc, first/last receive, reason and last error.
@@ -151,7 +159,7 @@ local function dead_letter(src, id, now, reason, err)
   local f = redis.call("HMGET", src.h, id, id .. ":rc", id .. ":fr")
   local side = redis.call("HMGET", src.m, id .. ":lr", id .. ":err")
   local info = {
-    src = { name = src.name, h = src.h, z = src.z, m = src.m, s = src.s },
+    src = { name = src.name, h = src.h, z = src.z, m = src.m, s = src.s, c = src.c },
     rc = tonumber(f[2] or "0"),
     fr = tonumber(f[3] or ""),
     lr = tonumber(side[1] or ""),
@@ -164,6 +172,7 @@ local function dead_letter(src, id, now, reason, err)
   redis.call("HINCRBY", t.h, "totalsent", 1)
   redis.call("HSET", t.m, id .. ":dl", cjson.encode(info))
   remove_message(src.h, src.z, id, src.m)
+  notify(src.rt, t)
 end
 
 -- Whether a visible message must not be delivered: past the retention period (dropped or
@@ -191,9 +200,11 @@ local function withheld(src, cfg, id, now)
   return false
 end
 
--- KEYS[1..4] of message scripts as a queue: hash, zset, meta, QUEUES; `name` from ARGV.
-local function source(keys, name, cfg)
-  return { name = name, h = keys[1], z = keys[2], m = keys[3], s = keys[4], dlq = cfg.dlq }
+-- KEYS[1..4] of message scripts as a queue: hash, zset, meta, QUEUES; its name, channel
+-- and the client's realtime flag ("1" | "") from ARGV.
+local function source(keys, name, cfg, channel, rt)
+  return { name = name, h = keys[1], z = keys[2], m = keys[3], s = keys[4], c = channel,
+    rt = rt == "1", dlq = cfg.dlq }
 end
 
 -- Apply reliability settings: ARGV[from..] are field, value pairs ("" deletes the field),

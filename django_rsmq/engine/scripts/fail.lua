@@ -1,6 +1,7 @@
 -- KEYS: queue hash, queue zset, queue meta, QUEUES set, failed records hash, their index.
 -- ARGV: qname, id, receipt rc, record id suffix (22 chars), error JSON {type, message,
---       traceback} (from Python, stored as is), u (random draw for the retry jitter).
+--       traceback} (from Python, stored as is), u (random draw for the retry jitter), the
+--       queue's realtime channel, realtime "1" | "".
 -- One atomic step: store a failure record (capped at failed_cap, older than failed_ttl
 -- dropped), then dead-letter the message when it was received max_receives times, else
 -- make it receivable again after the retry policy's delay (0 without a policy).
@@ -19,7 +20,7 @@ if rc ~= tonumber(ARGV[3]) then
 end
 local now, t = now_ms()
 local cfg = get_config(KEYS[1])
-local src = source(KEYS, ARGV[1], cfg)
+local src = source(KEYS, ARGV[1], cfg, ARGV[7], ARGV[8])
 local dead = (cfg.max_receives and src.dlq and rc >= cfg.max_receives) and true or false
 local delay = -1
 if not dead then

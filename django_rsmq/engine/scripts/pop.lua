@@ -1,4 +1,5 @@
--- KEYS: queue hash, queue zset, queue meta (side data), QUEUES set. ARGV: count, qname.
+-- KEYS: queue hash, queue zset, queue meta (side data), QUEUES set. ARGV: count, qname, its realtime channel,
+-- realtime "1" | "".
 -- Receives and deletes up to `count` visible messages, like RSMQ's popMessage.
 -- Messages past retention or max_receives are withheld as in receive.lua.
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
@@ -7,7 +8,7 @@ if not get_queue(KEYS[1]) then
 end
 local now = now_ms()
 local cfg = get_config(KEYS[1])
-local src = source(KEYS, ARGV[2], cfg)
+local src = source(KEYS, ARGV[2], cfg, ARGV[3], ARGV[4])
 local want = tonumber(ARGV[1])
 local out = { OK, int(now) }
 -- Another pass is only needed when messages were withheld; `seen` skips messages this call
@@ -17,7 +18,9 @@ while got < want and withheld_n < 10000 do
   local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", int(now), "LIMIT", 0, want)
   local before = withheld_n
   for _, id in ipairs(ids) do
-    if got >= want or seen[id] then -- luacheck: ignore
+    if got >= want or seen[id] then
+      -- full, or delivered earlier in this call
+      seen[id] = true
     elseif withheld(src, cfg, id, now) then
       withheld_n = withheld_n + 1
     else

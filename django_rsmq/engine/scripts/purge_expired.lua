@@ -1,4 +1,5 @@
--- KEYS: queue hash, queue zset, queue meta, QUEUES set. ARGV: qname, ZSCAN cursor.
+-- KEYS: queue hash, queue zset, queue meta, QUEUES set. ARGV: qname, ZSCAN cursor, its realtime
+-- channel, realtime "1" | "".
 -- One bounded step over the queue: messages past the retention period are dropped or
 -- dead-lettered (retention_action), exactly as receive.lua would. The client repeats
 -- with the returned cursor until it is "0".
@@ -11,7 +12,8 @@ if not cfg.retention then
   return { OK, "0", 0 }
 end
 local now = now_ms()
-local src = source(KEYS, ARGV[1], cfg)
+local src = source(KEYS, ARGV[1], cfg, ARGV[3], ARGV[4])
+cfg.max_receives = nil -- only retention applies here
 local r = redis.call("ZSCAN", KEYS[2], ARGV[2], "COUNT", 500)
 local n = 0
 local page = r[2]
@@ -19,7 +21,6 @@ for i = 1, #page, 2 do
   local id = page[i]
   local sent = sent_ms_of(id)
   if sent and now - sent >= cfg.retention and redis.call("ZSCORE", KEYS[2], id) then
-    cfg.max_receives = nil -- only retention applies here
     if withheld(src, cfg, id, now) then
       n = n + 1
     end

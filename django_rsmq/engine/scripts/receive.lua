@@ -1,5 +1,5 @@
 -- KEYS: queue hash, queue zset, queue meta (side data), QUEUES set.
--- ARGV: vt ms ("" = queue default), count, qname.
+-- ARGV: vt ms ("" = queue default), count, qname, its realtime channel, realtime "1" | "".
 -- Hides up to `count` visible messages for vt, exactly like RSMQ's receiveMessage per message.
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
 -- Reliability (docs/reliability.md): a visible message past the queue's retention, or
@@ -13,7 +13,7 @@ if not q then
 end
 local now = now_ms()
 local cfg = get_config(KEYS[1])
-local src = source(KEYS, ARGV[3], cfg)
+local src = source(KEYS, ARGV[3], cfg, ARGV[4], ARGV[5])
 local vt = q.vt
 if ARGV[1] ~= "" then
   vt = tonumber(ARGV[1])
@@ -27,7 +27,9 @@ while got < want and withheld_n < 10000 do
   local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", int(now), "LIMIT", 0, want)
   local before = withheld_n
   for _, id in ipairs(ids) do
-    if got >= want or seen[id] then -- luacheck: ignore
+    if got >= want or seen[id] then
+      -- full, or delivered earlier in this call
+      seen[id] = true
     elseif withheld(src, cfg, id, now) then
       withheld_n = withheld_n + 1
     else

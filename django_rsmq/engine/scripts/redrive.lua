@@ -3,17 +3,18 @@
 --             records hash, index and (unused) meta ("failed" mode).
 -- KEYS[4..7]: the destination's hash, zset, meta, QUEUES; absent in "dlq" mode to send each
 --             message back to the queue it was dead-lettered from (its {id}:dl info).
--- ARGV: mode "dlq" | "failed", reset rc "1" | "", limit, then source ids (none = the
+-- ARGV: mode "dlq" | "failed", reset rc "1" | "", limit, realtime "1" | "", the
+--       destination's realtime channel (with KEYS[4..7]), then source ids (none = the
 --       oldest `limit`).
 -- Each id is checked and moved in this one script, so when redrives race every message
 -- moves exactly once; the loser reports it missing. A DLQ message keeps its id and body
 -- and (unless reset) its rc and first-receive time; a failed record's body is sent as a
 -- new message. Moved messages are receivable at once.
 -- Reply: OK, then per source id: id, destination id | id, false (missing / no destination).
-local mode, reset = ARGV[1], ARGV[2] == "1"
+local mode, reset, rt = ARGV[1], ARGV[2] == "1", ARGV[4] == "1"
 local ids = {}
-if #ARGV > 3 then
-  for i = 4, #ARGV do
+if #ARGV > 5 then
+  for i = 6, #ARGV do
     table.insert(ids, ARGV[i])
   end
 else
@@ -22,7 +23,7 @@ else
 end
 local given
 if #KEYS >= 7 then
-  given = { h = KEYS[4], z = KEYS[5], m = KEYS[6], s = KEYS[7] }
+  given = { h = KEYS[4], z = KEYS[5], m = KEYS[6], s = KEYS[7], c = ARGV[5] }
 end
 local now, t = now_ms()
 local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -32,6 +33,7 @@ local function deliver(dest, id, body)
   redis.call("ZADD", dest.z, int(now), id)
   redis.call("HSET", dest.h, id, body)
   redis.call("HINCRBY", dest.h, "totalsent", 1)
+  notify(rt, dest)
 end
 
 for _, sid in ipairs(ids) do

@@ -1,29 +1,15 @@
-"""Bounded waiting and process helpers for the reliability tests."""
+"""Process helpers for the reliability tests (bounded waits: tests/engine/helpers.py)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
-T = TypeVar("T")
+__all__ = ["finish", "python"]
+
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def wait_for(fn: Callable[[], T | None], timeout: float = 5.0, what: str = "condition") -> T:
-    """Poll ``fn`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
 
 
 def python(code: str, *args: str) -> subprocess.Popen[str]:

@@ -9,7 +9,7 @@ import redis
 
 from django_rsmq.engine import RSMQ, InvalidValue, MessageNotFound
 from django_rsmq.engine.message import Message
-from tests.engine.reliability.helpers import wait_for
+from tests.engine.helpers import wait_for
 
 
 def _recv(rsmq: RSMQ, q: str = "q", vt: float = 30) -> Message:
@@ -198,3 +198,26 @@ class TestRequeueFailed:
         assert res.missing == [rid]
         with pytest.raises(MessageNotFound):
             rsmq.failed_record("q", "y" * 32)
+
+
+def test_realtime_clients_publish_dead_letter_and_redrive_moves(
+    redis_client: redis.Redis, namespace: str
+) -> None:
+    rt = RSMQ(redis_client, namespace=namespace, realtime=True)
+    rt.create_queue("q", max_receives=1)
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(f"{namespace}:rt:q-dlq", f"{namespace}:rt:q")
+
+    def next_message() -> dict[str, object]:
+        return wait_for(lambda: pubsub.get_message(timeout=0.05), what="a PUBLISH")
+
+    mid = rt.send("q", "x")
+    assert next_message()["channel"] == f"{namespace}:rt:q".encode()
+    rt.nack(_recv(rt).receipt, delay=0)
+    assert rt.receive("q") is None  # moved to the DLQ
+    msg = next_message()
+    assert (msg["channel"], msg["data"]) == (f"{namespace}:rt:q-dlq".encode(), b"1")
+    assert rt.redrive("q-dlq", reset_rc=True).moved == [mid]
+    msg = next_message()
+    assert (msg["channel"], msg["data"]) == (f"{namespace}:rt:q".encode(), b"1")
+    pubsub.close()

@@ -7,7 +7,8 @@ import redis
 
 from django_rsmq.engine import RSMQ, InvalidValue, QueueFull
 from django_rsmq.engine.protocol import Entry
-from tests.engine.reliability.helpers import finish, python, wait_for
+from tests.engine.helpers import wait_for
+from tests.engine.reliability.helpers import finish, python
 
 PRODUCER = """
 import sys

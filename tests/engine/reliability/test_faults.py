@@ -12,7 +12,8 @@ import redis
 
 from django_rsmq.engine import RSMQ, RetryPolicy
 from django_rsmq.testing import TestRedis, unique_namespace
-from tests.engine.reliability.helpers import python, wait_for
+from tests.engine.helpers import wait_for
+from tests.engine.reliability.helpers import python
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +75,8 @@ def test_consumer_killed_mid_message_is_redelivered_then_dead_lettered(
     assert (dl.id, dl.body) == (mid, {"job": 1})
 
 
-def test_redis_killed_and_restarted_loses_nothing(own_redis: TestRedis) -> None:
+@pytest.mark.parametrize("hard", [True, False], ids=["sigkill", "shutdown"])
+def test_redis_killed_and_restarted_loses_nothing(own_redis: TestRedis, hard: bool) -> None:
     assert own_redis.server is not None
     ns = unique_namespace()
     client = own_redis.client()
@@ -94,7 +96,8 @@ def test_redis_killed_and_restarted_loses_nothing(own_redis: TestRedis) -> None:
     assert m is not None
     assert r.fail(m.receipt, "fatal").dead_lettered
 
-    own_redis.server.kill()  # SIGKILL mid-run (appendfsync always: nothing acked is lost)
+    # Mid-run: SIGKILL (appendfsync always: nothing acknowledged is lost) or a clean stop.
+    own_redis.server.kill() if hard else own_redis.server.stop()
     client.close()
     with pytest.raises(redis.ConnectionError):
         own_redis.client().ping()

@@ -13,7 +13,7 @@ from django_rsmq.engine import (
     StaleReceipt,
 )
 from django_rsmq.engine.message import Message
-from tests.engine.reliability.helpers import wait_for
+from tests.engine.helpers import wait_for
 
 
 def _recv(rsmq: RSMQ, q: str = "q", vt: float = 30) -> Message:
@@ -40,6 +40,7 @@ class TestPolicy:
         assert [p.delay(rc) for rc in (1, 2, 3, 4, 5, 6)] == [1, 2, 4, 8, 10, 10]
         assert p.delay(3, u=0.999) == pytest.approx(4 * (1 - 0.5 * 0.999))
         assert p.delay(10_000) == 10  # no overflow for huge rc
+        assert RetryPolicy.exponential(1, 100, 50, 0).delay(10_000) == 50
 
     def test_round_trips_through_its_hash_field(self) -> None:
         for p in (RetryPolicy.fixed(0.5, 2), RetryPolicy.exponential(2, 3, 90, 0)):

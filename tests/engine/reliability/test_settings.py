@@ -101,6 +101,7 @@ def test_no_attribute_supplied(rsmq: RSMQ) -> None:
         ({"retention_action": "explode"}, "retention_action"),
         ({"dedup_window": "5"}, "dedup_window"),
         ({"failed_cap": -1}, "failed_cap"),
+        ({"failed_cap": 100_001}, "failed_cap"),
         ({"failed_ttl": 0}, "failed_ttl"),
         ({"retry": [1, 2]}, "RetryPolicy"),
     ],
@@ -145,3 +146,19 @@ def test_field_names_match_the_lua_library() -> None:
     )
     line = "DEDUP_DEFAULT_MS, FAILED_CAP_DEFAULT, FAILED_TTL_DEFAULT_MS = {}, {}, {}"
     assert line.format(*defaults) in lib
+
+
+def test_queue_handle_passes_settings_through(rsmq: RSMQ) -> None:
+    q = rsmq.queue("h")
+    q.create(max_receives=4, max_messages=2)
+    assert q.attributes().max_receives == 4
+    assert q.set_attributes(max_messages=None).max_messages is None
+    mid = q.send("x", dedup_id="k")
+    assert q.send("y", dedup_id="k") == mid
+    m = q.receive()
+    assert m is not None
+    assert q.nack(m, delay=0) == 0.0
+    m = q.receive()
+    assert m is not None
+    assert not q.fail(m, "e").dead_lettered
+    assert q.purge_expired() == 0

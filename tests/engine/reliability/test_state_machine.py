@@ -9,6 +9,7 @@ so no step sleeps.
 
 from __future__ import annotations
 
+import pytest
 import redis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -23,6 +24,8 @@ from hypothesis.stateful import (
 
 from django_rsmq.engine import RSMQ, StaleReceipt
 from django_rsmq.testing import TestRedis, unique_namespace
+
+pytestmark = pytest.mark.slow
 
 VT = 30.0
 
@@ -41,6 +44,7 @@ def make_machine(url: str) -> type[RuleBasedStateMachine]:
             self.gone: set[str] = set()
             self.rc: dict[str, int] = {}  # deliveries counted towards max_receives
             self.stale: list[str] = []  # receipts of earlier deliveries
+            self.dedup: dict[str, str] = {}  # dedup id -> first message id
 
         @initialize(max_receives=st.integers(1, 3))
         def create(self, max_receives: int) -> None:
@@ -58,6 +62,17 @@ def make_machine(url: str) -> type[RuleBasedStateMachine]:
         def send(self, n: int) -> None:
             for i in range(n):
                 mid = self.r.send("q", f"body-{i}")
+                self.waiting.add(mid)
+                self.rc[mid] = 0
+
+        @rule(key=st.sampled_from(["a", "b", "c"]))
+        def send_dedup(self, key: str) -> None:
+            """Documented rule: a dedup id seen within the window enqueues nothing."""
+            mid = self.r.send("q", f"dedup-{key}", dedup_id=key)
+            if key in self.dedup:
+                assert mid == self.dedup[key]
+            else:
+                self.dedup[key] = mid
                 self.waiting.add(mid)
                 self.rc[mid] = 0
 
@@ -205,7 +220,7 @@ def test_random_operation_sequences(test_redis: TestRedis) -> None:
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=60,
+            max_examples=50,
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
