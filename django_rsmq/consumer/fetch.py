@@ -7,6 +7,7 @@ workers. So prefetch never exceeds the number of free workers.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import threading
@@ -26,24 +27,45 @@ _FALLBACK_POLL = 0.1
 
 
 class SlotPool:
-    """Free worker slots."""
+    """Free worker slots, handed out first come, first served.
+
+    FIFO matters when several fetchers (queues on several connections) share few
+    workers: a fetcher that just gave its slots back queues up behind the others
+    instead of taking them again at once and starving them.
+    """
 
     def __init__(self, size: int) -> None:
-        self._sem = threading.Semaphore(size)
         self.size = size
+        self._free = size
+        self._cond = threading.Condition()
+        self._waiting: collections.deque[object] = collections.deque()
 
     def take(self, most: int, timeout: float) -> int:
-        """Block (up to ``timeout``) for one slot, then take up to ``most`` in all."""
-        if most <= 0 or not self._sem.acquire(timeout=timeout):
+        """Wait (up to ``timeout``) for one free slot, then take up to ``most`` in all."""
+        if most <= 0:
             return 0
-        got = 1
-        while got < most and self._sem.acquire(blocking=False):
-            got += 1
-        return got
+        ticket = object()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._waiting.append(ticket)
+            try:
+                while self._waiting[0] is not ticket or self._free == 0:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return 0
+                    self._cond.wait(left)
+                got = min(most, self._free)
+                self._free -= got
+                return got
+            finally:
+                self._waiting.remove(ticket)
+                self._cond.notify_all()
 
     def give(self, n: int = 1) -> None:
         if n > 0:
-            self._sem.release(n)
+            with self._cond:
+                self._free += n
+                self._cond.notify_all()
 
 
 _rr = itertools.count()

@@ -87,6 +87,8 @@ class Consumer:
         self._write = write or self._stdout
         cfg = rsmq_settings().consumer
         self.wait = cfg.wait if wait is None else wait
+        if burst:
+            self.wait = 0.0  # drain what is there: an empty receive ends it
         self.counters = Counters()
         extra: list[Hooks] = [LineReporter(self.write)] if verbosity >= 2 else []
         self.loop = EventLoopThread()
