@@ -50,10 +50,16 @@ def _engine(rsmq: RSMQ, name: str) -> Any:
 
 
 def dead_letter_queue_of(queue: str) -> str:
-    dlq = rsmq_settings().queue(queue).dead_letter_queue
+    dlq = rsmq_settings().queue(queue).dlq
     if not dlq:
-        raise DeadLetterQueueMissing(f"Queue {queue!r} has no DEAD_LETTER_QUEUE in settings")
-    return str(dlq)
+        raise DeadLetterQueueMissing(
+            f"Queue {queue!r} has no dead-letter queue (set MAX_RECEIVES or DEAD_LETTER_QUEUE)"
+        )
+    return dlq
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, list | tuple | set) else int(value)
 
 
 def dlq_list(queue: str, *, offset: int = 0, limit: int = 20) -> list[PeekedMessage]:
@@ -78,7 +84,7 @@ def dlq_requeue(
     result = _engine(rsmq, "redrive")(
         dlq, ids=list(ids) if ids else None, limit=limit, to=to or queue, reset_rc=reset_rc
     )
-    done = Requeued(int(result.moved), list(result.missing))
+    done = Requeued(_count(result.moved), list(result.missing))
     signals.message_requeued.send(
         sender=queue, ids=ids, moved=done.moved, to=to or queue, source=source, user=user
     )
@@ -118,7 +124,7 @@ def failed_requeue(
     result = _engine(rsmq, "requeue_failed")(
         queue, ids=list(ids) if ids else None, limit=limit, to=to
     )
-    done = Requeued(int(result.moved), list(result.missing))
+    done = Requeued(_count(result.moved), list(result.missing))
     signals.message_requeued.send(
         sender=queue, ids=ids, moved=done.moved, to=to or queue, source=source, user=user
     )
@@ -127,4 +133,4 @@ def failed_requeue(
 
 def failed_purge(queue: str) -> int:
     rsmq = rsmq_for_queue(queue)
-    return int(_engine(rsmq, "purge_failed")(queue))
+    return int(_engine(rsmq, "delete_failed")(queue))

@@ -113,7 +113,7 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
             consumers[ckey] = ConsumerRegistry(rsmq.client, rsmq.namespace).list()
             all_consumers += consumers[ckey]
         qs = cfg.queue(qname)
-        dlq = str(qs.dead_letter_queue) if qs.dead_letter_queue else None
+        dlq = qs.dlq
         common = {
             "name": qname,
             "connection": alias,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from ... import redrive
@@ -15,7 +14,5 @@ class Command(RedriveCommand):
 
     def rows(self, queue: str, offset: int, limit: int) -> list[dict[str, Any]]:
         page = redrive.failed_list(queue, offset=offset, limit=limit)
-        items = getattr(page, "items", page)
-        return [
-            asdict(r) if is_dataclass(r) and not isinstance(r, type) else dict(r) for r in items
-        ]
+        fields = ("id", "message_id", "rc", "exc_type", "error", "failed_at", "dead_lettered")
+        return [{f: getattr(r, f, None) for f in (*fields, "raw")} for r in page.items]
