@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import redis
 
 from ..engine import RSMQ, Message
+from ..engine.serializers import Serializer
 
 __all__ = ["Fetcher", "SlotPool", "receive"]
 
@@ -79,11 +80,14 @@ def receive(
     vt: float | None,
     wait: float,
     stop: threading.Event,
+    serializer: Serializer,
 ) -> list[Message]:
     """Up to ``count`` messages from ``queues``, waiting up to ``wait`` s for the first."""
     receive_from = getattr(rsmq, "receive_from", None)
     if receive_from is not None:
-        got: list[Message] = receive_from(list(queues), count, vt=vt, wait=wait)
+        got: list[Message] = receive_from(
+            list(queues), count, vt=vt, wait=wait, serializer=serializer
+        )
         return got
     # Fallback until the engine has receive_from (pub/sub long-poll): poll the
     # queues round-robin every _FALLBACK_POLL seconds until `wait` is over.
@@ -95,7 +99,7 @@ def receive(
             need = count - len(out)
             if need <= 0:
                 break
-            call = rsmq.protocol.receive(q, rsmq.serializer, vt=vt, count=need)
+            call = rsmq.protocol.receive(q, serializer, vt=vt, count=need)
             got_now: list[Message] = rsmq._run(call)
             out.extend(got_now)
         if out or time.monotonic() >= deadline or stop.is_set():
@@ -112,6 +116,7 @@ class Fetcher(threading.Thread):
         queues: Sequence[str],
         *,
         vt: float | None,
+        serializer: Serializer,
         slots: SlotPool,
         deliver: Callable[[RSMQ, Message, float], None],
         wait: float,
@@ -123,6 +128,7 @@ class Fetcher(threading.Thread):
         self.rsmq = rsmq
         self.queues = list(queues)
         self.vt = vt
+        self.serializer = serializer
         self.slots = slots
         self.deliver = deliver
         self.wait = wait
@@ -141,7 +147,13 @@ class Fetcher(threading.Thread):
                 continue
             try:
                 messages = receive(
-                    self.rsmq, self.queues, taken, vt=self.vt, wait=self.wait, stop=self.stop_event
+                    self.rsmq,
+                    self.queues,
+                    taken,
+                    vt=self.vt,
+                    wait=self.wait,
+                    stop=self.stop_event,
+                    serializer=self.serializer,
                 )
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 self.slots.give(taken)

@@ -24,7 +24,7 @@ import redis
 from .. import signals
 from ..conf import rsmq_settings
 from ..connections import get_rsmq
-from ..engine import RSMQ, Message
+from ..engine import RSMQ, Message, get_serializer
 from ..engine.errors import MessageNotFound, QueueNotFound, RSMQError, StaleReceipt
 from ..handlers import Handler, registry
 from ..queues import ensure_queue
@@ -156,7 +156,7 @@ class Consumer:
         cfg = rsmq_settings()
         names = self.resolve_queues()
         self.handlers = {q: registry.all()[q] for q in names}
-        groups: dict[tuple[str, float], list[str]] = {}
+        groups: dict[tuple[str, float, Any], list[str]] = {}
         try:
             for qname in names:
                 q = cfg.queue(qname)
@@ -171,7 +171,8 @@ class Consumer:
                 vt = self.handlers[qname].visibility_timeout
                 if vt is None:
                     vt = rsmq.get_queue_attributes(qname).vt
-                groups.setdefault((q.connection, float(vt)), []).append(qname)
+                key = (q.connection, float(vt), q.serializer or cfg.serializer)
+                groups.setdefault(key, []).append(qname)
         except QueueNotFound as exc:
             raise ConsumerError(
                 f"{exc} (create it with `manage.py rsmq_queues sync` or set AUTO_CREATE)",
@@ -181,12 +182,13 @@ class Consumer:
             raise ConsumerError(f"Cannot reach Redis: {exc}", ExitCode.CONNECTION_ERROR) from exc
         except RSMQError as exc:
             raise ConsumerError(str(exc), ExitCode.CONFIG_ERROR) from exc
-        for (alias, vt), qnames in groups.items():
+        for (alias, vt, serializer), qnames in groups.items():
             self.fetchers.append(
                 Fetcher(
                     get_rsmq(alias),
                     qnames,
                     vt=vt,
+                    serializer=get_serializer(serializer),
                     slots=self.slots,
                     deliver=self._deliver,
                     wait=self.wait,
@@ -197,7 +199,7 @@ class Consumer:
             )
         self.presence = Presence(
             self.name,
-            [get_rsmq(alias) for alias, _ in groups],
+            [get_rsmq(alias) for alias, _, _ in groups],
             names,
             interval=cfg.consumer.heartbeat_interval,
             ttl=cfg.consumer.registry_ttl,
