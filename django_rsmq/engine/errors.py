@@ -106,7 +106,8 @@ class StaleReceipt(RSMQError):
     def __init__(self, qname: str, message_id: str, receipt_rc: int, current_rc: int) -> None:
         super().__init__(
             f"Stale receipt for message {message_id!r} in queue {qname!r}: issued for "
-            f"delivery {receipt_rc}, the message has been delivered {current_rc} times since"
+            f"delivery {receipt_rc}, but the message has since been delivered again "
+            f"(now delivery {current_rc}); only the newest receipt can settle it"
         )
         self.qname = qname
         self.message_id = message_id

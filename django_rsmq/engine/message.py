@@ -37,7 +37,7 @@ class Receipt:
         if isinstance(value, str):
             queue, sep, rest = value.partition(":")
             message_id, sep2, rc = rest.rpartition(":")
-            if sep and sep2 and queue and len(message_id) == 32 and rc.isdigit():
+            if sep and sep2 and queue and len(message_id) == 32 and rc.isascii() and rc.isdigit():
                 return cls(queue, message_id, int(rc))
         raise InvalidName(f"Invalid receipt {value!r}: expected '<queue>:<32-char id>:<rc>'")
 

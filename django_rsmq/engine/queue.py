@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import redis
+from redis.client import NEVER_DECODE
 from redis.exceptions import NoScriptError
 
 from .connection import sync_client
@@ -16,6 +17,8 @@ from .validation import MAXSIZE_DEFAULT
 __all__ = ["RSMQ", "Queue"]
 
 T = TypeVar("T")
+
+_RAW: dict[str, Any] = {NEVER_DECODE: []}
 
 
 class RSMQ:
@@ -44,10 +47,17 @@ class RSMQ:
 
     def _run(self, call: Call[T]) -> T:
         keys, args = call.keys, call.args
+        # NEVER_DECODE: replies come back as bytes even on a decode_responses=True client,
+        # so a body that is not UTF-8 reaches the parser (-> BodyDecodeError with its id
+        # and receipt) instead of failing inside redis-py after the script already ran.
         try:
-            reply = self.client.evalsha(call.script.sha, len(keys), *keys, *args)
+            reply = self.client.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", call.script.sha, len(keys), *keys, *args, **_RAW
+            )
         except NoScriptError:
-            reply = self.client.eval(call.script.source, len(keys), *keys, *args)
+            reply = self.client.execute_command(  # type: ignore[no-untyped-call]
+                "EVAL", call.script.source, len(keys), *keys, *args, **_RAW
+            )
         return call.parse(reply)
 
     def _serializer(self, serializer: str | Serializer | None) -> Serializer:

@@ -9,6 +9,7 @@ from .. import ids, scripts
 from ..errors import (
     MessageTooLong,
     RSMQError,
+    SerializationError,
 )
 from ..message import Message, MessageState, PeekedMessage, Receipt
 from ..serializers import Serializer
@@ -32,6 +33,16 @@ from .base import (
     check_count,
     to_str,
 )
+
+
+def _utf8(wire: str) -> str:
+    """The wire text, refused with a typed error if it cannot be sent as UTF-8 (lone
+    surrogates): otherwise redis-py would fail the whole call, batch included."""
+    try:
+        wire.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationError(f"Message body is not valid UTF-8 text: {exc}") from exc
+    return wire
 
 
 class MessageOps(ProtocolBase):
@@ -63,7 +74,7 @@ class MessageOps(ProtocolBase):
                     )
                 else:
                     body, d = entry, default_delay
-                args += [ids.random_suffix(), serializer.dumps(body), d]
+                args += [ids.random_suffix(), _utf8(serializer.dumps(body)), d]
                 outcomes.append(None)
             except RSMQError as exc:
                 outcomes.append(Outcome(error=exc))
