@@ -31,7 +31,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from .conf import QUEUE_KEYS, ConnectionSettings, QueueSettings, RSMQSettings, rsmq_settings
-from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, QNAME_RE, SECONDS_MAX
+from .engine.errors import InvalidName
+from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, SECONDS_MAX, check_qname
 
 __all__ = ["check_deploy", "check_settings"]
 
@@ -125,6 +126,14 @@ def _retry_values(retry: Any) -> Iterable[str]:
         yield f"RETRY: {exc}"
 
 
+def _valid_name(name: str) -> bool:
+    try:
+        check_qname(name)
+    except InvalidName:
+        return False
+    return True
+
+
 def _setting(field_name: str) -> str:
     return next(k for k, f in QUEUE_KEYS.items() if f == field_name)
 
@@ -180,7 +189,7 @@ def _settings_messages(cfg: RSMQSettings) -> Iterable[CheckMessage]:
                 obj=where,
                 id="django_rsmq.E002",
             )
-        if not QNAME_RE.match(name):
+        if not _valid_name(name):
             yield Error(
                 f"Invalid queue name {name!r}",
                 hint="1 to 160 characters from A-Z a-z 0-9 _ -",
