@@ -307,7 +307,7 @@ class Consumer:
             threading.Thread(target=self._work, name=f"rsmq-worker-{i}", daemon=True)
             for i in range(self.concurrency)
         ]
-        for t in [*self.workers, *self.fetchers]:
+        for t in self.workers:
             t.start()
         self.state = "running"
         self.presence.beat()
@@ -320,6 +320,8 @@ class Consumer:
         for q, h in self.handlers.items():
             self.say(f"  {q} -> {h.name}{' (async)' if h.is_async else ''}", 2)
         signals.consumer_started.send(sender=Consumer, consumer=self)
+        for f in self.fetchers:  # receiving starts after consumer_started
+            f.start()
         reason = None
         while reason is None:
             self._wake.wait(0.5)

@@ -134,3 +134,40 @@ def test_consumes_across_connections_with_prefetch_bounded_by_free_workers(
         registry.register("work", handlers.work.func)
     assert sorted(q for q, _ in seen) == ["elsewhere"] * 3 + ["work"]
     assert max(held for _, held in seen) == 1  # concurrency 1: never more than one held
+
+
+def test_consumer_sends_its_signals_in_order() -> None:
+    from django_rsmq import signals
+
+    got: list[tuple[str, Any]] = []
+    names = [
+        "consumer_started",
+        "message_received",
+        "message_processed",
+        "message_failed",
+        "consumer_stopping",
+        "consumer_stopped",
+    ]
+    receivers = {}
+    for name in names:
+
+        def receiver(sender: Any, _name: str = name, **kwargs: Any) -> None:
+            got.append((_name, kwargs.get("exit_code", sender)))
+
+        receivers[name] = receiver
+        getattr(signals, name).connect(receiver)
+    try:
+        send("work", {})
+        send("work", {"fail": "once"})
+        assert Consumer(["work"], burst=True, verbosity=0).run() == 0
+    finally:
+        for name, receiver in receivers.items():
+            getattr(signals, name).disconnect(receiver)
+    order = [n for n, _ in got]
+    assert order[0] == "consumer_started"
+    assert order[-2:] == ["consumer_stopping", "consumer_stopped"]
+    assert got[-1][1] == 0  # exit_code
+    assert sorted(order[1:-2]) == sorted(
+        ["message_received", "message_processed", "message_received", "message_failed"]
+    )
+    assert {s for n, s in got if n.startswith("message_")} == {"work"}  # sender = queue
