@@ -20,12 +20,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
+from django.core.exceptions import ImproperlyConfigured
 
 from .. import signals
 from ..conf import rsmq_settings
 from ..connections import get_rsmq
 from ..engine import RSMQ, Message, get_serializer
 from ..engine.errors import MessageNotFound, QueueNotFound, RSMQError, StaleReceipt
+from ..engine.server import RedisServerNotFound
 from ..handlers import Handler, registry
 from ..queues import ensure_queue
 from .fetch import Fetcher, SlotPool
@@ -178,9 +180,9 @@ class Consumer:
                 f"{exc} (create it with `manage.py rsmq_queues sync` or set AUTO_CREATE)",
                 ExitCode.CONFIG_ERROR,
             ) from exc
-        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        except (redis.ConnectionError, redis.TimeoutError, OSError, RedisServerNotFound) as exc:
             raise ConsumerError(f"Cannot reach Redis: {exc}", ExitCode.CONNECTION_ERROR) from exc
-        except RSMQError as exc:
+        except (RSMQError, ImproperlyConfigured) as exc:
             raise ConsumerError(str(exc), ExitCode.CONFIG_ERROR) from exc
         for (alias, vt, serializer), qnames in groups.items():
             self.fetchers.append(
@@ -299,6 +301,9 @@ class Consumer:
         except ConsumerError as exc:
             self.write(f"rsmq_consume: {exc}")
             return int(exc.exit_code)
+        except ImproperlyConfigured as exc:
+            self.write(f"rsmq_consume: {exc}")
+            return int(ExitCode.CONFIG_ERROR)
         assert self.presence is not None
         if any(h.is_async for h in self.handlers.values()):
             self.loop.start()
