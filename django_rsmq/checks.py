@@ -31,7 +31,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from .conf import QUEUE_KEYS, ConnectionSettings, QueueSettings, RSMQSettings, rsmq_settings
-from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, QNAME_RE, SECONDS_MAX
+from .engine.errors import InvalidName
+from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, SECONDS_MAX, check_qname
 
 __all__ = ["check_deploy", "check_settings"]
 
@@ -39,7 +40,7 @@ TAG = "rsmq"
 SAFE_POLICIES = frozenset(
     {"noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}
 )
-RETENTION_ACTIONS = frozenset({"delete", "dead_letter"})
+RETENTION_ACTIONS = frozenset({"drop", "dead_letter"})
 
 
 def _is_number(v: Any) -> bool:
@@ -63,10 +64,10 @@ def _queue_values(q: QueueSettings) -> Iterable[str]:
         and (q.maxsize == -1 or MAXSIZE_MIN <= q.maxsize <= MAXSIZE_MAX)
     ):
         yield f"MAX_SIZE must be {MAXSIZE_MIN}..{MAXSIZE_MAX} or -1, got {q.maxsize!r}"
-    for key in ("max_receives", "max_messages", "failed_cap"):
+    for key, low in (("max_receives", 1), ("max_messages", 1), ("failed_cap", 0)):
         v = getattr(q, key)
-        if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
-            yield f"{_setting(key)} must be a positive int or None, got {v!r}"
+        if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= low):
+            yield f"{_setting(key)} must be an int >= {low} or None, got {v!r}"
     for key in ("retention", "dedup_window", "failed_ttl"):
         v = getattr(q, key)
         if v is not None and not (_seconds(v) and v > 0):
@@ -93,20 +94,44 @@ def _queue_values(q: QueueSettings) -> Iterable[str]:
 def _retry_values(retry: Any) -> Iterable[str]:
     if retry is None:
         return
-    if isinstance(retry, list | tuple):
-        if not retry or not all(_seconds(v) for v in retry):
-            yield f"RETRY must be a non-empty list of seconds 0..{SECONDS_MAX}, got {retry!r}"
-    elif isinstance(retry, dict):
+    if isinstance(retry, dict):
         unknown = set(retry) - {"BASE", "FACTOR", "MAX", "JITTER"}
         if unknown:
             yield f"RETRY has unknown keys {sorted(unknown)} (BASE, FACTOR, MAX, JITTER)"
-        for k in ("BASE", "MAX"):
-            if k in retry and not _seconds(retry[k]):
-                yield f"RETRY[{k!r}] must be seconds 0..{SECONDS_MAX}, got {retry[k]!r}"
+            return
+        if "JITTER" in retry and not (_is_number(retry["JITTER"]) and 0 <= retry["JITTER"] <= 1):
+            yield f"RETRY['JITTER'] must be a fraction 0..1, got {retry['JITTER']!r}"
         if "FACTOR" in retry and not (_is_number(retry["FACTOR"]) and retry["FACTOR"] >= 1):
             yield f"RETRY['FACTOR'] must be a number >= 1, got {retry['FACTOR']!r}"
-    elif not _seconds(retry):
-        yield f"RETRY must be seconds, a list of seconds or a dict, got {retry!r}"
+        values = [retry[k] for k in ("BASE", "MAX") if k in retry]
+        if all(_seconds(v) for v in values) and retry.get("MAX", 300) < retry.get("BASE", 1):
+            yield f"RETRY['MAX'] must be >= RETRY['BASE'], got {retry!r}"
+            return
+    elif isinstance(retry, list | tuple):
+        values = list(retry)
+        if not values:
+            yield "RETRY must not be an empty list"
+    elif type(retry).__name__ == "RetryPolicy":
+        return
+    else:
+        values = [retry]
+    if not all(_seconds(v) for v in values):
+        yield f"RETRY delays must be seconds 0..{SECONDS_MAX}, got {retry!r}"
+        return
+    try:
+        from .queues import retry_policy
+
+        retry_policy(retry)
+    except ValueError as exc:  # the engine's InvalidValue
+        yield f"RETRY: {exc}"
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        check_qname(name)
+    except InvalidName:
+        return False
+    return True
 
 
 def _setting(field_name: str) -> str:
@@ -168,7 +193,7 @@ def _settings_messages(cfg: RSMQSettings) -> Iterable[CheckMessage]:
                 obj=where,
                 id="django_rsmq.E002",
             )
-        if not QNAME_RE.match(name):
+        if not _valid_name(name):
             yield Error(
                 f"Invalid queue name {name!r}",
                 hint="1 to 160 characters from A-Z a-z 0-9 _ -",

@@ -201,6 +201,16 @@ class QueueSettings:
     auto_create: Any = True
     unknown_keys: tuple[str, ...] = ()
 
+    @property
+    def dlq(self) -> str | None:
+        """The dead-letter queue messages go to: DEAD_LETTER_QUEUE, else (with
+        MAX_RECEIVES) the engine's default ``<name>-dlq``, else none."""
+        if self.dead_letter_queue:
+            return str(self.dead_letter_queue)
+        if self.max_receives:
+            return f"{self.name}-dlq"
+        return None
+
 
 @dataclass(frozen=True)
 class ConsumerSettings:

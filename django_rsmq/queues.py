@@ -52,13 +52,35 @@ def _supported(func: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k in params}
 
 
+def retry_policy(value: Any) -> Any:
+    """The engine's ``RetryPolicy`` for a ``RETRY`` setting: seconds, a list of seconds
+    (``RetryPolicy.fixed``), ``{"BASE", "FACTOR", "MAX", "JITTER"}``
+    (``RetryPolicy.exponential``) or a ``RetryPolicy``. Raises ``InvalidValue``."""
+    try:
+        from .engine.retry import RetryPolicy  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # engine without retry policies: the consumer applies RETRY
+        return value
+    if value is None or isinstance(value, RetryPolicy):
+        return value
+    if isinstance(value, list | tuple):
+        return RetryPolicy.fixed(*value)
+    if isinstance(value, dict):
+        return RetryPolicy.exponential(
+            base=value.get("BASE", 1),
+            factor=value.get("FACTOR", 2),
+            max=value.get("MAX", 300),
+            jitter=value.get("JITTER", 0),
+        )
+    return RetryPolicy.fixed(value)
+
+
 def declared_attributes(q: QueueSettings) -> dict[str, Any]:
     """Engine attributes of a declared queue (``None`` = not set, engine default)."""
     out: dict[str, Any] = {}
     for name in _ATTRIBUTES:
         value = getattr(q, name)
         if value is not None:
-            out[name] = value
+            out[name] = retry_policy(value) if name == "retry" else value
     return out
 
 
@@ -70,9 +92,9 @@ def ensure_queue(name: str, rsmq: RSMQ | None = None) -> bool:
     rsmq = rsmq or rsmq_for_queue(name)
     cfg = rsmq_settings()
     q = cfg.queue(name)
-    dlq = q.dead_letter_queue
-    if dlq and dlq != name and cfg.queue(str(dlq)).auto_create:
-        ensure_queue(str(dlq))
+    dlq = q.dlq
+    if dlq and dlq != name and cfg.queue(dlq).auto_create:
+        ensure_queue(dlq)
     try:
         rsmq.create_queue(name, **_supported(rsmq.create_queue, declared_attributes(q)))
     except QueueExists:

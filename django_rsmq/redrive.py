@@ -64,12 +64,12 @@ def _done(result: RedriveResult) -> Requeued:
 
 
 def dead_letter_queue_of(queue: str) -> str:
-    """The dead-letter queue of ``queue``: from settings, else the queue's own
-    attributes in Redis (``dead_letter_queue``, or ``<queue>-dlq`` with
-    ``max_receives``). Raises :class:`DeadLetterQueueMissing`."""
-    declared = rsmq_settings().queue(queue).dead_letter_queue
+    """The dead-letter queue of ``queue``: from settings (``DEAD_LETTER_QUEUE``, or
+    ``<queue>-dlq`` with ``MAX_RECEIVES``), else from the queue's attributes in Redis
+    (for queues made by other code). Raises :class:`DeadLetterQueueMissing`."""
+    declared = rsmq_settings().queue(queue).dlq
     if declared:
-        return str(declared)
+        return declared
     try:
         attrs = rsmq_for_queue(queue).get_queue_attributes(queue)
     except QueueNotFound:

@@ -67,7 +67,7 @@ def fail_message(
     engine_fail = getattr(rsmq, "fail", None)
     try:
         if engine_fail is not None:
-            result = engine_fail(message.receipt, describe_exception(exc), traceback=tb)
+            result = engine_fail(message.receipt, exc, traceback=tb)
             return FailOutcome(
                 retry_in=result.retry_in,
                 dead_lettered=bool(result.dead_lettered),
@@ -82,7 +82,7 @@ def fail_message(
 def _fallback(rsmq: RSMQ, message: Message, queue: QueueSettings) -> FailOutcome:
     max_receives = queue.max_receives
     if max_receives and message.rc >= int(max_receives):
-        dlq = queue.dead_letter_queue
+        dlq = queue.dlq
         if dlq and isinstance(message.raw, str):
             rsmq.send(str(dlq), message.raw, serializer="text")
         rsmq.ack(message.receipt)

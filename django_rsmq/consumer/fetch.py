@@ -7,6 +7,7 @@ workers. So prefetch never exceeds the number of free workers.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import threading
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 import redis
 
 from ..engine import RSMQ, Message
+from ..engine.serializers import Serializer
 
 __all__ = ["Fetcher", "SlotPool", "receive"]
 
@@ -26,24 +28,45 @@ _FALLBACK_POLL = 0.1
 
 
 class SlotPool:
-    """Free worker slots."""
+    """Free worker slots, handed out first come, first served.
+
+    FIFO matters when several fetchers (queues on several connections) share few
+    workers: a fetcher that just gave its slots back queues up behind the others
+    instead of taking them again at once and starving them.
+    """
 
     def __init__(self, size: int) -> None:
-        self._sem = threading.Semaphore(size)
         self.size = size
+        self._free = size
+        self._cond = threading.Condition()
+        self._waiting: collections.deque[object] = collections.deque()
 
     def take(self, most: int, timeout: float) -> int:
-        """Block (up to ``timeout``) for one slot, then take up to ``most`` in all."""
-        if most <= 0 or not self._sem.acquire(timeout=timeout):
+        """Wait (up to ``timeout``) for one free slot, then take up to ``most`` in all."""
+        if most <= 0:
             return 0
-        got = 1
-        while got < most and self._sem.acquire(blocking=False):
-            got += 1
-        return got
+        ticket = object()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._waiting.append(ticket)
+            try:
+                while self._waiting[0] is not ticket or self._free == 0:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return 0
+                    self._cond.wait(left)
+                got = min(most, self._free)
+                self._free -= got
+                return got
+            finally:
+                self._waiting.remove(ticket)
+                self._cond.notify_all()
 
     def give(self, n: int = 1) -> None:
         if n > 0:
-            self._sem.release(n)
+            with self._cond:
+                self._free += n
+                self._cond.notify_all()
 
 
 _rr = itertools.count()
@@ -57,11 +80,14 @@ def receive(
     vt: float | None,
     wait: float,
     stop: threading.Event,
+    serializer: Serializer,
 ) -> list[Message]:
     """Up to ``count`` messages from ``queues``, waiting up to ``wait`` s for the first."""
     receive_from = getattr(rsmq, "receive_from", None)
     if receive_from is not None:
-        got: list[Message] = receive_from(list(queues), count, vt=vt, wait=wait)
+        got: list[Message] = receive_from(
+            list(queues), count, vt=vt, wait=wait, serializer=serializer
+        )
         return got
     # Fallback until the engine has receive_from (pub/sub long-poll): poll the
     # queues round-robin every _FALLBACK_POLL seconds until `wait` is over.
@@ -73,7 +99,7 @@ def receive(
             need = count - len(out)
             if need <= 0:
                 break
-            call = rsmq.protocol.receive(q, rsmq.serializer, vt=vt, count=need)
+            call = rsmq.protocol.receive(q, serializer, vt=vt, count=need)
             got_now: list[Message] = rsmq._run(call)
             out.extend(got_now)
         if out or time.monotonic() >= deadline or stop.is_set():
@@ -90,6 +116,7 @@ class Fetcher(threading.Thread):
         queues: Sequence[str],
         *,
         vt: float | None,
+        serializer: Serializer,
         slots: SlotPool,
         deliver: Callable[[RSMQ, Message, float], None],
         wait: float,
@@ -101,6 +128,7 @@ class Fetcher(threading.Thread):
         self.rsmq = rsmq
         self.queues = list(queues)
         self.vt = vt
+        self.serializer = serializer
         self.slots = slots
         self.deliver = deliver
         self.wait = wait
@@ -119,7 +147,13 @@ class Fetcher(threading.Thread):
                 continue
             try:
                 messages = receive(
-                    self.rsmq, self.queues, taken, vt=self.vt, wait=self.wait, stop=self.stop_event
+                    self.rsmq,
+                    self.queues,
+                    taken,
+                    vt=self.vt,
+                    wait=self.wait,
+                    stop=self.stop_event,
+                    serializer=self.serializer,
                 )
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 self.slots.give(taken)

@@ -53,7 +53,7 @@ class Presence(threading.Thread):
             "queues": queues,
             "started": repr(time.time()),
         }
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def beat(self) -> None:
         fields = {**self.static, **self.status()}
@@ -64,11 +64,11 @@ class Presence(threading.Thread):
                 log.warning("Consumer heartbeat failed: %s", exc)
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._halt.wait(self.interval):
             self.beat()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     def remove(self) -> None:
         for registry in self.registries:

@@ -135,6 +135,6 @@ class MessageProcessor:
             return Result("lost", duration, exc)
         self._emit("failed", message, exc, outcome.will_retry)
         if outcome.dead_lettered:
-            self._emit("dead_lettered", message, queue.dead_letter_queue)
+            self._emit("dead_lettered", message, queue.dlq)
             return Result("dead_lettered", duration, exc)
         return Result("failed", duration, exc, outcome.retry_in)

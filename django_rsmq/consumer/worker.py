@@ -20,12 +20,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
+from django.core.exceptions import ImproperlyConfigured
 
 from .. import signals
 from ..conf import rsmq_settings
 from ..connections import get_rsmq
-from ..engine import RSMQ, Message
+from ..engine import RSMQ, Message, get_serializer
 from ..engine.errors import MessageNotFound, QueueNotFound, RSMQError, StaleReceipt
+from ..engine.server import RedisServerNotFound
 from ..handlers import Handler, registry
 from ..queues import ensure_queue
 from .fetch import Fetcher, SlotPool
@@ -87,6 +89,8 @@ class Consumer:
         self._write = write or self._stdout
         cfg = rsmq_settings().consumer
         self.wait = cfg.wait if wait is None else wait
+        if burst:
+            self.wait = 0.0  # drain what is there: an empty receive ends it
         self.counters = Counters()
         extra: list[Hooks] = [LineReporter(self.write)] if verbosity >= 2 else []
         self.loop = EventLoopThread()
@@ -154,7 +158,7 @@ class Consumer:
         cfg = rsmq_settings()
         names = self.resolve_queues()
         self.handlers = {q: registry.all()[q] for q in names}
-        groups: dict[tuple[str, float], list[str]] = {}
+        groups: dict[tuple[str, float, Any], list[str]] = {}
         try:
             for qname in names:
                 q = cfg.queue(qname)
@@ -169,22 +173,24 @@ class Consumer:
                 vt = self.handlers[qname].visibility_timeout
                 if vt is None:
                     vt = rsmq.get_queue_attributes(qname).vt
-                groups.setdefault((q.connection, float(vt)), []).append(qname)
+                key = (q.connection, float(vt), q.serializer or cfg.serializer)
+                groups.setdefault(key, []).append(qname)
         except QueueNotFound as exc:
             raise ConsumerError(
                 f"{exc} (create it with `manage.py rsmq_queues sync` or set AUTO_CREATE)",
                 ExitCode.CONFIG_ERROR,
             ) from exc
-        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        except (redis.ConnectionError, redis.TimeoutError, OSError, RedisServerNotFound) as exc:
             raise ConsumerError(f"Cannot reach Redis: {exc}", ExitCode.CONNECTION_ERROR) from exc
-        except RSMQError as exc:
+        except (RSMQError, ImproperlyConfigured) as exc:
             raise ConsumerError(str(exc), ExitCode.CONFIG_ERROR) from exc
-        for (alias, vt), qnames in groups.items():
+        for (alias, vt, serializer), qnames in groups.items():
             self.fetchers.append(
                 Fetcher(
                     get_rsmq(alias),
                     qnames,
                     vt=vt,
+                    serializer=get_serializer(serializer),
                     slots=self.slots,
                     deliver=self._deliver,
                     wait=self.wait,
@@ -195,7 +201,7 @@ class Consumer:
             )
         self.presence = Presence(
             self.name,
-            [get_rsmq(alias) for alias, _ in groups],
+            [get_rsmq(alias) for alias, _, _ in groups],
             names,
             interval=cfg.consumer.heartbeat_interval,
             ttl=cfg.consumer.registry_ttl,
@@ -295,6 +301,9 @@ class Consumer:
         except ConsumerError as exc:
             self.write(f"rsmq_consume: {exc}")
             return int(exc.exit_code)
+        except ImproperlyConfigured as exc:
+            self.write(f"rsmq_consume: {exc}")
+            return int(ExitCode.CONFIG_ERROR)
         assert self.presence is not None
         if any(h.is_async for h in self.handlers.values()):
             self.loop.start()
@@ -303,7 +312,7 @@ class Consumer:
             threading.Thread(target=self._work, name=f"rsmq-worker-{i}", daemon=True)
             for i in range(self.concurrency)
         ]
-        for t in [*self.workers, *self.fetchers]:
+        for t in self.workers:
             t.start()
         self.state = "running"
         self.presence.beat()
@@ -316,6 +325,8 @@ class Consumer:
         for q, h in self.handlers.items():
             self.say(f"  {q} -> {h.name}{' (async)' if h.is_async else ''}", 2)
         signals.consumer_started.send(sender=Consumer, consumer=self)
+        for f in self.fetchers:  # receiving starts after consumer_started
+            f.start()
         reason = None
         while reason is None:
             self._wake.wait(0.5)

@@ -62,6 +62,8 @@ def test_e003_invalid_queue_name(rsmq_on_test_redis: dict[str, Any]) -> None:
         ("MAX_RECEIVES", 0),
         ("RETRY", [-1]),
         ("RETRY", {"BASE": 1, "FACTOR": 0.5}),
+        ("RETRY", {"JITTER": 2}),
+        ("RETRY", {"BASE": 10, "MAX": 5}),
         ("FAILED_TTL", 0),
         ("RETENTION_ACTION", "explode"),
         ("REALTIME", "yes"),

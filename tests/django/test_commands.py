@@ -116,7 +116,7 @@ def test_dlq_list_and_purge(rsmq_on_test_redis: dict[str, Any]) -> None:
     r.send("flaky-dlq", "dead one")
     rows = json.loads(run("rsmq_dlq", "flaky", "list", "--json"))
     assert [row["body"] for row in rows] == ["dead one"]
-    with pytest.raises(CommandError, match="no DEAD_LETTER_QUEUE"):
+    with pytest.raises(CommandError, match="has no dead-letter queue"):
         run("rsmq_dlq", "work", "list")
     with pytest.raises(CommandError, match="Say which"):
         run("rsmq_dlq", "flaky", "requeue")

@@ -91,3 +91,83 @@ def test_consumer_refuses_queues_without_handlers() -> None:
 )
 def test_retry_delay(retry: Any, rc: int, expected: float | None) -> None:
     assert retry_delay(retry, rc) == expected
+
+
+def test_consumes_across_connections_with_prefetch_bounded_by_free_workers(
+    rsmq_on_test_redis: dict[str, Any], namespace: str
+) -> None:
+    from django.test import override_settings
+
+    url = rsmq_on_test_redis["CONNECTIONS"]["default"]["URL"]
+    setting = {
+        **rsmq_on_test_redis,
+        "CONNECTIONS": {"default": {"URL": url}, "second": {"URL": url}},
+        "QUEUES": {**rsmq_on_test_redis["QUEUES"], "elsewhere": {"CONNECTION": "second"}},
+    }
+    seen: list[tuple[str, int]] = []
+
+    def note(message: Message) -> None:
+        r = get_rsmq("default")
+        held = sum(r.get_queue_attributes(q).in_flight for q in ("work", "elsewhere"))
+        seen.append((message.queue, held))
+
+    registry.register("elsewhere", note)
+    try:
+        with override_settings(RSMQ=setting):
+            assert get_rsmq("second") is not get_rsmq("default")
+            for i in range(3):
+                send("elsewhere", {"n": i})
+            send("work", "w")
+            registry.unregister("work")
+            registry.register("work", note)
+            consumer = Consumer(["work", "elsewhere"], burst=True, verbosity=0)
+            assert consumer.run() == 0
+            assert {f.rsmq.client for f in consumer.fetchers} == {
+                get_rsmq("default").client,
+                get_rsmq("second").client,
+            }
+    finally:
+        registry.unregister("elsewhere")
+        registry.unregister("work")
+        from tests.testapp import handlers
+
+        registry.register("work", handlers.work.func)
+    assert sorted(q for q, _ in seen) == ["elsewhere"] * 3 + ["work"]
+    assert max(held for _, held in seen) == 1  # concurrency 1: never more than one held
+
+
+def test_consumer_sends_its_signals_in_order() -> None:
+    from django_rsmq import signals
+
+    got: list[tuple[str, Any]] = []
+    names = [
+        "consumer_started",
+        "message_received",
+        "message_processed",
+        "message_failed",
+        "consumer_stopping",
+        "consumer_stopped",
+    ]
+    receivers = {}
+    for name in names:
+
+        def receiver(sender: Any, _name: str = name, **kwargs: Any) -> None:
+            got.append((_name, kwargs.get("exit_code", sender)))
+
+        receivers[name] = receiver
+        getattr(signals, name).connect(receiver)
+    try:
+        send("work", {})
+        send("work", {"fail": "once"})
+        assert Consumer(["work"], burst=True, verbosity=0).run() == 0
+    finally:
+        for name, receiver in receivers.items():
+            getattr(signals, name).disconnect(receiver)
+    order = [n for n, _ in got]
+    assert order[0] == "consumer_started"
+    assert order[-2:] == ["consumer_stopping", "consumer_stopped"]
+    assert got[-1][1] == 0  # exit_code
+    assert sorted(order[1:-2]) == sorted(
+        ["message_received", "message_processed", "message_received", "message_failed"]
+    )
+    assert {s for n, s in got if n.startswith("message_")} == {"work"}  # sender = queue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from ... import redrive
@@ -15,8 +14,5 @@ class Command(RedriveCommand):
 
     def rows(self, queue: str, offset: int, limit: int) -> list[dict[str, Any]]:
         page = redrive.failed_list(queue, offset=offset, limit=limit)
-        return [
-            {k: v for k, v in asdict(r).items() if k != "serializer"}
-            for r in page.items
-            if is_dataclass(r)
-        ]
+        fields = ("id", "message_id", "rc", "exc_type", "error", "failed_at", "dead_lettered")
+        return [{f: getattr(r, f, None) for f in (*fields, "raw")} for r in page.items]
