@@ -8,6 +8,7 @@ from .errors import (
     MessageTooLong,
     NoAttributeSupplied,
     QueueExists,
+    QueueFull,
     QueueNotFound,
     RSMQError,
     SerializationError,
@@ -16,11 +17,24 @@ from .errors import (
 from .keys import Keys
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
 from .queue import RSMQ, Queue
+from .reliability import (
+    UNSET,
+    DeadLetterInfo,
+    FailedRecord,
+    FailResult,
+    Page,
+    RedriveResult,
+)
+from .retry import RetryPolicy
 from .serializers import Serializer, get_serializer
 
 __all__ = [
     "RSMQ",
+    "UNSET",
     "BodyDecodeError",
+    "DeadLetterInfo",
+    "FailResult",
+    "FailedRecord",
     "InvalidName",
     "InvalidValue",
     "Keys",
@@ -28,13 +42,17 @@ __all__ = [
     "MessageNotFound",
     "MessageTooLong",
     "NoAttributeSupplied",
+    "Page",
     "PeekedMessage",
     "Queue",
     "QueueAttributes",
     "QueueExists",
+    "QueueFull",
     "QueueNotFound",
     "RSMQError",
     "Receipt",
+    "RedriveResult",
+    "RetryPolicy",
     "SerializationError",
     "Serializer",
     "StaleReceipt",

@@ -17,6 +17,7 @@ __all__ = [
     "MessageTooLong",
     "NoAttributeSupplied",
     "QueueExists",
+    "QueueFull",
     "QueueNotFound",
     "RSMQError",
     "SerializationError",
@@ -81,6 +82,20 @@ class MessageTooLong(RSMQError, ValueError):
         self.qname = qname
         self.size = size
         self.maxsize = maxsize
+
+
+class QueueFull(RSMQError):
+    """The queue holds ``max_messages`` messages already; nothing was enqueued."""
+
+    code = "queueFull"
+
+    def __init__(self, qname: str, max_messages: int) -> None:
+        super().__init__(
+            f"Queue {qname!r} is full: it holds max_messages={max_messages} messages "
+            "(waiting, delayed and in flight); nothing was enqueued"
+        )
+        self.qname = qname
+        self.max_messages = max_messages
 
 
 class MessageNotFound(RSMQError, LookupError):

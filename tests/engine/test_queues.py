@@ -193,6 +193,9 @@ def test_attributes_as_dict(rsmq: RSMQ, q: str) -> None:
     assert set(d) == {
         "vt", "delay", "maxsize", "totalrecv", "totalsent", "created", "modified", "msgs",
         "hiddenmsgs", "visible", "in_flight", "delayed", "oldest_age",
+        # reliability settings (docs/reliability.md)
+        "max_receives", "dead_letter_queue", "retry", "retention", "retention_action",
+        "max_messages", "dedup_window", "failed_cap", "failed_ttl",
     }  # fmt: skip
     assert QueueAttributes(**d) == attrs
 

@@ -17,15 +17,23 @@ from django_rsmq.testing import TestRedis, unique_namespace
 OPERATIONS = [
     "change_visibility",
     "create_queue",
+    "dead_letter_info",
     "delete",
+    "delete_failed",
     "delete_queue",
+    "fail",
+    "failed",
     "get_queue_attributes",
+    "nack",
     "peek",
     "pop",
     "purge",
+    "purge_expired",
     "receive",
+    "redrive",
     "send",
     "set_queue_attributes",
+    "sweep",
 ]
 
 

@@ -324,6 +324,7 @@ def test_errors_share_one_base_and_carry_node_codes() -> None:
         errors.NoAttributeSupplied: "noAttributeSupplied",
         errors.QueueNotFound: "queueNotFound",
         errors.QueueExists: "queueExists",
+        errors.QueueFull: "queueFull",
         errors.MessageTooLong: "messageTooLong",
         errors.MessageNotFound: "messageNotFound",
         errors.StaleReceipt: "staleReceipt",
