@@ -14,7 +14,7 @@ from typing import Any
 from . import signals
 from .conf import rsmq_settings
 from .connections import rsmq_for_queue
-from .engine import RSMQ, PeekedMessage
+from .engine import PeekedMessage
 
 __all__ = [
     "DeadLetterQueueMissing",
@@ -39,16 +39,6 @@ class Requeued:
     missing: list[str]
 
 
-def _engine(rsmq: RSMQ, name: str) -> Any:
-    op = getattr(rsmq, name, None)
-    if op is None:
-        raise NotImplementedError(
-            f"This engine has no {name}(): dead-letter queues and failure records come "
-            "with the engine's failure handling"
-        )
-    return op
-
-
 def dead_letter_queue_of(queue: str) -> str:
     dlq = rsmq_settings().queue(queue).dlq
     if not dlq:
@@ -56,10 +46,6 @@ def dead_letter_queue_of(queue: str) -> str:
             f"Queue {queue!r} has no dead-letter queue (set MAX_RECEIVES or DEAD_LETTER_QUEUE)"
         )
     return dlq
-
-
-def _count(value: Any) -> int:
-    return len(value) if isinstance(value, list | tuple | set) else int(value)
 
 
 def dlq_list(queue: str, *, offset: int = 0, limit: int = 20) -> list[PeekedMessage]:
@@ -81,10 +67,10 @@ def dlq_requeue(
     """Move messages from ``queue``'s DLQ back to ``queue`` (or ``to``)."""
     dlq = dead_letter_queue_of(queue)
     rsmq = rsmq_for_queue(dlq)
-    result = _engine(rsmq, "redrive")(
+    result = rsmq.redrive(
         dlq, ids=list(ids) if ids else None, limit=limit, to=to or queue, reset_rc=reset_rc
     )
-    done = Requeued(_count(result.moved), list(result.missing))
+    done = Requeued(len(result.moved), list(result.missing))
     signals.message_requeued.send(
         sender=queue, ids=ids, moved=done.moved, to=to or queue, source=source, user=user
     )
@@ -106,9 +92,7 @@ def failed_list(
 ) -> Any:
     """A page of ``queue``'s failure records (the engine's ``Page``)."""
     rsmq = rsmq_for_queue(queue)
-    return _engine(rsmq, "failed")(
-        queue, offset=offset, limit=limit, exc_type=exc_type, search=search
-    )
+    return rsmq.failed(queue, offset=offset, limit=limit, exc_type=exc_type, search=search)
 
 
 def failed_requeue(
@@ -121,10 +105,8 @@ def failed_requeue(
     user: Any = None,
 ) -> Requeued:
     rsmq = rsmq_for_queue(queue)
-    result = _engine(rsmq, "requeue_failed")(
-        queue, ids=list(ids) if ids else None, limit=limit, to=to
-    )
-    done = Requeued(_count(result.moved), list(result.missing))
+    result = rsmq.requeue_failed(queue, ids=list(ids) if ids else None, limit=limit, to=to)
+    done = Requeued(len(result.moved), list(result.missing))
     signals.message_requeued.send(
         sender=queue, ids=ids, moved=done.moved, to=to or queue, source=source, user=user
     )
@@ -133,4 +115,4 @@ def failed_requeue(
 
 def failed_purge(queue: str) -> int:
     rsmq = rsmq_for_queue(queue)
-    return int(_engine(rsmq, "delete_failed")(queue))
+    return rsmq.delete_failed(queue)

@@ -17,8 +17,9 @@
                      "processed": 10, "failed": 0, "current": [...]}, ...]
     }
 
-``failed`` is ``null`` while the engine keeps no failure records; counts of a queue
-that does not exist in Redis (declared but never created) are ``null``.
+``failed`` counts the queue's failure records, ``dlq`` the messages in its dead-letter
+queue; counts of a queue that does not exist in Redis (declared, never created) are
+``null``.
 """
 
 from __future__ import annotations
@@ -73,13 +74,8 @@ class Stats:
         }
 
 
-def _failed_count(rsmq: RSMQ, qname: str) -> int | None:
-    failed = getattr(rsmq, "failed", None)
-    if failed is None:
-        return None
-    page = failed(qname, limit=1)
-    total = getattr(page, "total", None)
-    return int(total) if total is not None else None
+def _failed_count(rsmq: RSMQ, qname: str) -> int:
+    return rsmq.failed(qname, limit=1).total
 
 
 def _msgs(rsmq: RSMQ, qname: str | None) -> int | None:
