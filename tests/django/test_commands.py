@@ -159,3 +159,20 @@ def test_failed_list_requeue_purge() -> None:
         run("rsmq_failed", "work", "purge")
     assert "purged 1" in run("rsmq_failed", "work", "purge", "--yes")
     assert json.loads(run("rsmq_failed", "work", "list", "--json")) == []
+
+
+def test_queues_sync_updates_reliability_settings(rsmq_on_test_redis: dict[str, Any]) -> None:
+    from django.test import override_settings
+
+    run("rsmq_queues", "sync")
+    qs = {
+        **rsmq_on_test_redis["QUEUES"],
+        "flaky": {**rsmq_on_test_redis["QUEUES"]["flaky"], "MAX_RECEIVES": 5, "RETRY": [1, 2]},
+    }
+    with override_settings(RSMQ={**rsmq_on_test_redis, "QUEUES": qs}):
+        plan = run("rsmq_queues", "sync", "--dry-run")
+        assert "would update flaky [default] (max_receives: 3 -> 5, retry: " in plan
+        run("rsmq_queues", "sync")
+        a = get_rsmq().get_queue_attributes("flaky")
+        assert (a.max_receives, a.retry.delays if a.retry else None) == (5, (1.0, 2.0))
+        assert "in sync" in run("rsmq_queues", "sync")
