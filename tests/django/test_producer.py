@@ -127,3 +127,10 @@ def test_drain_follows_retries_to_the_dead_letter_queue() -> None:
     assert caught.got[0][1]["dead_letter_queue"] == "flaky-dlq"
     r = get_rsmq()
     assert [m.raw for m in r.peek("flaky-dlq")] == ["boom"]
+
+
+def test_send_with_dedup_id_sends_once_within_the_window() -> None:
+    first = send("work", {"order": 7}, dedup_id="order-7")
+    again = send("work", {"order": 7}, dedup_id="order-7")
+    assert first == again
+    assert get_rsmq().get_queue_attributes("work").msgs == 1
