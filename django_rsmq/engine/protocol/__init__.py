@@ -10,11 +10,13 @@ from .base import BATCH_MAX, PEEK_MAX, Call, Entry, Outcome, ProtocolBase, sorte
 from .fenced import FencedOps
 from .messages import MessageOps
 from .queues import QueueOps
+from .waiting import Due, WaitingOps
 
 __all__ = [
     "BATCH_MAX",
     "PEEK_MAX",
     "Call",
+    "Due",
     "Entry",
     "Outcome",
     "Protocol",
@@ -23,5 +25,5 @@ __all__ = [
 ]
 
 
-class Protocol(QueueOps, MessageOps, FencedOps, ProtocolBase):
+class Protocol(QueueOps, MessageOps, FencedOps, WaitingOps, ProtocolBase):
     """Builds calls for one namespace. Front ends hold one and execute what it builds."""

@@ -49,7 +49,7 @@ class MessageOps(ProtocolBase):
         unserializable body, too long) get an error outcome; the others are sent."""
         q = self._q(qname)
         default_delay = "" if delay is None else check_duration("delay", delay)
-        publish = self.realtime if realtime is None else realtime
+        publish = self.is_realtime(qname) if realtime is None else realtime
         outcomes: list[Outcome[str] | None] = []
         args: list[str | int] = [q.channel if publish else ""]
         for entry in _entries(entries):
