@@ -1,5 +1,6 @@
 """django-rsmq's queue engine: RSMQ-compatible queues on Redis, with no Django imports."""
 
+from .aio import AsyncQueue, AsyncRSMQ
 from .errors import (
     BodyDecodeError,
     InvalidName,
@@ -15,12 +16,17 @@ from .errors import (
 )
 from .keys import Keys
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
+from .protocol import BATCH_MAX, Entry, Outcome
 from .queue import RSMQ, Queue
 from .serializers import Serializer, get_serializer
 
 __all__ = [
+    "BATCH_MAX",
     "RSMQ",
+    "AsyncQueue",
+    "AsyncRSMQ",
     "BodyDecodeError",
+    "Entry",
     "InvalidName",
     "InvalidValue",
     "Keys",
@@ -28,6 +34,7 @@ __all__ = [
     "MessageNotFound",
     "MessageTooLong",
     "NoAttributeSupplied",
+    "Outcome",
     "PeekedMessage",
     "Queue",
     "QueueAttributes",

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import redis
-
 from .batch import BatchOps
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
 from .protocol import Entry, Outcome, sorted_names
@@ -27,23 +25,6 @@ class RSMQ(BatchOps):
     ``poll_interval`` seconds. ``serializer`` (name or object) is the default for
     every queue. :meth:`close` stops the long-poll listener thread.
     """
-
-    def __init__(
-        self,
-        client: redis.Redis | str | None = None,
-        *,
-        namespace: str = "rsmq",
-        realtime: bool | Iterable[str] = False,
-        serializer: str | Serializer | None = None,
-        poll_interval: float = 1.0,
-    ) -> None:
-        super().__init__(
-            client,
-            namespace=namespace,
-            realtime=realtime,
-            serializer=serializer,
-            poll_interval=poll_interval,
-        )
 
     def __enter__(self) -> RSMQ:
         return self
