@@ -238,8 +238,6 @@ class Listener:
             self.stopping.set()
             self._wake_all()
             pubsub, self.pubsub = self.pubsub, None
-        thread, self.thread = self.thread, None
+        self.thread = None
         if pubsub is not None:
-            pubsub.close()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(1.0)
+            pubsub.close()  # the daemon reader sees ``stopping`` within READ_TIMEOUT

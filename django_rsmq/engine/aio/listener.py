@@ -63,7 +63,7 @@ class AsyncListener:
         self.pubsub = _PubSub(
             self, connection_pool=client.connection_pool, ignore_subscribe_messages=True
         )
-        self.outbox: asyncio.Queue[tuple[str, ...]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[tuple[str, ...] | None] = asyncio.Queue()
         self.sender: asyncio.Task[None] | None = None
         self.reader: asyncio.Task[None] | None = None
         self.closed = False
@@ -99,7 +99,10 @@ class AsyncListener:
 
     async def _send(self) -> None:
         while True:
-            command, *args = await self.outbox.get()
+            item = await self.outbox.get()
+            if item is None:  # aclose(); redis-py may swallow a cancellation mid-command
+                return
+            command, *args = item
             try:
                 if command == "SUBSCRIBE":
                     await self.pubsub.subscribe(*args)
@@ -116,10 +119,12 @@ class AsyncListener:
 
     async def _read(self) -> None:
         failures = 0
-        while True:
+        while not self.closed:
             try:
                 message = await self.pubsub.get_message(timeout=None)
-            except (redis.RedisError, OSError):
+            except (redis.RedisError, OSError, RuntimeError):
+                if self.closed:
+                    return
                 self._wake_all()
                 await asyncio.sleep(RETRY_BACKOFF[min(failures, len(RETRY_BACKOFF) - 1)])
                 failures += 1
@@ -139,11 +144,12 @@ class AsyncListener:
     async def aclose(self) -> None:
         self.closed = True
         self._wake_all()
-        tasks = [t for t in (self.sender, self.reader) if t is not None]
+        self.outbox.put_nowait(None)
+        sender, reader = self.sender, self.reader
         self.sender = self.reader = None
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if reader is not None:
+            reader.cancel()
         await self.pubsub.aclose()  # type: ignore[no-untyped-call]
+        tasks = [t for t in (sender, reader) if t is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)
