@@ -117,13 +117,16 @@ class AsyncListener:
                 # re-subscribes and sends a new barrier.
                 self._wake_all()
 
+    def _stopped(self) -> bool:
+        return self.closed
+
     async def _read(self) -> None:
         failures = 0
-        while not self.closed:
+        while not self._stopped():
             try:
                 message = await self.pubsub.get_message(timeout=None)
             except (redis.RedisError, OSError, RuntimeError):
-                if self.closed:
+                if self._stopped():
                     return
                 self._wake_all()
                 await asyncio.sleep(RETRY_BACKOFF[min(failures, len(RETRY_BACKOFF) - 1)])
