@@ -32,14 +32,7 @@ class AsyncFront:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.mq, name)
-        if not asyncio.iscoroutinefunction(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self.run(attr(*args, **kwargs))
-
-        return call
+        return _synced(getattr(self.mq, name), self.run)
 
     def close(self) -> None:
         self.run(self.mq.aclose())
@@ -47,6 +40,24 @@ class AsyncFront:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()
+
+
+class _Synced:
+    """An AsyncQueue handle seen through the adapter."""
+
+    def __init__(self, obj: Any, run: Callable[[Any], Any]) -> None:
+        self._obj, self._run = obj, run
+
+    def __getattr__(self, name: str) -> Any:
+        return _synced(getattr(self._obj, name), self._run)
+
+
+def _synced(attr: Any, run: Callable[[Any], Any]) -> Any:
+    if asyncio.iscoroutinefunction(attr):
+        return lambda *args, **kwargs: run(attr(*args, **kwargs))
+    if callable(attr) and getattr(attr, "__name__", "") == "queue":
+        return lambda *args, **kwargs: _Synced(attr(*args, **kwargs), run)
+    return attr
 
 
 @contextmanager
