@@ -118,9 +118,14 @@ def long_poll(
     def receive(qname: str, n: int) -> Call[list[Message]]:
         return protocol.receive(qname, serializer, vt=vt, count=n)
 
-    def attempt() -> Generator[Step, Any, tuple[list[Message], Due]]:
+    def attempt() -> Generator[Step, Any, tuple[list[Message], Due | None]]:
         if not multi:
-            got, due = yield Run((receive(qnames[0], count), due_call))
+            # Woken by a publish or a due message, the receive alone usually succeeds:
+            # read the next due time only when going back to sleep.
+            (got,) = yield Run((receive(qnames[0], count),))
+            if got:
+                return got, None
+            (due,) = yield Run((due_call,))
             return got, due
         (due,) = yield Run((due_call,))
         found: list[Message] = []
@@ -145,7 +150,7 @@ def long_poll(
     confirmed = yield Listen(channels, wait)
     while True:
         got, due = yield from attempt()
-        if got:
+        if got or due is None:
             return got
         remaining = deadline - clock()
         if remaining <= 0:
