@@ -84,7 +84,7 @@ def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 "ours": ours,
                 "floor": floor,
                 "ratio": ratio,
-                "target": None if target is None else ("≥ " if higher else "≤ ") + f"{target}×",
+                "target": None if target is None else (">= " if higher else "<= ") + f"{target}x",
                 "met": met,
             }
         )
