@@ -11,6 +11,7 @@ from .errors import InvalidValue, RSMQError
 from .longpoll import Plan, check_poll_interval, check_wait, long_poll
 from .message import Message, Receipt
 from .protocol import BATCH_MAX, Call, Outcome, Protocol
+from .protocol.base import check_count
 from .serializers import Serializer, get_serializer
 from .validation import check_duration, check_qname
 
@@ -96,9 +97,12 @@ class FrontEnd:
     ) -> Plan:
         if isinstance(qnames, str):
             raise InvalidValue("qnames must be a sequence of queue names, not one str")
-        names = list(dict.fromkeys(qnames))
+        names = list(dict.fromkeys(check_qname(q) for q in qnames))
         if not names:
             raise InvalidValue("qnames must name at least one queue")
+        check_count(count, BATCH_MAX)
+        if vt is not None:
+            check_duration("vt", vt)
         trusted = all(self.is_realtime(q) for q in names) if realtime is None else realtime
         return long_poll(
             self.protocol,

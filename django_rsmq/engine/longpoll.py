@@ -147,7 +147,8 @@ def long_poll(
     assert wait is not None
     deadline = clock() + wait
     channels = tuple(protocol.keys.queue(q).channel for q in qnames)
-    confirmed = yield Listen(channels, wait)
+    # Unconfirmed after a poll interval (pub/sub trouble): go on, polling meanwhile.
+    confirmed = yield Listen(channels, min(wait, poll_interval))
     while True:
         got, due = yield from attempt()
         if got or due is None:

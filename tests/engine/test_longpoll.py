@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis
 
-from django_rsmq.engine import RSMQ, InvalidValue, QueueNotFound
+from django_rsmq.engine import BATCH_MAX, RSMQ, InvalidValue, QueueNotFound
 
 from .fronts import Background, wait_until
 
@@ -233,3 +233,27 @@ def test_wakes_after_the_pubsub_connection_was_killed(
     assert msg is not None
     assert msg.body == "after reconnect"
     assert waiter.elapsed < QUICK + 2
+
+
+@pytest.mark.parametrize(("count", "vt"), [(0, None), (BATCH_MAX + 1, None), (1, -1)])
+def test_bad_count_or_vt_is_refused_even_when_all_queues_are_empty(
+    front: Any, count: int, vt: Any
+) -> None:
+    front.create_queue("a")
+    with pytest.raises(InvalidValue):
+        front.receive_from(["a"], count, vt=vt, wait=1)
+
+
+def test_queue_handle_long_polls_with_its_own_realtime(
+    make_front: Callable[..., Any], redis_client: redis.Redis, namespace: str
+) -> None:
+    mq = make_front(realtime=False, poll_interval=60)  # polling would be far too slow
+    mq.create_queue("h")
+    handle = mq.queue("h", realtime=True)
+    waiter = Background(lambda: handle.receive(wait=WAIT))
+    wait_until(subscribed(redis_client, channel(namespace, "h")))
+    handle.send("via handle")
+    msg = waiter.result()
+    assert msg is not None
+    assert msg.body == "via handle"
+    assert waiter.elapsed < QUICK
