@@ -128,14 +128,16 @@ def machine(url: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "redis_py": redis.__version__,
         "parser": parser,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
 def write_docs(when: str, env: dict[str, Any], text: str) -> None:
     header = (
         f"### {when}\n\n{env['cores']} cores ({env['cpu']}), Redis {env['redis']}, "
-        f"Python {env['python']}, redis-py {env['redis_py']} ({env['parser']} parser); "
-        "client, server and every process on the same machine.\n\n"
+        f"Python {env['python']}, redis-py {env['redis_py']} ({env['parser']} parser), "
+        f"load average before the run {env['load_average']}; client, server and every "
+        "process on the same machine.\n\n"
     )
     doc = DOCS.read_text(encoding="utf-8")
     if MARKER not in doc:
