@@ -1,7 +1,7 @@
 """One pub/sub connection per RSMQ, shared by every long poll of its threads.
 
 :class:`Subscriptions` is the bookkeeping shared by the sync :class:`Listener`
-(a reader thread) and the asyncio one (a reader task): which waiter watches which
+(read by its waiting threads) and the asyncio one (a reader task): which waiter watches which
 realtime channel, and whether Redis has confirmed the subscriptions a waiter relies
 on. Confirmation uses barriers: after a SUBSCRIBE we send ``PING <token>`` on the
 same connection; Redis answers in order, so the token's ``pong`` proves every
@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
@@ -24,7 +25,7 @@ from redis.client import PubSub
 __all__ = ["Listener", "Subscriptions", "Watch"]
 
 TOKEN_PREFIX = "django-rsmq:"
-# How often the reader thread checks whether it should stop while nothing arrives.
+# A reading waiter hands over at least this often (so a newly due waiter can take over).
 READ_TIMEOUT = 5.0
 RETRY_BACKOFF = (0.05, 0.2, 1.0, 2.0)
 
@@ -120,25 +121,23 @@ class _PubSub(PubSub):
 
 
 class Watch:
-    """One waiter's view of the listener: its channels and its wake-up event."""
+    """One waiter's view of the listener: its channels and whether it was woken."""
 
     def __init__(self, listener: Listener, channels: tuple[str, ...]) -> None:
         self.listener = listener
         self.channels = channels
-        self.event = threading.Event()
+        self.woken = False  # guarded by listener.cond
 
     def ready(self, timeout: float) -> bool:
         """Wait (at most ``timeout``) until Redis confirmed our subscriptions."""
-        with self.listener.cond:
-            return self.listener.cond.wait_for(
-                lambda: self.listener.subs.ready(self), max(timeout, 0.0)
-            )
+        return self.listener._await(lambda: self.listener.subs.ready(self), timeout)
 
     def wait(self, timeout: float) -> bool:
-        """Wait for a publish (or one since the last wait); returns :meth:`ready` now."""
-        self.event.wait(max(timeout, 0.0))
-        self.event.clear()
+        """Wait for a publish (or one since the last wait); returns whether our
+        subscriptions are confirmed now."""
+        self.listener._await(lambda: self.woken, timeout)
         with self.listener.cond:
+            self.woken = False
             return self.listener.subs.ready(self)
 
     def close(self) -> None:
@@ -146,7 +145,12 @@ class Watch:
 
 
 class Listener:
-    """The pub/sub connection of one sync RSMQ and the daemon thread that reads it."""
+    """The pub/sub connection of one sync RSMQ, read by the waiters themselves.
+
+    No thread of its own: whichever waiter finds nobody reading becomes the reader
+    (leader/followers) until it is woken or its time is up, then hands over. A woken
+    reader goes straight on to its receive, without a thread switch in between.
+    """
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
@@ -154,13 +158,15 @@ class Listener:
         self.cond = threading.Condition(threading.RLock())
         self.subs = Subscriptions()
         self.pubsub: _PubSub | None = None
-        self.thread: threading.Thread | None = None
-        self.stopping = threading.Event()
+        self.reading = False
+        self.failures = 0
+        self.retry_at = 0.0
+        self.closed = False
 
     def watch(self, channels: tuple[str, ...]) -> Watch:
         watch = Watch(self, channels)
         with self.cond:
-            if self.stopping.is_set():
+            if self.closed:
                 raise RuntimeError("this RSMQ was closed")
             new, token = self.subs.join(watch, channels)
             try:
@@ -171,7 +177,6 @@ class Listener:
             except BaseException:
                 self.subs.leave(watch, channels)
                 raise
-            self._start()
         return watch
 
     def _pubsub(self) -> _PubSub:
@@ -180,17 +185,60 @@ class Listener:
             self.pubsub = _PubSub(self, connection_pool=pool, ignore_subscribe_messages=True)
         return self.pubsub
 
-    def _start(self) -> None:
-        if self.thread is None and self.pubsub is not None:
-            self.thread = threading.Thread(
-                target=self._read, name="django-rsmq-listener", daemon=True
-            )
-            self.thread.start()
+    def _await(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Until ``done()`` or ``timeout``: read the connection if nobody else does,
+        else wait to be notified by whoever does."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            with self.cond:
+                while True:
+                    if done():
+                        return True
+                    now = time.monotonic()
+                    remaining = deadline - now
+                    if remaining <= 0:
+                        return False
+                    if not self.reading and not self.closed and now >= self.retry_at:
+                        pubsub = self.pubsub
+                        if pubsub is not None:
+                            self.reading = True
+                            break
+                    pause = remaining if self.closed else min(remaining, self.retry_at - now)
+                    self.cond.wait(pause if pause > 0 else remaining)
+            try:
+                self._read(pubsub, min(remaining, READ_TIMEOUT))
+            finally:
+                with self.cond:
+                    self.reading = False
+                    self.cond.notify_all()
+
+    def _read(self, pubsub: _PubSub, timeout: float) -> None:
+        try:
+            message = pubsub.get_message(timeout=timeout)
+        except Exception:  # connection lost: everyone looks again; retry reading later
+            with self.cond:
+                self.subs.reconnected()  # unconfirmed until redis-py reconnects
+                self.retry_at = (
+                    time.monotonic() + RETRY_BACKOFF[min(self.failures, len(RETRY_BACKOFF) - 1)]
+                )
+                self.failures += 1
+                self._wake_all()
+            return
+        if message is None:
+            return
+        kind = message["type"]
+        with self.cond:
+            self.failures = 0
+            if kind == "message":
+                for watch in self.subs.published(message["channel"]):
+                    watch.woken = True
+            elif kind == "pong":
+                self.subs.answered(message["data"])
 
     def _leave(self, watch: Watch) -> None:
         with self.cond:
             gone = self.subs.leave(watch, watch.channels)
-            if gone and self.pubsub is not None and not self.stopping.is_set():
+            if gone and self.pubsub is not None and not self.closed:
                 # A failed UNSUBSCRIBE only costs wake-ups nobody waits for.
                 with contextlib.suppress(redis.RedisError):
                     self.pubsub.unsubscribe(*gone)  # type: ignore[no-untyped-call]
@@ -204,40 +252,14 @@ class Listener:
 
     def _wake_all(self) -> None:
         for watch in self.subs.waiters():
-            watch.event.set()
+            watch.woken = True
         self.cond.notify_all()
 
-    def _read(self) -> None:
-        failures = 0
-        while not self.stopping.is_set():
-            pubsub = self.pubsub
-            if pubsub is None:
-                break
-            try:
-                message = pubsub.get_message(timeout=READ_TIMEOUT)
-            except Exception:  # connection lost: wake everyone to look again, retry later
-                with self.cond:
-                    self._wake_all()
-                self.stopping.wait(RETRY_BACKOFF[min(failures, len(RETRY_BACKOFF) - 1)])
-                failures += 1
-                continue
-            failures = 0
-            if message is None:
-                continue
-            kind = message["type"]
-            with self.cond:
-                if kind == "message":
-                    for watch in self.subs.published(message["channel"]):
-                        watch.event.set()
-                elif kind == "pong" and self.subs.answered(message["data"]):
-                    self.cond.notify_all()
-
     def close(self) -> None:
-        """Stop the reader thread and drop the pub/sub connection."""
+        """Drop the pub/sub connection; waiting calls look once more and return."""
         with self.cond:
-            self.stopping.set()
+            self.closed = True
             self._wake_all()
             pubsub, self.pubsub = self.pubsub, None
-        self.thread = None
         if pubsub is not None:
-            pubsub.close()  # the daemon reader sees ``stopping`` within READ_TIMEOUT
+            pubsub.close()
