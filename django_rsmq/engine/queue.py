@@ -23,7 +23,7 @@ class RSMQ(BatchOps):
     (``wait=``) of realtime queues sleep until a publish or until the next delayed or
     hidden message comes due; other queues are also re-checked every
     ``poll_interval`` seconds. ``serializer`` (name or object) is the default for
-    every queue. :meth:`close` stops the long-poll listener thread.
+    every queue. :meth:`close` closes the long-poll pub/sub connection.
     """
 
     def __enter__(self) -> RSMQ:

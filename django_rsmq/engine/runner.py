@@ -99,7 +99,7 @@ class SyncRunner(FrontEnd):
                 watch.close()
 
     def close(self) -> None:
-        """Stop the long-poll listener (its thread and pub/sub connection), if any.
+        """Close the long-poll listener's pub/sub connection, if any.
 
         The Redis client passed in is left open. Long polls started afterwards start
         a new listener.
