@@ -256,9 +256,10 @@ class Listener:
         self.cond.notify_all()
 
     def close(self) -> None:
-        """Drop the pub/sub connection; waiting calls look once more and return."""
+        """Drop the pub/sub connection; waiting calls look again, then poll."""
         with self.cond:
             self.closed = True
+            self.subs.reconnected()  # nobody is confirmed any more
             self._wake_all()
             pubsub, self.pubsub = self.pubsub, None
         if pubsub is not None:
