@@ -30,6 +30,14 @@ class _PubSub(PubSub):
         self._listener._reconnected()
 
 
+async def _until(event: asyncio.Event, timeout: float) -> None:
+    """Wait for ``event`` at most ``timeout`` seconds. (Not ``asyncio.wait_for``: on
+    Python 3.11 it swallows a cancellation that coincides with the event being set.)"""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(timeout, 0.0)):
+            await event.wait()
+
+
 class AsyncWatch:
     def __init__(self, listener: AsyncListener, channels: tuple[str, ...]) -> None:
         self.listener = listener
@@ -40,14 +48,12 @@ class AsyncWatch:
     async def ready(self, timeout: float) -> bool:
         """Wait (at most ``timeout``) until Redis confirmed our subscriptions."""
         if not self.listener.subs.ready(self):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.confirmed.wait(), max(timeout, 0.0))
+            await _until(self.confirmed, timeout)
         return self.listener.subs.ready(self)
 
     async def wait(self, timeout: float) -> bool:
         """Wait for a publish (or one since the last wait); returns whether ready now."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.event.wait(), max(timeout, 0.0))
+        await _until(self.event, timeout)
         self.event.clear()
         return self.listener.subs.ready(self)
 
@@ -112,7 +118,7 @@ class AsyncListener:
                     await self.pubsub.unsubscribe(*args)
                 else:
                     await self.pubsub.ping(args[0])
-            except redis.RedisError:
+            except Exception:
                 # Waiters stay unconfirmed and fall back to polling; a reconnect
                 # re-subscribes and sends a new barrier.
                 self._wake_all()
@@ -150,9 +156,10 @@ class AsyncListener:
         self.outbox.put_nowait(None)
         sender, reader = self.sender, self.reader
         self.sender = self.reader = None
+        if sender is not None:  # let it send what was decided (UNSUBSCRIBEs) first
+            await asyncio.wait([sender], timeout=1.0)
         if reader is not None:
             reader.cancel()
         await self.pubsub.aclose()  # type: ignore[no-untyped-call]
-        tasks = [t for t in (sender, reader) if t is not None]
-        if tasks:
-            await asyncio.wait(tasks, timeout=1.0)
+        if reader is not None:
+            await asyncio.wait([reader], timeout=1.0)

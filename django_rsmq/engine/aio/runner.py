@@ -76,6 +76,8 @@ class AsyncRunner(FrontEnd):
 
     async def _drive(self, plan: Plan) -> list[Message]:
         watch: AsyncWatch | None = None
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         try:
             step = next(plan)
             while True:
@@ -87,6 +89,10 @@ class AsyncRunner(FrontEnd):
                 else:
                     assert watch is not None
                     value = await watch.wait(step.timeout)
+                if task is not None and task.cancelling() > cancels:
+                    # redis.asyncio can swallow a cancellation that lands mid-command;
+                    # a long poll must not then sleep on for up to ``wait`` seconds.
+                    raise asyncio.CancelledError
                 step = plan.send(value)
         except StopIteration as done:
             result: list[Message] = done.value

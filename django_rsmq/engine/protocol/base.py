@@ -147,6 +147,7 @@ class ProtocolBase:
 
     def __init__(self, namespace: str = "rsmq", *, realtime: bool | Iterable[str] = False) -> None:
         self.keys = Keys(namespace)
+        self._queue_keys: dict[str, QueueKeys] = {}
         if isinstance(realtime, bool):
             self.realtime, self.realtime_queues = realtime, frozenset[str]()
         else:
@@ -158,4 +159,12 @@ class ProtocolBase:
         return self.realtime or qname in self.realtime_queues
 
     def _q(self, qname: str) -> QueueKeys:
-        return self.keys.queue(check_qname(qname))
+        # Validated names and their keys are cached: this runs on every operation.
+        try:
+            return self._queue_keys[qname]
+        except (KeyError, TypeError):
+            q = self.keys.queue(check_qname(qname))
+            if len(self._queue_keys) >= 10_000:
+                self._queue_keys.clear()
+            self._queue_keys[qname] = q
+            return q
