@@ -103,7 +103,7 @@ def send_many(url: str) -> dict[str, float]:
 
 def receive_ack(url: str) -> dict[str, float]:
     client, mq = setup(url)
-    fill(mq, client, 30_000)
+    fill(mq, client, 100_000)
 
     def ours() -> int:
         msg = mq.receive(QUEUE)
@@ -145,7 +145,7 @@ def receive_many_ack_many(url: str) -> dict[str, float]:
 
 def pop(url: str) -> dict[str, float]:
     client, mq = setup(url)
-    fill(mq, client, 30_000)
+    fill(mq, client, 100_000)
 
     def ours() -> int:
         assert mq.pop(QUEUE) is not None
