@@ -9,6 +9,7 @@ from .errors import (
     MessageTooLong,
     NoAttributeSupplied,
     QueueExists,
+    QueueFull,
     QueueNotFound,
     RSMQError,
     SerializationError,
@@ -18,15 +19,28 @@ from .keys import Keys
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
 from .protocol import BATCH_MAX, Entry, Outcome
 from .queue import RSMQ, Queue
+from .reliability import (
+    UNSET,
+    DeadLetterInfo,
+    FailedRecord,
+    FailResult,
+    Page,
+    RedriveResult,
+)
+from .retry import RetryPolicy
 from .serializers import Serializer, get_serializer
 
 __all__ = [
     "BATCH_MAX",
     "RSMQ",
+    "UNSET",
     "AsyncQueue",
     "AsyncRSMQ",
     "BodyDecodeError",
+    "DeadLetterInfo",
     "Entry",
+    "FailResult",
+    "FailedRecord",
     "InvalidName",
     "InvalidValue",
     "Keys",
@@ -35,13 +49,17 @@ __all__ = [
     "MessageTooLong",
     "NoAttributeSupplied",
     "Outcome",
+    "Page",
     "PeekedMessage",
     "Queue",
     "QueueAttributes",
     "QueueExists",
+    "QueueFull",
     "QueueNotFound",
     "RSMQError",
     "Receipt",
+    "RedriveResult",
+    "RetryPolicy",
     "SerializationError",
     "Serializer",
     "StaleReceipt",

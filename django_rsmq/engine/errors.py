@@ -17,6 +17,7 @@ __all__ = [
     "MessageTooLong",
     "NoAttributeSupplied",
     "QueueExists",
+    "QueueFull",
     "QueueNotFound",
     "RSMQError",
     "SerializationError",
@@ -83,6 +84,20 @@ class MessageTooLong(RSMQError, ValueError):
         self.maxsize = maxsize
 
 
+class QueueFull(RSMQError):
+    """The queue holds ``max_messages`` messages already; nothing was enqueued."""
+
+    code = "queueFull"
+
+    def __init__(self, qname: str, max_messages: int) -> None:
+        super().__init__(
+            f"Queue {qname!r} is full: it holds max_messages={max_messages} messages "
+            "(waiting, delayed and in flight); nothing was enqueued"
+        )
+        self.qname = qname
+        self.max_messages = max_messages
+
+
 class MessageNotFound(RSMQError, LookupError):
     """The message is no longer in the queue (acked, deleted, popped or purged)."""
 
@@ -106,7 +121,8 @@ class StaleReceipt(RSMQError):
     def __init__(self, qname: str, message_id: str, receipt_rc: int, current_rc: int) -> None:
         super().__init__(
             f"Stale receipt for message {message_id!r} in queue {qname!r}: issued for "
-            f"delivery {receipt_rc}, the message has been delivered {current_rc} times since"
+            f"delivery {receipt_rc}, but the message has since been delivered again "
+            f"(now delivery {current_rc}); only the newest receipt can settle it"
         )
         self.qname = qname
         self.message_id = message_id

@@ -4,10 +4,16 @@ The layout is RSMQ's (see docs/engine.md, "Wire format"): a set of queue names,
 one hash per queue holding attributes, counters and message bodies, one sorted
 set per queue scored by the epoch millisecond at which each message becomes
 receivable, and a pub/sub channel for realtime notifications.
+
+django-rsmq's reliability features add *side keys* next to a queue's RSMQ keys
+(see docs/reliability.md, "Side data and RSMQ peers"). Plain RSMQ clients never
+read them. A queue name cannot contain ``:``, so ``{ns}:{q}:meta`` and friends can
+never be another queue's ``{ns}:{q2}`` sorted set or ``{ns}:{q2}:Q`` hash.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 __all__ = ["Keys", "QueueKeys"]
@@ -21,6 +27,35 @@ class QueueKeys:
     hash: str  # {ns}:{qname}:Q   attributes, counters, bodies, {id}:rc, {id}:fr
     zset: str  # {ns}:{qname}     id -> epoch ms when receivable
     channel: str  # {ns}:rt:{qname}  realtime PUBLISH channel (not a key)
+    # Side keys (django-rsmq only; plain RSMQ clients never touch them):
+    meta: str  # {ns}:{qname}:meta  HASH {id}:lr / {id}:err / {id}:dl, collected lazily
+    failed: str  # {ns}:{qname}:failed  HASH failure records {rid}, {rid}:m, {rid}:b
+    failed_index: str  # {ns}:{qname}:failed:t  ZSET record id -> time ms (paging, cap, TTL)
+    dedup_prefix: str  # {ns}:{qname}:dedup:  + dedup id: STRING message id, PX = window
+    queues: str  # {ns}:QUEUES (the namespace's set, needed to auto-create a queue)
+
+    def dedup(self, dedup_id: str) -> str:
+        """The key remembering ``dedup_id`` for the queue's de-duplication window."""
+        return f"{self.dedup_prefix}{dedup_id}"
+
+    def message_keys(self) -> tuple[str, str, str]:
+        """hash, zset, meta: the keys a message lives in (KEYS[1..3] of most scripts)."""
+        return (self.hash, self.zset, self.meta)
+
+    def as_target(self) -> str:
+        """The queue as a move target, stored with a queue's config or a dead letter's
+        metadata so that scripts never build key names themselves (JSON, read by Lua)."""
+        return json.dumps(
+            {
+                "name": self.name,
+                "h": self.hash,
+                "z": self.zset,
+                "m": self.meta,
+                "s": self.queues,
+                "c": self.channel,
+            },
+            separators=(",", ":"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,4 +84,9 @@ class Keys:
             hash=f"{p}{qname}:Q",
             zset=f"{p}{qname}",
             channel=f"{p}rt:{qname}",
+            meta=f"{p}{qname}:meta",
+            failed=f"{p}{qname}:failed",
+            failed_index=f"{p}{qname}:failed:t",
+            dedup_prefix=f"{p}{qname}:dedup:",
+            queues=self.queues,
         )

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from .errors import BodyDecodeError, InvalidName
+from .retry import RetryPolicy
 from .serializers import AutoSerializer, Serializer
 
 __all__ = ["Message", "PeekedMessage", "QueueAttributes", "Receipt"]
@@ -37,7 +38,7 @@ class Receipt:
         if isinstance(value, str):
             queue, sep, rest = value.partition(":")
             message_id, sep2, rc = rest.rpartition(":")
-            if sep and sep2 and queue and len(message_id) == 32 and rc.isdigit():
+            if sep and sep2 and queue and len(message_id) == 32 and rc.isascii() and rc.isdigit():
                 return cls(queue, message_id, int(rc))
         raise InvalidName(f"Invalid receipt {value!r}: expected '<queue>:<32-char id>:<rc>'")
 
@@ -112,6 +113,8 @@ class QueueAttributes:
     receivable since the start of the current second); ``visible + in_flight + delayed
     == msgs``. ``oldest_age`` is the age in seconds of the message at the head of the
     queue, from its send time, or ``None`` when nothing is visible.
+
+    The reliability settings (docs/reliability.md) follow; unset ones show their default.
     """
 
     vt: float
@@ -127,6 +130,15 @@ class QueueAttributes:
     in_flight: int
     delayed: int
     oldest_age: float | None
+    max_receives: int | None = None
+    dead_letter_queue: str | None = None
+    retry: RetryPolicy | None = None
+    retention: float | None = None
+    retention_action: Literal["drop", "dead_letter"] = "drop"
+    max_messages: int | None = None
+    dedup_window: float = 300.0
+    failed_cap: int = 1000
+    failed_ttl: float = 7 * 24 * 3600.0
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}

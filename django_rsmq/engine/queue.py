@@ -8,13 +8,24 @@ from typing import Any
 from .batch import BatchOps
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
 from .protocol import Entry, Outcome, sorted_names
+from .reliability import (
+    DEDUP_WINDOW_DEFAULT,
+    FAILED_CAP_DEFAULT,
+    FAILED_TTL_DEFAULT,
+    UNSET,
+    FailResult,
+    RetentionAction,
+    _Unset,
+)
+from .reliability_methods import ReliabilityMethods
+from .retry import RetryPolicy
 from .serializers import Serializer
 from .validation import MAXSIZE_DEFAULT
 
 __all__ = ["RSMQ", "Queue"]
 
 
-class RSMQ(BatchOps):
+class RSMQ(BatchOps, ReliabilityMethods):
     """RSMQ operations on one Redis server and namespace.
 
     ``client`` is a redis-py client or a URL. ``realtime=True`` makes every send
@@ -45,10 +56,44 @@ class RSMQ(BatchOps):
     # -- queues -------------------------------------------------------------------------
 
     def create_queue(
-        self, qname: str, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT
+        self,
+        qname: str,
+        *,
+        vt: int = 30,
+        delay: int = 0,
+        maxsize: int = MAXSIZE_DEFAULT,
+        max_receives: int | None = None,
+        dead_letter_queue: str | None = None,
+        retry: RetryPolicy | None = None,
+        retention: float | None = None,
+        retention_action: RetentionAction = "drop",
+        max_messages: int | None = None,
+        dedup_window: float = DEDUP_WINDOW_DEFAULT,
+        failed_cap: int = FAILED_CAP_DEFAULT,
+        failed_ttl: float = FAILED_TTL_DEFAULT,
     ) -> None:
-        """Create a queue. Raises :class:`QueueExists` (writing nothing) if it exists."""
-        self._run(self.protocol.create_queue(qname, vt=vt, delay=delay, maxsize=maxsize))
+        """Create a queue. Raises :class:`QueueExists` (writing nothing) if it exists.
+
+        The reliability settings are described in docs/reliability.md; with
+        ``max_receives`` (or ``retention_action="dead_letter"``) the dead-letter queue
+        (default ``<qname>-dlq``) is created too.
+        """
+        call = self.protocol.create_queue(
+            qname,
+            vt=vt,
+            delay=delay,
+            maxsize=maxsize,
+            max_receives=max_receives,
+            dead_letter_queue=dead_letter_queue,
+            retry=retry,
+            retention=retention,
+            retention_action=None if retention_action == "drop" else retention_action,
+            max_messages=max_messages,
+            dedup_window=None if dedup_window == DEDUP_WINDOW_DEFAULT else dedup_window,
+            failed_cap=None if failed_cap == FAILED_CAP_DEFAULT else failed_cap,
+            failed_ttl=None if failed_ttl == FAILED_TTL_DEFAULT else failed_ttl,
+        )
+        self._run(call)
 
     def delete_queue(self, qname: str) -> None:
         """Delete a queue and all its messages. Raises :class:`QueueNotFound`."""
@@ -68,9 +113,35 @@ class RSMQ(BatchOps):
         vt: int | None = None,
         delay: int | None = None,
         maxsize: int | None = None,
+        max_receives: int | _Unset | None = UNSET,
+        dead_letter_queue: str | _Unset | None = UNSET,
+        retry: RetryPolicy | _Unset | None = UNSET,
+        retention: float | _Unset | None = UNSET,
+        retention_action: RetentionAction | _Unset | None = UNSET,
+        max_messages: int | _Unset | None = UNSET,
+        dedup_window: float | _Unset | None = UNSET,
+        failed_cap: int | _Unset | None = UNSET,
+        failed_ttl: float | _Unset | None = UNSET,
     ) -> QueueAttributes:
-        """Change vt/delay/maxsize (and ``modified``); returns the new attributes."""
-        self._run(self.protocol.set_queue_attributes(qname, vt=vt, delay=delay, maxsize=maxsize))
+        """Change vt/delay/maxsize (and ``modified``) and/or reliability settings;
+        returns the new attributes. A reliability setting left out stays as it is;
+        ``None`` turns it off (or back to its default)."""
+        call = self.protocol.set_queue_attributes(
+            qname,
+            vt=vt,
+            delay=delay,
+            maxsize=maxsize,
+            max_receives=max_receives,
+            dead_letter_queue=dead_letter_queue,
+            retry=retry,
+            retention=retention,
+            retention_action=retention_action,
+            max_messages=max_messages,
+            dedup_window=dedup_window,
+            failed_cap=failed_cap,
+            failed_ttl=failed_ttl,
+        )
+        self._run(call)
         return self.get_queue_attributes(qname)
 
     def purge(self, qname: str) -> int:
@@ -85,15 +156,24 @@ class RSMQ(BatchOps):
         body: Any,
         *,
         delay: float | None = None,
+        dedup_id: str | None = None,
         serializer: str | Serializer | None = None,
         realtime: bool | None = None,
     ) -> str:
         """Send a message; returns its id. ``delay`` (seconds) overrides the queue's.
 
+        With ``dedup_id``, a second send of the same id within the queue's
+        ``dedup_window`` enqueues nothing and returns the first message's id. Raises
+        :class:`QueueFull` when the queue holds ``max_messages`` already.
         ``realtime`` overrides the instance's setting for this send.
         """
         call = self.protocol.send(
-            qname, body, self._serializer(serializer), delay=delay, realtime=realtime
+            qname,
+            body,
+            self._serializer(serializer),
+            delay=delay,
+            realtime=realtime,
+            dedup_id=dedup_id,
         )
         return self._run(call)
 
@@ -217,8 +297,11 @@ class Queue:
     def __repr__(self) -> str:
         return f"<Queue {self.name!r} ns={self.rsmq.namespace!r}>"
 
-    def create(self, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT) -> None:
-        self.rsmq.create_queue(self.name, vt=vt, delay=delay, maxsize=maxsize)
+    def create(
+        self, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT, **settings: Any
+    ) -> None:
+        """``settings``: the reliability settings of :meth:`RSMQ.create_queue`."""
+        self.rsmq.create_queue(self.name, vt=vt, delay=delay, maxsize=maxsize, **settings)
 
     def delete_queue(self) -> None:
         self.rsmq.delete_queue(self.name)
@@ -227,16 +310,29 @@ class Queue:
         return self.rsmq.get_queue_attributes(self.name)
 
     def set_attributes(
-        self, *, vt: int | None = None, delay: int | None = None, maxsize: int | None = None
+        self,
+        *,
+        vt: int | None = None,
+        delay: int | None = None,
+        maxsize: int | None = None,
+        **settings: Any,
     ) -> QueueAttributes:
-        return self.rsmq.set_queue_attributes(self.name, vt=vt, delay=delay, maxsize=maxsize)
+        """``settings``: the reliability settings of :meth:`RSMQ.set_queue_attributes`."""
+        return self.rsmq.set_queue_attributes(
+            self.name, vt=vt, delay=delay, maxsize=maxsize, **settings
+        )
 
     def purge(self) -> int:
         return self.rsmq.purge(self.name)
 
-    def send(self, body: Any, *, delay: float | None = None) -> str:
+    def send(self, body: Any, *, delay: float | None = None, dedup_id: str | None = None) -> str:
         return self.rsmq.send(
-            self.name, body, delay=delay, serializer=self.serializer, realtime=self.realtime
+            self.name,
+            body,
+            delay=delay,
+            dedup_id=dedup_id,
+            serializer=self.serializer,
+            realtime=self.realtime,
         )
 
     def send_many(
@@ -281,6 +377,21 @@ class Queue:
 
     def change_visibility_many(self, message_ids: Iterable[str], vt: float) -> list[Outcome[bool]]:
         return self.rsmq.change_visibility_many(self.name, message_ids, vt)
+
+    def nack(self, receipt: str | Receipt | Message, delay: float | None = None) -> float:
+        return self.rsmq.nack(receipt, delay)
+
+    def fail(
+        self,
+        receipt: str | Receipt | Message,
+        error: BaseException | str,
+        *,
+        traceback: str | None = None,
+    ) -> FailResult:
+        return self.rsmq.fail(receipt, error, traceback=traceback)
+
+    def purge_expired(self) -> int:
+        return self.rsmq.purge_expired(self.name)
 
     def peek(self, *, offset: int = 0, limit: int = 20) -> list[PeekedMessage]:
         return self.rsmq.peek(self.name, offset=offset, limit=limit, serializer=self.serializer)

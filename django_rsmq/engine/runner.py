@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import redis
+from redis.client import NEVER_DECODE
 from redis.exceptions import NoScriptError
 
 from .connection import sync_client
@@ -21,6 +22,11 @@ from .serializers import Serializer
 __all__ = ["SyncRunner"]
 
 T = TypeVar("T")
+
+# NEVER_DECODE: replies come back as bytes even on a decode_responses=True client, so a
+# body that is not UTF-8 reaches the parser (-> BodyDecodeError with its id and receipt)
+# instead of failing inside redis-py after the script already ran.
+RAW: dict[str, Any] = {NEVER_DECODE: []}
 
 
 class SyncRunner(FrontEnd):
@@ -46,9 +52,13 @@ class SyncRunner(FrontEnd):
     def _raw(self, call: Call[Any]) -> Any:
         keys = call.keys
         try:
-            return self.client.evalsha(call.script.sha, len(keys), *keys, *call.args)
+            return self.client.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", call.script.sha, len(keys), *keys, *call.args, **RAW
+            )
         except NoScriptError:
-            return self.client.eval(call.script.source, len(keys), *keys, *call.args)
+            return self.client.execute_command(  # type: ignore[no-untyped-call]
+                "EVAL", call.script.source, len(keys), *keys, *call.args, **RAW
+            )
 
     def _run(self, call: Call[T]) -> T:
         return call.parse(self._raw(call))
@@ -59,7 +69,9 @@ class SyncRunner(FrontEnd):
             return [self._run(calls[0])]
         pipe = self.client.pipeline(transaction=False)
         for c in calls:
-            pipe.evalsha(c.script.sha, len(c.keys), *c.keys, *c.args)
+            pipe.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", c.script.sha, len(c.keys), *c.keys, *c.args, **RAW
+            )
         replies = pipe.execute(raise_on_error=False)
         out = []
         for c, reply in zip(calls, replies, strict=True):

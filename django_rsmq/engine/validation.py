@@ -23,8 +23,9 @@ __all__ = [
 ]
 
 QNAME_MAX_LENGTH: Final = 160
-QNAME_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,160}$")
-MESSAGE_ID_RE: Final = re.compile(r"^[A-Za-z0-9:]{32}$")
+# fullmatch, not match: "$" would also accept a trailing newline.
+QNAME_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,160}")
+MESSAGE_ID_RE: Final = re.compile(r"[A-Za-z0-9:]{32}")
 SECONDS_MAX: Final = 9_999_999
 MAXSIZE_MIN: Final = 1024
 MAXSIZE_MAX: Final = 65536
@@ -35,7 +36,7 @@ def check_qname(qname: object) -> str:
     """Return ``qname`` if it is a valid RSMQ queue name, else raise :class:`InvalidName`."""
     if not isinstance(qname, str) or not qname:
         raise InvalidName(f"No qname supplied: expected a non-empty str, got {qname!r}")
-    if not QNAME_RE.match(qname):
+    if not QNAME_RE.fullmatch(qname):
         raise InvalidName(
             f"Invalid qname format: {qname!r}; a queue name is 1 to {QNAME_MAX_LENGTH} "
             "characters from A-Z a-z 0-9 _ - (PyRSMQ peers accept at most 64)"
@@ -47,7 +48,7 @@ def check_message_id(message_id: object) -> str:
     """Return ``message_id`` if it has RSMQ's id format (32 chars of ``[A-Za-z0-9:]``)."""
     if not isinstance(message_id, str) or not message_id:
         raise InvalidName(f"No id supplied: expected a 32-character str, got {message_id!r}")
-    if not MESSAGE_ID_RE.match(message_id):
+    if not MESSAGE_ID_RE.fullmatch(message_id):
         raise InvalidName(
             f"Invalid id format: {message_id!r}; a message id is 32 characters from A-Z a-z 0-9 :"
         )
@@ -59,7 +60,10 @@ def _number(name: str, value: object) -> float:
         raise InvalidValue(
             f"{name} must be a number of seconds between 0 and {SECONDS_MAX}, got {value!r}"
         )
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int or Fraction too large for a float
+        v = math.inf
     if math.isnan(v) or v < 0 or v > SECONDS_MAX:
         raise InvalidValue(f"{name} must be between 0 and {SECONDS_MAX}, got {value!r}")
     return v

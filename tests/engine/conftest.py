@@ -1,4 +1,4 @@
-"""Fixtures for the engine tests that run against both front ends."""
+"""Engine test fixtures; ``front``/``make_front`` run a test against both front ends."""
 
 from __future__ import annotations
 
@@ -7,10 +7,32 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
+import redis
 
+from django_rsmq.engine import RSMQ, Keys
 from django_rsmq.testing import TestRedis
 
 from .fronts import open_front
+
+
+@pytest.fixture
+def raw(test_redis: TestRedis) -> Iterator[redis.Redis]:
+    """A decode_responses=True client for looking at what the engine wrote."""
+    client = test_redis.client(decode_responses=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def keys(namespace: str) -> Keys:
+    return Keys(namespace)
+
+
+@pytest.fixture
+def q(rsmq: RSMQ) -> str:
+    """A fresh queue named "q" with the defaults (vt 30, delay 0, maxsize 65536)."""
+    rsmq.create_queue("q")
+    return "q"
 
 
 @pytest.fixture(params=["sync", "async"])

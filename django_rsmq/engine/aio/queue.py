@@ -8,6 +8,17 @@ from typing import Any
 
 from ..message import Message, PeekedMessage, QueueAttributes, Receipt
 from ..protocol import Entry, Outcome, sorted_names
+from ..reliability import (
+    DEDUP_WINDOW_DEFAULT,
+    FAILED_CAP_DEFAULT,
+    FAILED_TTL_DEFAULT,
+    UNSET,
+    FailResult,
+    RetentionAction,
+    _Unset,
+)
+from ..reliability_methods import AsyncReliabilityMethods
+from ..retry import RetryPolicy
 from ..serializers import Serializer
 from ..validation import MAXSIZE_DEFAULT
 from .batch import AsyncBatchOps
@@ -15,7 +26,7 @@ from .batch import AsyncBatchOps
 __all__ = ["AsyncQueue", "AsyncRSMQ"]
 
 
-class AsyncRSMQ(AsyncBatchOps):
+class AsyncRSMQ(AsyncBatchOps, AsyncReliabilityMethods):
     """RSMQ operations over ``redis.asyncio``; see :class:`~django_rsmq.engine.RSMQ`.
 
     :meth:`aclose` stops the long-poll listener tasks (``async with`` does too).
@@ -40,10 +51,44 @@ class AsyncRSMQ(AsyncBatchOps):
     # -- queues -------------------------------------------------------------------------
 
     async def create_queue(
-        self, qname: str, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT
+        self,
+        qname: str,
+        *,
+        vt: int = 30,
+        delay: int = 0,
+        maxsize: int = MAXSIZE_DEFAULT,
+        max_receives: int | None = None,
+        dead_letter_queue: str | None = None,
+        retry: RetryPolicy | None = None,
+        retention: float | None = None,
+        retention_action: RetentionAction = "drop",
+        max_messages: int | None = None,
+        dedup_window: float = DEDUP_WINDOW_DEFAULT,
+        failed_cap: int = FAILED_CAP_DEFAULT,
+        failed_ttl: float = FAILED_TTL_DEFAULT,
     ) -> None:
-        """Create a queue. Raises :class:`QueueExists` (writing nothing) if it exists."""
-        await self._run(self.protocol.create_queue(qname, vt=vt, delay=delay, maxsize=maxsize))
+        """Create a queue. Raises :class:`QueueExists` (writing nothing) if it exists.
+
+        The reliability settings are described in docs/reliability.md; with
+        ``max_receives`` (or ``retention_action="dead_letter"``) the dead-letter queue
+        (default ``<qname>-dlq``) is created too.
+        """
+        call = self.protocol.create_queue(
+            qname,
+            vt=vt,
+            delay=delay,
+            maxsize=maxsize,
+            max_receives=max_receives,
+            dead_letter_queue=dead_letter_queue,
+            retry=retry,
+            retention=retention,
+            retention_action=None if retention_action == "drop" else retention_action,
+            max_messages=max_messages,
+            dedup_window=None if dedup_window == DEDUP_WINDOW_DEFAULT else dedup_window,
+            failed_cap=None if failed_cap == FAILED_CAP_DEFAULT else failed_cap,
+            failed_ttl=None if failed_ttl == FAILED_TTL_DEFAULT else failed_ttl,
+        )
+        await self._run(call)
 
     async def delete_queue(self, qname: str) -> None:
         """Delete a queue and all its messages. Raises :class:`QueueNotFound`."""
@@ -63,11 +108,35 @@ class AsyncRSMQ(AsyncBatchOps):
         vt: int | None = None,
         delay: int | None = None,
         maxsize: int | None = None,
+        max_receives: int | _Unset | None = UNSET,
+        dead_letter_queue: str | _Unset | None = UNSET,
+        retry: RetryPolicy | _Unset | None = UNSET,
+        retention: float | _Unset | None = UNSET,
+        retention_action: RetentionAction | _Unset | None = UNSET,
+        max_messages: int | _Unset | None = UNSET,
+        dedup_window: float | _Unset | None = UNSET,
+        failed_cap: int | _Unset | None = UNSET,
+        failed_ttl: float | _Unset | None = UNSET,
     ) -> QueueAttributes:
-        """Change vt/delay/maxsize (and ``modified``); returns the new attributes."""
-        await self._run(
-            self.protocol.set_queue_attributes(qname, vt=vt, delay=delay, maxsize=maxsize)
+        """Change vt/delay/maxsize (and ``modified``) and/or reliability settings;
+        returns the new attributes. A reliability setting left out stays as it is;
+        ``None`` turns it off (or back to its default)."""
+        call = self.protocol.set_queue_attributes(
+            qname,
+            vt=vt,
+            delay=delay,
+            maxsize=maxsize,
+            max_receives=max_receives,
+            dead_letter_queue=dead_letter_queue,
+            retry=retry,
+            retention=retention,
+            retention_action=retention_action,
+            max_messages=max_messages,
+            dedup_window=dedup_window,
+            failed_cap=failed_cap,
+            failed_ttl=failed_ttl,
         )
+        await self._run(call)
         return await self.get_queue_attributes(qname)
 
     async def purge(self, qname: str) -> int:
@@ -82,15 +151,24 @@ class AsyncRSMQ(AsyncBatchOps):
         body: Any,
         *,
         delay: float | None = None,
+        dedup_id: str | None = None,
         serializer: str | Serializer | None = None,
         realtime: bool | None = None,
     ) -> str:
         """Send a message; returns its id. ``delay`` (seconds) overrides the queue's.
 
+        With ``dedup_id``, a second send of the same id within the queue's
+        ``dedup_window`` enqueues nothing and returns the first message's id. Raises
+        :class:`QueueFull` when the queue holds ``max_messages`` already.
         ``realtime`` overrides the instance's setting for this send.
         """
         call = self.protocol.send(
-            qname, body, self._serializer(serializer), delay=delay, realtime=realtime
+            qname,
+            body,
+            self._serializer(serializer),
+            delay=delay,
+            realtime=realtime,
+            dedup_id=dedup_id,
         )
         return await self._run(call)
 
@@ -218,8 +296,11 @@ class AsyncQueue:
     def __repr__(self) -> str:
         return f"<AsyncQueue {self.name!r} ns={self.rsmq.namespace!r}>"
 
-    async def create(self, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT) -> None:
-        await self.rsmq.create_queue(self.name, vt=vt, delay=delay, maxsize=maxsize)
+    async def create(
+        self, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT, **settings: Any
+    ) -> None:
+        """``settings``: the reliability settings of :meth:`AsyncRSMQ.create_queue`."""
+        await self.rsmq.create_queue(self.name, vt=vt, delay=delay, maxsize=maxsize, **settings)
 
     async def delete_queue(self) -> None:
         await self.rsmq.delete_queue(self.name)
@@ -228,16 +309,31 @@ class AsyncQueue:
         return await self.rsmq.get_queue_attributes(self.name)
 
     async def set_attributes(
-        self, *, vt: int | None = None, delay: int | None = None, maxsize: int | None = None
+        self,
+        *,
+        vt: int | None = None,
+        delay: int | None = None,
+        maxsize: int | None = None,
+        **settings: Any,
     ) -> QueueAttributes:
-        return await self.rsmq.set_queue_attributes(self.name, vt=vt, delay=delay, maxsize=maxsize)
+        """``settings``: the reliability settings of :meth:`AsyncRSMQ.set_queue_attributes`."""
+        return await self.rsmq.set_queue_attributes(
+            self.name, vt=vt, delay=delay, maxsize=maxsize, **settings
+        )
 
     async def purge(self) -> int:
         return await self.rsmq.purge(self.name)
 
-    async def send(self, body: Any, *, delay: float | None = None) -> str:
+    async def send(
+        self, body: Any, *, delay: float | None = None, dedup_id: str | None = None
+    ) -> str:
         return await self.rsmq.send(
-            self.name, body, delay=delay, serializer=self.serializer, realtime=self.realtime
+            self.name,
+            body,
+            delay=delay,
+            dedup_id=dedup_id,
+            serializer=self.serializer,
+            realtime=self.realtime,
         )
 
     async def send_many(
@@ -286,6 +382,21 @@ class AsyncQueue:
         self, message_ids: Iterable[str], vt: float
     ) -> list[Outcome[bool]]:
         return await self.rsmq.change_visibility_many(self.name, message_ids, vt)
+
+    async def nack(self, receipt: str | Receipt | Message, delay: float | None = None) -> float:
+        return await self.rsmq.nack(receipt, delay)
+
+    async def fail(
+        self,
+        receipt: str | Receipt | Message,
+        error: BaseException | str,
+        *,
+        traceback: str | None = None,
+    ) -> FailResult:
+        return await self.rsmq.fail(receipt, error, traceback=traceback)
+
+    async def purge_expired(self) -> int:
+        return await self.rsmq.purge_expired(self.name)
 
     async def peek(self, *, offset: int = 0, limit: int = 20) -> list[PeekedMessage]:
         return await self.rsmq.peek(

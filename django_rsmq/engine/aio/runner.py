@@ -14,6 +14,7 @@ from ..frontend import FrontEnd
 from ..longpoll import Listen, Plan, Run
 from ..message import Message
 from ..protocol import Call
+from ..runner import RAW
 from ..serializers import Serializer
 from .listener import AsyncListener, AsyncWatch
 
@@ -44,9 +45,13 @@ class AsyncRunner(FrontEnd):
     async def _raw(self, call: Call[Any]) -> Any:
         keys = call.keys
         try:
-            return await self.client.evalsha(call.script.sha, len(keys), *keys, *call.args)
+            return await self.client.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", call.script.sha, len(keys), *keys, *call.args, **RAW
+            )
         except NoScriptError:
-            return await self.client.eval(call.script.source, len(keys), *keys, *call.args)
+            return await self.client.execute_command(  # type: ignore[no-untyped-call]
+                "EVAL", call.script.source, len(keys), *keys, *call.args, **RAW
+            )
 
     async def _run(self, call: Call[T]) -> T:
         return call.parse(await self._raw(call))
@@ -57,7 +62,7 @@ class AsyncRunner(FrontEnd):
             return [await self._run(calls[0])]
         pipe = self.client.pipeline(transaction=False)
         for c in calls:
-            pipe.evalsha(c.script.sha, len(c.keys), *c.keys, *c.args)
+            pipe.execute_command("EVALSHA", c.script.sha, len(c.keys), *c.keys, *c.args, **RAW)
         replies = await pipe.execute(raise_on_error=False)
         out = []
         for c, reply in zip(calls, replies, strict=True):

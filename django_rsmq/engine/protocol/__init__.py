@@ -6,16 +6,28 @@ Each operation returns a :class:`Call`; a front end runs ``call.script`` with
 ``call.parse``. Operations live in one mixin per concern.
 """
 
-from .base import BATCH_MAX, PEEK_MAX, Call, Entry, Outcome, ProtocolBase, sorted_names, to_str
+from .base import (
+    BATCH_MAX,
+    PEEK_MAX,
+    Call,
+    CallPlan,
+    Entry,
+    Outcome,
+    ProtocolBase,
+    sorted_names,
+    to_str,
+)
 from .fenced import FencedOps
 from .messages import MessageOps
 from .queues import QueueOps
+from .reliability import ReliabilityOps
 from .waiting import Due, WaitingOps
 
 __all__ = [
     "BATCH_MAX",
     "PEEK_MAX",
     "Call",
+    "CallPlan",
     "Due",
     "Entry",
     "Outcome",
@@ -25,5 +37,5 @@ __all__ = [
 ]
 
 
-class Protocol(QueueOps, MessageOps, FencedOps, WaitingOps, ProtocolBase):
+class Protocol(QueueOps, MessageOps, FencedOps, ReliabilityOps, WaitingOps, ProtocolBase):
     """Builds calls for one namespace. Front ends hold one and execute what it builds."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -23,16 +23,19 @@ from ..validation import (
 T = TypeVar("T")
 
 OK, EMPTY, NO_QUEUE, QUEUE_EXISTS, TOO_LONG, NO_MESSAGE, STALE = 0, 1, -1, -2, -3, -4, -5
+QUEUE_FULL, DUPLICATE = -6, 2  # per-entry codes of send.lua
 PEEK_MAX = 1000
 BATCH_MAX = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A message for :meth:`Protocol.send_many` with its own delay (seconds)."""
+    """A message for :meth:`Protocol.send_many` with its own delay (seconds) and
+    de-duplication id (see docs/reliability.md)."""
 
     body: Any
     delay: float | None = None
+    dedup_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,12 @@ class Call(Generic[T]):
     keys: tuple[str, ...]
     args: tuple[str | int, ...]
     parse: Callable[[Any], T]
+
+
+CallPlan = Generator[Call[Any], Any, T]
+"""An operation that needs several script calls (paged sweeps, chunked redrives): a
+generator that yields each :class:`Call` and is sent its parsed result; its return value
+is the operation's. Front ends drive it (``RSMQ._run_plan``), so the loop is written once."""
 
 
 def _single(call: Call[list[Outcome[T]]]) -> Call[T]:

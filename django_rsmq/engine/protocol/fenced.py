@@ -136,4 +136,4 @@ class FencedOps(ProtocolBase):
                     out.append(Outcome(error=MessageNotFound(q.name, t[0])))
             return out
 
-        return Call(scripts.get(script), (q.hash, q.zset), tuple(args), parse)
+        return Call(scripts.get(script), (q.hash, q.zset, q.meta), tuple(args), parse)

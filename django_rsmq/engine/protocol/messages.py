@@ -8,9 +8,12 @@ from typing import Any
 from .. import ids, scripts
 from ..errors import (
     MessageTooLong,
+    QueueFull,
     RSMQError,
+    SerializationError,
 )
 from ..message import Message, MessageState, PeekedMessage, Receipt
+from ..reliability import check_dedup_id
 from ..serializers import Serializer
 from ..validation import (
     check_duration,
@@ -18,7 +21,9 @@ from ..validation import (
 )
 from .base import (
     BATCH_MAX,
+    DUPLICATE,
     OK,
+    QUEUE_FULL,
     Call,
     Entry,
     Outcome,
@@ -34,6 +39,16 @@ from .base import (
 )
 
 
+def _utf8(wire: str) -> str:
+    """The wire text, refused with a typed error if it cannot be sent as UTF-8 (lone
+    surrogates): otherwise redis-py would fail the whole call, batch included."""
+    try:
+        wire.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SerializationError(f"Message body is not valid UTF-8 text: {exc}") from exc
+    return wire
+
+
 class MessageOps(ProtocolBase):
     def send_many(
         self,
@@ -43,17 +58,23 @@ class MessageOps(ProtocolBase):
         *,
         delay: float | None = None,
         realtime: bool | None = None,
+        dedup_id: str | None = None,
     ) -> Call[list[Outcome[str]]]:
         """Send several messages in one script call. ``entries`` are bodies, or
-        :class:`Entry` objects for a per-message delay. Invalid entries (bad delay,
-        unserializable body, too long) get an error outcome; the others are sent."""
+        :class:`Entry` objects for a per-message delay and de-duplication id. Invalid
+        entries (bad delay, unserializable body, too long, queue full) get an error
+        outcome; the others are sent. A duplicate (its dedup id was sent within the
+        queue's window) gets the first message's id and enqueues nothing. ``dedup_id``
+        applies to a single plain body (:meth:`send`)."""
         q = self._q(qname)
         default_delay = "" if delay is None else check_duration("delay", delay)
         publish = self.is_realtime(qname) if realtime is None else realtime
         outcomes: list[Outcome[str] | None] = []
         args: list[str | int] = [q.channel if publish else ""]
+        keys: list[str] = [q.hash, q.zset]
         for entry in _entries(entries):
             try:
+                dedup = dedup_id
                 if isinstance(entry, Entry):
                     body = entry.body
                     d = (
@@ -61,9 +82,15 @@ class MessageOps(ProtocolBase):
                         if entry.delay is None
                         else check_duration("delay", entry.delay)
                     )
+                    dedup = entry.dedup_id
                 else:
                     body, d = entry, default_delay
-                args += [ids.random_suffix(), serializer.dumps(body), d]
+                raw = _utf8(serializer.dumps(body))
+                dkey: str | int = ""
+                if dedup is not None:
+                    keys.append(q.dedup(check_dedup_id(dedup)))
+                    dkey = len(keys)
+                args += [ids.random_suffix(), raw, d, dkey]
                 outcomes.append(None)
             except RSMQError as exc:
                 outcomes.append(Outcome(error=exc))
@@ -78,13 +105,16 @@ class MessageOps(ProtocolBase):
                     result.append(known)
                     continue
                 i = next(sent)
-                if int(r[i]) == OK:
+                code = int(r[i])
+                if code in (OK, DUPLICATE):
                     result.append(Outcome(to_str(r[i + 1])))
+                elif code == QUEUE_FULL:
+                    result.append(Outcome(error=QueueFull(qname, int(r[i + 1]))))
                 else:
                     result.append(Outcome(error=MessageTooLong(qname, int(r[i + 1]), maxsize)))
             return result
 
-        return Call(scripts.get("send"), (q.hash, q.zset), tuple(args), parse)
+        return Call(scripts.get("send"), tuple(keys), tuple(args), parse)
 
     def send(
         self,
@@ -94,8 +124,13 @@ class MessageOps(ProtocolBase):
         *,
         delay: float | None = None,
         realtime: bool | None = None,
+        dedup_id: str | None = None,
     ) -> Call[str]:
-        return _single(self.send_many(qname, [body], serializer, delay=delay, realtime=realtime))
+        return _single(
+            self.send_many(
+                qname, [body], serializer, delay=delay, realtime=realtime, dedup_id=dedup_id
+            )
+        )
 
     def _messages(
         self, qname: str, reply: Any, serializer: Serializer, *, received: bool
@@ -129,7 +164,9 @@ class MessageOps(ProtocolBase):
         def parse(reply: Any) -> list[Message]:
             return self._messages(qname, reply, serializer, received=True)
 
-        return Call(scripts.get("receive"), (q.hash, q.zset), (vt_ms, count), parse)
+        keys = (q.hash, q.zset, q.meta, q.queues)
+        args = (vt_ms, count, qname, q.channel, "1" if self.realtime else "")
+        return Call(scripts.get("receive"), keys, args, parse)
 
     def pop(self, qname: str, serializer: Serializer, *, count: int = 1) -> Call[list[Message]]:
         q = self._q(qname)
@@ -138,7 +175,9 @@ class MessageOps(ProtocolBase):
         def parse(reply: Any) -> list[Message]:
             return self._messages(qname, reply, serializer, received=False)
 
-        return Call(scripts.get("pop"), (q.hash, q.zset), (count,), parse)
+        keys = (q.hash, q.zset, q.meta, q.queues)
+        args = (count, qname, q.channel, "1" if self.realtime else "")
+        return Call(scripts.get("pop"), keys, args, parse)
 
     def peek(
         self,

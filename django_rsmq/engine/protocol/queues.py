@@ -1,4 +1,4 @@
-"""Queue operations: create, delete, attributes, purge."""
+"""Queue operations: create, delete, attributes (RSMQ's and the reliability ones), purge."""
 
 from __future__ import annotations
 
@@ -8,7 +8,19 @@ from .. import ids, scripts
 from ..errors import (
     NoAttributeSupplied,
 )
+from ..keys import QueueKeys
 from ..message import QueueAttributes
+from ..reliability import (
+    DEDUP_WINDOW_DEFAULT,
+    DLQ_TARGET_FIELD,
+    FAILED_CAP_DEFAULT,
+    FAILED_TTL_DEFAULT,
+    FIELDS,
+    UNSET,
+    config_pairs,
+    default_dead_letter_queue,
+)
+from ..retry import RetryPolicy
 from ..validation import (
     MAXSIZE_DEFAULT,
     check_int_seconds,
@@ -24,32 +36,57 @@ from .base import (
 )
 
 
+def _opt(value: Any) -> str | None:
+    return None if value is None else to_str(value)
+
+
 class QueueOps(ProtocolBase):
+    def _config(self, q: QueueKeys, settings: dict[str, Any]) -> list[str]:
+        """Default DLQ target, then the reliability field/value pairs (validated)."""
+        pairs = config_pairs(q, settings)
+        dlq = settings.get("dead_letter_queue", UNSET)
+        if isinstance(dlq, str):
+            pairs += [DLQ_TARGET_FIELD, self.keys.queue(dlq).as_target()]
+        default = self.keys.queue(default_dead_letter_queue(q.name)).as_target()
+        return [default, *pairs]
+
     def create_queue(
-        self, qname: str, *, vt: int = 30, delay: int = 0, maxsize: int = MAXSIZE_DEFAULT
+        self,
+        qname: str,
+        *,
+        vt: int = 30,
+        delay: int = 0,
+        maxsize: int = MAXSIZE_DEFAULT,
+        **reliability: Any,
     ) -> Call[None]:
+        """``reliability``: the settings of docs/reliability.md (``max_receives``,
+        ``dead_letter_queue``, ``retry``, ``retention``, ``retention_action``,
+        ``max_messages``, ``dedup_window``, ``failed_cap``, ``failed_ttl``)."""
         q = self._q(qname)
-        args = (
+        args: tuple[str | int, ...] = (
             qname,
             check_int_seconds("vt", vt),
             check_int_seconds("delay", delay),
             check_maxsize(maxsize),
+            *self._config(q, {k: v for k, v in reliability.items() if v is not None}),
         )
 
         def parse(reply: Any) -> None:
             _status(reply, qname)
 
-        return Call(scripts.get("create_queue"), (q.hash, self.keys.queues), args, parse)
+        keys = (q.hash, self.keys.queues, q.meta)
+        return Call(scripts.get("create_queue"), keys, args, parse)
 
     def delete_queue(self, qname: str) -> Call[None]:
+        """Deletes the queue's RSMQ keys and its side keys (meta, failed records).
+        De-duplication keys expire on their own."""
         q = self._q(qname)
 
         def parse(reply: Any) -> None:
             _status(reply, qname)
 
-        return Call(
-            scripts.get("delete_queue"), (q.hash, q.zset, self.keys.queues), (qname,), parse
-        )
+        keys = (q.hash, q.zset, self.keys.queues, q.meta, q.failed, q.failed_index)
+        return Call(scripts.get("delete_queue"), keys, (qname,), parse)
 
     def get_queue_attributes(self, qname: str) -> Call[QueueAttributes]:
         q = self._q(qname)
@@ -58,6 +95,7 @@ class QueueOps(ProtocolBase):
             r = _status(reply, qname)
             now = _int(r[1])
             head = to_str(r[14]) if r[14] is not None else None
+            ext = [_opt(v) for v in r[15:24]] + [None] * (9 - len(r[15:24]))
             return QueueAttributes(
                 vt=_seconds(r[2]),
                 delay=_seconds(r[3]),
@@ -72,6 +110,15 @@ class QueueOps(ProtocolBase):
                 in_flight=int(r[12]),
                 delayed=int(r[13]),
                 oldest_age=max(0.0, (now - ids.sent_ms(head)) / 1000) if head else None,
+                max_receives=None if ext[0] is None else _int(ext[0]),
+                dead_letter_queue=ext[1],
+                retry=None if ext[2] is None else RetryPolicy.from_field(ext[2]),
+                retention=None if ext[3] is None else _seconds(ext[3]),
+                retention_action="dead_letter" if ext[4] == "dead_letter" else "drop",
+                max_messages=None if ext[5] is None else _int(ext[5]),
+                dedup_window=DEDUP_WINDOW_DEFAULT if ext[6] is None else _seconds(ext[6]),
+                failed_cap=FAILED_CAP_DEFAULT if ext[7] is None else _int(ext[7]),
+                failed_ttl=FAILED_TTL_DEFAULT if ext[8] is None else _seconds(ext[8]),
             )
 
         return Call(scripts.get("get_queue_attributes"), (q.hash, q.zset), (), parse)
@@ -83,22 +130,38 @@ class QueueOps(ProtocolBase):
         vt: int | None = None,
         delay: int | None = None,
         maxsize: int | None = None,
+        **reliability: Any,
     ) -> Call[None]:
-        if vt is None and delay is None and maxsize is None:
-            raise NoAttributeSupplied("No attribute was supplied: give vt, delay or maxsize")
+        """``reliability`` settings as in :meth:`create_queue`; ``None`` turns one off
+        (back to its default), an omitted one is left as it is."""
+        given = {k: v for k, v in reliability.items() if v is not UNSET}
+        if vt is None and delay is None and maxsize is None and not given:
+            raise NoAttributeSupplied(
+                "No attribute was supplied: give vt, delay, maxsize or a reliability "
+                f"setting ({', '.join(FIELDS)})"
+            )
         q = self._q(qname)
-        args: list[str | int] = []
+        rsmq: list[str | int] = []
         if vt is not None:
-            args += ["vt", check_int_seconds("vt", vt)]
+            rsmq += ["vt", check_int_seconds("vt", vt)]
         if delay is not None:
-            args += ["delay", check_int_seconds("delay", delay)]
+            rsmq += ["delay", check_int_seconds("delay", delay)]
         if maxsize is not None:
-            args += ["maxsize", check_maxsize(maxsize)]
+            rsmq += ["maxsize", check_maxsize(maxsize)]
+        for name in ("dedup_window", "failed_cap", "failed_ttl", "retention_action"):
+            if name in given and given[name] is None:  # None = back to the default
+                given[name] = {
+                    "dedup_window": DEDUP_WINDOW_DEFAULT,
+                    "failed_cap": FAILED_CAP_DEFAULT,
+                    "failed_ttl": FAILED_TTL_DEFAULT,
+                    "retention_action": "drop",
+                }[name]
+        args = (len(rsmq) // 2, *rsmq, *self._config(q, given))
 
         def parse(reply: Any) -> None:
             _status(reply, qname)
 
-        return Call(scripts.get("set_queue_attributes"), (q.hash,), tuple(args), parse)
+        return Call(scripts.get("set_queue_attributes"), (q.hash,), args, parse)
 
     def purge(self, qname: str) -> Call[int]:
         q = self._q(qname)
@@ -106,6 +169,4 @@ class QueueOps(ProtocolBase):
         def parse(reply: Any) -> int:
             return int(_status(reply, qname)[1])
 
-        return Call(scripts.get("purge"), (q.hash, q.zset), (), parse)
-
-    # -- messages -----------------------------------------------------------------------
+        return Call(scripts.get("purge"), (q.hash, q.zset, q.meta), (), parse)

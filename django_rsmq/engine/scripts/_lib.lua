@@ -1,8 +1,9 @@
 -- django-rsmq shared Lua helpers, prepended to every script at load time.
 -- Status codes returned as the first element of every reply (see engine/protocol.py):
 --   0 ok, 1 empty, -1 queue not found, -2 queue exists, -3 message too long,
---   -4 message not found, -5 stale receipt
+--   -4 message not found, -5 stale receipt, -6 queue full (per entry), 2 duplicate (per entry)
 local OK, EMPTY, NO_QUEUE, QUEUE_EXISTS, TOO_LONG, NO_MESSAGE, STALE = 0, 1, -1, -2, -3, -4, -5
+local QUEUE_FULL, DUPLICATE = -6, 2
 
 -- Integer to decimal string without exponent notation (Lua prints 14 significant digits).
 local function int(n)
@@ -46,10 +47,208 @@ local function base36(n)
   return table.concat(out)
 end
 
--- Remove a message's RSMQ data: zset member and the three hash fields.
+-- Remove a message's RSMQ data: zset member and the three hash fields, plus its side
+-- entries in the queue's meta hash when `mkey` is given (see "Side data" below).
 -- Returns ZREM's and HDEL's counts (RSMQ's deleteMessage reports both).
-local function remove_message(hkey, zkey, id)
+local function remove_message(hkey, zkey, id, mkey)
   local z = redis.call("ZREM", zkey, id)
   local h = redis.call("HDEL", hkey, id, id .. ":rc", id .. ":fr")
+  if mkey then
+    redis.call("HDEL", mkey, id .. ":lr", id .. ":err", id .. ":dl")
+  end
   return z, h
+end
+
+------------------------------------------------------------------------------------------
+-- Reliability (docs/reliability.md). Settings are ext:* fields of the queue hash; the
+-- names match FIELDS in engine/reliability.py. Defaults match its *_DEFAULT constants.
+------------------------------------------------------------------------------------------
+local CFG = { "ext:max_receives", "ext:dlq_target", "ext:retry", "ext:retention",
+  "ext:retention_action", "ext:max_messages", "ext:dedup_window", "ext:failed_cap",
+  "ext:failed_ttl" }
+local DEDUP_DEFAULT_MS, FAILED_CAP_DEFAULT, FAILED_TTL_DEFAULT_MS = 300000, 1000, 604800000
+
+local function get_config(hkey)
+  local a = redis.call("HMGET", hkey, unpack(CFG))
+  return {
+    max_receives = tonumber(a[1]),
+    dlq = a[2] and cjson.decode(a[2]) or nil, -- {name, h, z, m, s}: keys made by keys.py
+    retry = a[3] or nil,
+    retention = a[4] and seconds_to_ms(a[4]) or nil,
+    retention_action = a[5] or "drop",
+    max_messages = tonumber(a[6]),
+    dedup = a[7] and seconds_to_ms(a[7]) or DEDUP_DEFAULT_MS,
+    failed_cap = tonumber(a[8]) or FAILED_CAP_DEFAULT,
+    failed_ttl = a[9] and seconds_to_ms(a[9]) or FAILED_TTL_DEFAULT_MS,
+  }
+end
+
+-- The send time of an RSMQ id (base 36 epoch µs in its first 10 chars) in ms, or nil.
+local function sent_ms_of(id)
+  local us = tonumber(string.sub(id, 1, 10), 36)
+  if not us then
+    return nil
+  end
+  return math.floor(us / 1000)
+end
+
+-- Retry delay in ms after delivery number `rc` failed (engine/retry.py RetryPolicy.delay).
+-- `u` in [0, 1) is the client's random draw for the jitter (scripts must be deterministic).
+local function retry_delay_ms(policy, rc, u)
+  if not policy then
+    return 0
+  end
+  local p = cjson.decode(policy)
+  local n = math.max(rc, 1)
+  if p.delays then
+    return seconds_to_ms(p.delays[math.min(n, #p.delays)])
+  end
+  local d = math.min(p.max, p.base * p.factor ^ (n - 1))
+  return seconds_to_ms(d * (1 - p.jitter * u))
+end
+
+-- Create a queue (a move target {name, h, s}) with RSMQ defaults if it does not exist.
+local function ensure_queue(t)
+  if redis.call("HEXISTS", t.h, "vt") == 0 then
+    local tm = redis.call("TIME")
+    redis.call("HSET", t.h, "vt", "30", "delay", "0", "maxsize", "-1", "created", tm[1],
+      "modified", tm[1])
+    redis.call("SADD", t.s, t.name)
+  end
+end
+
+-- Side data: per-message entries in the queue's meta hash, fields {id}:lr (last receive
+-- ms), {id}:err (last error JSON), {id}:dl (dead-letter info JSON). Our own scripts
+-- delete them with the message (remove_message). A plain RSMQ client's delete/pop does
+-- not, so entries whose id left the zset are garbage: gc_side() drops them, a bounded
+-- HSCAN step per call with the cursor kept in the queue hash (ext:gc). Returns the cursor.
+local function gc_side(hkey, zkey, mkey, count)
+  local cursor = redis.call("HGET", hkey, "ext:gc") or "0"
+  local r = redis.call("HSCAN", mkey, cursor, "COUNT", count)
+  local fields = r[2]
+  for i = 1, #fields, 2 do
+    if not redis.call("ZSCORE", zkey, string.sub(fields[i], 1, 32)) then
+      redis.call("HDEL", mkey, fields[i])
+    end
+  end
+  if r[1] ~= cursor then
+    if r[1] == "0" then
+      redis.call("HDEL", hkey, "ext:gc")
+    else
+      redis.call("HSET", hkey, "ext:gc", r[1])
+    end
+  end
+  return r[1]
+end
+
+-- Realtime (Node rsmq's option): PUBLISH a queue's message count on its channel after a
+-- message was added to it, when the calling client has realtime on (`rt`).
+local function notify(rt, t)
+  if rt and t.c and t.c ~= "" then
+    redis.call("PUBLISH", t.c, redis.call("ZCARD", t.z))
+  end
+end
+
+-- Move message `id` of queue `src` ({name, h, z, m, s, c, rt}) to its dead-letter queue
+-- `src.dlq` atomically: the DLQ (auto-created) gets the body under the same id,
+-- receivable now with a fresh rc; its meta hash gets {id}:dl with the source queue
+-- (as a move target, for redrive), rc, first/last receive, reason and last error.
+local function dead_letter(src, id, now, reason, err)
+  local t = src.dlq
+  ensure_queue(t)
+  local f = redis.call("HMGET", src.h, id, id .. ":rc", id .. ":fr")
+  local side = redis.call("HMGET", src.m, id .. ":lr", id .. ":err")
+  local info = {
+    src = { name = src.name, h = src.h, z = src.z, m = src.m, s = src.s, c = src.c },
+    rc = tonumber(f[2] or "0"),
+    fr = tonumber(f[3] or ""),
+    lr = tonumber(side[1] or ""),
+    at = now,
+    reason = reason,
+    err = err or (side[2] and cjson.decode(side[2])) or nil,
+  }
+  redis.call("ZADD", t.z, int(now), id)
+  redis.call("HSET", t.h, id, f[1] or "")
+  redis.call("HINCRBY", t.h, "totalsent", 1)
+  redis.call("HSET", t.m, id .. ":dl", cjson.encode(info))
+  remove_message(src.h, src.z, id, src.m)
+  notify(src.rt, t)
+end
+
+-- Whether a visible message must not be delivered: past the retention period (dropped or
+-- dead-lettered) or already received max_receives times (dead-lettered). Returns true
+-- when it was moved/dropped, false when it may be delivered.
+local function withheld(src, cfg, id, now)
+  if cfg.retention then
+    local sent = sent_ms_of(id)
+    if sent and now - sent >= cfg.retention then
+      if cfg.retention_action == "dead_letter" and src.dlq then
+        dead_letter(src, id, now, "retention")
+      else
+        remove_message(src.h, src.z, id, src.m)
+      end
+      return true
+    end
+  end
+  if cfg.max_receives and src.dlq then
+    local rc = tonumber(redis.call("HGET", src.h, id .. ":rc") or "0")
+    if rc >= cfg.max_receives then
+      dead_letter(src, id, now, "max_receives")
+      return true
+    end
+  end
+  return false
+end
+
+-- KEYS[1..4] of message scripts as a queue: hash, zset, meta, QUEUES; its name, channel
+-- and the client's realtime flag ("1" | "") from ARGV.
+local function source(keys, name, cfg, channel, rt)
+  return { name = name, h = keys[1], z = keys[2], m = keys[3], s = keys[4], c = channel,
+    rt = rt == "1", dlq = cfg.dlq }
+end
+
+-- Apply reliability settings: ARGV[from..] are field, value pairs ("" deletes the field),
+-- then the default DLQ (name, target JSON) when max_receives or retention_action
+-- dead_letter needs one and none is set; the DLQ is auto-created.
+local function apply_config(hkey, argv, from, default_dlq)
+  for i = from, #argv, 2 do
+    if argv[i + 1] == "" then
+      redis.call("HDEL", hkey, argv[i])
+    else
+      redis.call("HSET", hkey, argv[i], argv[i + 1])
+    end
+  end
+  local a = redis.call("HMGET", hkey, "ext:max_receives", "ext:retention_action", "ext:dlq")
+  if (a[1] or a[2] == "dead_letter") and not a[3] then
+    local t = cjson.decode(default_dlq)
+    redis.call("HSET", hkey, "ext:dlq", t.name, "ext:dlq_target", default_dlq)
+  end
+  local target = redis.call("HGET", hkey, "ext:dlq_target")
+  if target then
+    ensure_queue(cjson.decode(target))
+  end
+end
+
+-- Failed records of a queue: hash {rid} (error JSON as the client sent it), {rid}:m
+-- (queue-side JSON: queue, id, rc, at, dead, retry_in), {rid}:b (body); index zset
+-- rid -> ms. A log, not message state: capped at failed_cap, older than failed_ttl
+-- dropped, and both keys expire failed_ttl after the last failure.
+local function drop_records(fkey, ikey, rids)
+  for _, rid in ipairs(rids) do
+    redis.call("HDEL", fkey, rid, rid .. ":m", rid .. ":b")
+    redis.call("ZREM", ikey, rid)
+  end
+end
+
+local function trim_failed(fkey, ikey, cfg, now)
+  drop_records(fkey, ikey, redis.call("ZRANGEBYSCORE", ikey, "-inf",
+    "(" .. int(now - cfg.failed_ttl), "LIMIT", 0, 1000))
+  local over = redis.call("ZCARD", ikey) - cfg.failed_cap
+  if over > 0 then
+    drop_records(fkey, ikey, redis.call("ZRANGE", ikey, 0, over - 1))
+  end
+  if redis.call("EXISTS", ikey) == 1 then
+    redis.call("PEXPIRE", fkey, cfg.failed_ttl)
+    redis.call("PEXPIRE", ikey, cfg.failed_ttl)
+  end
 end

@@ -1,4 +1,4 @@
--- KEYS: queue hash, queue zset.
+-- KEYS: queue hash, queue zset, queue meta (its side entries go with the message).
 -- ARGV: per message: id, receipt rc ("" = delete by bare id, RSMQ's deleteMessage).
 -- Reply: status, then per message: code, value.
 --   by id:      0, 1|0 (1 iff ZREM removed it and HDEL removed a field, as Node)
@@ -18,7 +18,7 @@ for i = 1, #ARGV, 2 do
     end
   end
   if code == OK then
-    local z, h = remove_message(KEYS[1], KEYS[2], id)
+    local z, h = remove_message(KEYS[1], KEYS[2], id, KEYS[3])
     if z == 1 and h > 0 then
       value = 1
     end

@@ -1,7 +1,10 @@
 -- KEYS: queue hash, queue zset.
 -- Reply: status, now_ms, vt, delay, maxsize, totalrecv, totalsent, created, modified,
 --        msgs, hiddenmsgs (RSMQ: from the start of the current second), visible,
---        in_flight, delayed, id of the oldest visible message (or false).
+--        in_flight, delayed, id of the oldest visible message (or false),
+--        then the reliability fields (ext:max_receives, ext:dlq, ext:retry, ext:retention,
+--        ext:retention_action, ext:max_messages, ext:dedup_window, ext:failed_cap,
+--        ext:failed_ttl; false when unset).
 local now, t = now_ms()
 local a = redis.call("HMGET", KEYS[1], "vt", "delay", "maxsize", "totalrecv", "totalsent",
   "created", "modified")
@@ -26,5 +29,12 @@ while true do
 end
 local delayed = (msgs - visible) - in_flight
 local head = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", int(now), "LIMIT", 0, 1)
-return { OK, int(now), a[1], a[2], a[3], a[4] or "0", a[5] or "0", a[6] or "0", a[7] or "0",
-  msgs, hiddenmsgs, visible, in_flight, delayed, head[1] or false }
+local out = { OK, int(now), a[1], a[2], a[3], a[4] or "0", a[5] or "0", a[6] or "0",
+  a[7] or "0", msgs, hiddenmsgs, visible, in_flight, delayed, head[1] or false }
+local ext = redis.call("HMGET", KEYS[1], "ext:max_receives", "ext:dlq", "ext:retry",
+  "ext:retention", "ext:retention_action", "ext:max_messages", "ext:dedup_window",
+  "ext:failed_cap", "ext:failed_ttl")
+for i = 1, #ext do
+  table.insert(out, ext[i])
+end
+return out

@@ -1,0 +1,275 @@
+"""Reliability operations: nack, fail, failed records, dead-letter info, redrive,
+retention purge and the side-data sweep (docs/reliability.md)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from .. import ids, scripts
+from ..errors import InvalidValue, StaleReceipt
+from ..message import Message, Receipt
+from ..redrive import redrive_plan
+from ..reliability import DeadLetterInfo, FailedRecord, FailResult, Page, RedriveResult
+from ..serializers import Serializer
+from ..validation import check_duration, check_message_id
+from .base import STALE, Call, CallPlan, ProtocolBase, _body, _check_page, _int, _status, to_str
+
+_rng = random.SystemRandom()
+
+
+def _fenced(reply: Any, receipt: Receipt) -> list[Any]:
+    """Status check for receipt-fenced scripts: STALE → :class:`StaleReceipt`."""
+    if int(reply[0]) == STALE:
+        raise StaleReceipt(receipt.queue, receipt.id, receipt.rc, int(reply[1]))
+    return _status(reply, receipt.queue, receipt.id)
+
+
+def _error_json(error: BaseException | str, traceback: str | None) -> str:
+    if isinstance(error, BaseException):
+        cls = type(error)
+        etype = (
+            cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+        )
+        text = str(error)
+    elif isinstance(error, str):
+        etype, text = "str", error
+    else:
+        raise InvalidValue(f"error must be an exception or a str, got {error!r}")
+    data: dict[str, str] = {"type": etype, "message": text}
+    if traceback is not None:
+        data["traceback"] = traceback
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _loads(value: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(to_str(value))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class ReliabilityOps(ProtocolBase):
+    def nack(self, receipt: str | Receipt | Message, delay: float | None = None) -> Call[float]:
+        """Make a received message receivable again after ``delay`` seconds, or the
+        delay the queue's retry policy gives for its rc (0 without a policy)."""
+        rcpt = Receipt.parse(receipt)
+        q = self._q(rcpt.queue)
+        d = "" if delay is None else check_duration("delay", delay)
+
+        def parse(reply: Any) -> float:
+            return int(_fenced(reply, rcpt)[1]) / 1000
+
+        args = (rcpt.id, rcpt.rc, d, repr(_rng.random()))
+        return Call(scripts.get("nack"), (q.hash, q.zset), args, parse)
+
+    def fail(
+        self,
+        receipt: str | Receipt | Message,
+        error: BaseException | str,
+        *,
+        traceback: str | None = None,
+    ) -> Call[FailResult]:
+        """Record a failure, then retry by policy or dead-letter, in one atomic step."""
+        rcpt = Receipt.parse(receipt)
+        q = self._q(rcpt.queue)
+
+        def parse(reply: Any) -> FailResult:
+            r = _fenced(reply, rcpt)
+            dead = int(r[2]) == 1
+            return FailResult(
+                retry_in=None if dead else int(r[3]) / 1000,
+                dead_lettered=dead,
+                record_id=to_str(r[1]),
+            )
+
+        keys = (q.hash, q.zset, q.meta, q.queues, q.failed, q.failed_index)
+        args = (
+            rcpt.queue,
+            rcpt.id,
+            rcpt.rc,
+            ids.random_suffix(),
+            _error_json(error, traceback),
+            repr(_rng.random()),
+            q.channel,
+            "1" if self.realtime else "",
+        )
+        return Call(scripts.get("fail"), keys, args, parse)
+
+    def failed(
+        self,
+        qname: str,
+        serializer: Serializer,
+        *,
+        offset: int = 0,
+        limit: int = 20,
+        exc_type: str | None = None,
+        search: str | None = None,
+        record_id: str | None = None,
+    ) -> Call[Page[FailedRecord]]:
+        """A page of the queue's failure records, newest first, optionally only those of
+        exception type ``exc_type`` (exact, as stored: ``ValueError``, ``app.errors.Boom``)
+        and/or containing ``search`` (case-insensitive for ASCII) in the type, message
+        or traceback."""
+        q = self._q(qname)
+        _check_page(offset, limit)
+        if record_id is not None:
+            check_message_id(record_id)
+
+        def parse(reply: Any) -> Page[FailedRecord]:
+            r = _status(reply, qname, record_id or "")
+            items = []
+            for i in range(2, len(r), 4):
+                e, m = _loads(r[i + 1]), _loads(r[i + 2])
+                items.append(
+                    FailedRecord(
+                        id=to_str(r[i]),
+                        queue=str(m.get("queue", qname)),
+                        message_id=str(m.get("id", "")),
+                        raw=_body(r[i + 3]),
+                        rc=int(m.get("rc", 0)),
+                        exc_type=str(e.get("type", "")),
+                        error=str(e.get("message", "")),
+                        traceback=e.get("traceback"),
+                        failed_at=int(m.get("at", 0)),
+                        dead_lettered=bool(m.get("dead", False)),
+                        retry_in=None if m.get("retry_in") is None else m["retry_in"] / 1000,
+                        serializer=serializer,
+                    )
+                )
+            return Page(items, _int(r[1]))
+
+        args = (offset, limit, exc_type or "", (search or "").lower(), record_id or "")
+        return Call(scripts.get("failed"), (q.hash, q.failed, q.failed_index), args, parse)
+
+    def delete_failed(self, qname: str, record_ids: Iterable[str] | None = None) -> Call[int]:
+        """Delete failure records (all when ``record_ids`` is None); returns how many."""
+        q = self._q(qname)
+        rids = [] if record_ids is None else [check_message_id(r) for r in record_ids]
+        if record_ids is not None and not rids:
+            raise InvalidValue("record_ids is empty: pass None to delete every record")
+
+        def parse(reply: Any) -> int:
+            return int(_status(reply, qname)[1])
+
+        return Call(scripts.get("delete_failed"), (q.failed, q.failed_index), tuple(rids), parse)
+
+    def dead_letter_info(
+        self, dlq: str, message_ids: Iterable[str]
+    ) -> Call[list[DeadLetterInfo | None]]:
+        """Where each DLQ message came from and why (``None``: not in the DLQ, or put
+        there by a plain RSMQ client)."""
+        q = self._q(dlq)
+        wanted = [check_message_id(m) for m in message_ids]
+
+        def parse(reply: Any) -> list[DeadLetterInfo | None]:
+            r = _status(reply, dlq)
+            out: list[DeadLetterInfo | None] = []
+            for mid, raw in zip(wanted, r[1:], strict=True):
+                if raw is None:
+                    out.append(None)
+                    continue
+                d = _loads(raw)
+                err: dict[str, Any] = d["err"] if isinstance(d.get("err"), dict) else {}
+                out.append(
+                    DeadLetterInfo(
+                        queue=str(d.get("src", {}).get("name", "")),
+                        message_id=mid,
+                        rc=int(d.get("rc", 0)),
+                        first_received=None if d.get("fr") is None else int(d["fr"]),
+                        last_received=None if d.get("lr") is None else int(d["lr"]),
+                        dead_lettered_at=int(d.get("at", 0)),
+                        reason=d.get("reason", "max_receives"),
+                        error_type=err.get("type"),
+                        error=err.get("message"),
+                        record_id=err.get("record") or None,
+                    )
+                )
+            return out
+
+        return Call(scripts.get("dead_letter_info"), (q.hash, q.zset, q.meta), tuple(wanted), parse)
+
+    def redrive(
+        self,
+        dlq: str,
+        *,
+        ids: Iterable[str] | None = None,
+        limit: int | None = None,
+        to: str | None = None,
+        reset_rc: bool = False,
+    ) -> CallPlan[RedriveResult]:
+        """Move messages from a DLQ back to their source queue (or ``to``)."""
+        target = None if to is None else self._q(to)
+        return redrive_plan(
+            "dlq",
+            self._q(dlq),
+            ids=ids,
+            limit=limit,
+            to=target,
+            reset_rc=reset_rc,
+            realtime=self.realtime,
+        )
+
+    def requeue_failed(
+        self,
+        qname: str,
+        *,
+        ids: Iterable[str] | None = None,
+        limit: int | None = None,
+        to: str | None = None,
+    ) -> CallPlan[RedriveResult]:
+        """Send failure records' bodies as new messages to their queue (or ``to``) and
+        delete the records."""
+        target = None if to is None else self._q(to)
+        return redrive_plan(
+            "failed", self._q(qname), ids=ids, limit=limit, to=target, realtime=self.realtime
+        )
+
+    def purge_expired(self, qname: str) -> CallPlan[int]:
+        """Drop (or dead-letter) every message past the queue's retention period."""
+        q = self._q(qname)
+        keys = (q.hash, q.zset, q.meta, q.queues)
+        cursor, total = "0", 0
+        while True:
+            step: tuple[str, int] = yield Call(
+                scripts.get("purge_expired"),
+                keys,
+                (qname, cursor, q.channel, "1" if self.realtime else ""),
+                _cursor_step(qname),
+            )
+            cursor, n = step
+            total += n
+            if cursor == "0":
+                return total
+
+    def sweep(self, qname: str) -> CallPlan[None]:
+        """Drop side data of messages that plain RSMQ clients deleted or popped (the
+        receive script does this a bounded step at a time; this does a full pass). On a
+        queue a plain client deleted, deletes all its side keys."""
+        q = self._q(qname)
+
+        def parse(reply: Any) -> tuple[str, int]:
+            return to_str(_status(reply, qname)[1]), 0
+
+        fresh = "1"  # start a new pass at cursor 0
+        while True:
+            step: tuple[str, int] = yield Call(
+                scripts.get("sweep"),
+                (q.hash, q.zset, q.meta, q.failed, q.failed_index),
+                (fresh,),
+                parse,
+            )
+            fresh = ""
+            if step[0] == "0":
+                return
+
+
+def _cursor_step(qname: str) -> Any:
+    def parse(reply: Any) -> tuple[str, int]:
+        r = _status(reply, qname)
+        return to_str(r[1]), int(r[2])
+
+    return parse

@@ -1,0 +1,51 @@
+-- KEYS: queue hash, queue zset, queue meta, QUEUES set, failed records hash, their index.
+-- ARGV: qname, id, receipt rc, record id suffix (22 chars), error JSON {type, message,
+--       traceback} (from Python, stored as is), u (random draw for the retry jitter), the
+--       queue's realtime channel, realtime "1" | "".
+-- One atomic step: store a failure record (capped at failed_cap, older than failed_ttl
+-- dropped), then dead-letter the message when it was received max_receives times, else
+-- make it receivable again after the retry policy's delay (0 without a policy).
+-- Reply: OK, record id ("" when failed_cap is 0), dead-lettered 1|0, delay ms (-1 when
+--        dead-lettered) | NO_MESSAGE | STALE, current rc.
+if not get_queue(KEYS[1]) then
+  return { NO_QUEUE }
+end
+local id = ARGV[2]
+if not redis.call("ZSCORE", KEYS[2], id) then
+  return { NO_MESSAGE }
+end
+local rc = tonumber(redis.call("HGET", KEYS[1], id .. ":rc") or "0")
+if rc ~= tonumber(ARGV[3]) then
+  return { STALE, rc }
+end
+local now, t = now_ms()
+local cfg = get_config(KEYS[1])
+local src = source(KEYS, ARGV[1], cfg, ARGV[7], ARGV[8])
+local dead = (cfg.max_receives and src.dlq and rc >= cfg.max_receives) and true or false
+local delay = -1
+if not dead then
+  delay = retry_delay_ms(cfg.retry, rc, tonumber(ARGV[6]))
+end
+local e = cjson.decode(ARGV[5])
+local rid = ""
+if cfg.failed_cap > 0 then
+  rid = base36(tonumber(t[1]) * 1000000 + tonumber(t[2])) .. ARGV[4]
+  local m = { queue = ARGV[1], id = id, rc = rc, at = now, dead = dead }
+  if not dead then
+    m.retry_in = delay
+  end
+  redis.call("HSET", KEYS[5], rid, ARGV[5], rid .. ":m", cjson.encode(m), rid .. ":b",
+    redis.call("HGET", KEYS[1], id) or "")
+  redis.call("ZADD", KEYS[6], int(now), rid)
+  trim_failed(KEYS[5], KEYS[6], cfg, now)
+end
+local err = { type = e.type, message = e.message, record = rid }
+if dead then
+  dead_letter(src, id, now, "failed", err)
+else
+  if src.dlq then
+    redis.call("HSET", KEYS[3], id .. ":err", cjson.encode(err))
+  end
+  redis.call("ZADD", KEYS[2], int(now + delay), id)
+end
+return { OK, rid, dead and 1 or 0, delay }

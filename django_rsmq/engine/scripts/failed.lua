@@ -1,0 +1,55 @@
+-- KEYS: queue hash, failed records hash, their index.
+-- ARGV: offset, limit, exception type ("" = any), search text, lowercased ("" = any; a
+--       plain substring of the lowercased type, message or traceback), record id ("" =
+--       page through the records, newest first).
+-- Drops records past failed_ttl first. Reply: OK, total matching, then per record on the
+-- page: id, error JSON, queue-side JSON, body | NO_MESSAGE (record id not found).
+if not get_queue(KEYS[1]) then
+  return { NO_QUEUE }
+end
+local now = now_ms()
+trim_failed(KEYS[2], KEYS[3], get_config(KEYS[1]), now)
+local function record(out, rid)
+  local f = redis.call("HMGET", KEYS[2], rid, rid .. ":m", rid .. ":b")
+  table.insert(out, rid)
+  table.insert(out, f[1] or "{}")
+  table.insert(out, f[2] or "{}")
+  table.insert(out, f[3] or "")
+end
+if ARGV[5] ~= "" then
+  if not redis.call("ZSCORE", KEYS[3], ARGV[5]) then
+    return { NO_MESSAGE }
+  end
+  local out = { OK, 1 }
+  record(out, ARGV[5])
+  return out
+end
+local first, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local etype, search = ARGV[3], ARGV[4]
+local out = { OK, 0 }
+if etype == "" and search == "" then
+  out[2] = redis.call("ZCARD", KEYS[3])
+  for _, rid in ipairs(redis.call("ZREVRANGE", KEYS[3], first, first + limit - 1)) do
+    record(out, rid)
+  end
+  return out
+end
+-- Filtered: walk every record (at most failed_cap), newest first.
+local total = 0
+for _, rid in ipairs(redis.call("ZREVRANGE", KEYS[3], 0, -1)) do
+  local e = cjson.decode(redis.call("HGET", KEYS[2], rid) or "{}")
+  local ok = etype == "" or e.type == etype
+  if ok and search ~= "" then
+    local text = string.lower(tostring(e.type or "") .. "\n" .. tostring(e.message or "")
+      .. "\n" .. tostring(e.traceback or ""))
+    ok = string.find(text, search, 1, true) ~= nil
+  end
+  if ok then
+    if total >= first and total < first + limit then
+      record(out, rid)
+    end
+    total = total + 1
+  end
+end
+out[2] = total
+return out

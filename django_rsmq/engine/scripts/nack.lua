@@ -1,0 +1,26 @@
+-- KEYS: queue hash, queue zset.
+-- ARGV: id, receipt rc, delay ms ("" = the queue's retry policy picks it from rc), u
+--       (random draw in [0, 1) for the policy's jitter).
+-- Makes a received message receivable again after the delay; rc is untouched, so the next
+-- receive counts towards max_receives (receive.lua moves it to the DLQ past the limit).
+-- Reply: OK, delay ms | NO_MESSAGE | STALE, current rc.
+if not get_queue(KEYS[1]) then
+  return { NO_QUEUE }
+end
+local id = ARGV[1]
+if not redis.call("ZSCORE", KEYS[2], id) then
+  return { NO_MESSAGE }
+end
+local rc = tonumber(redis.call("HGET", KEYS[1], id .. ":rc") or "0")
+if rc ~= tonumber(ARGV[2]) then
+  return { STALE, rc }
+end
+local delay
+if ARGV[3] ~= "" then
+  delay = tonumber(ARGV[3])
+else
+  delay = retry_delay_ms(get_config(KEYS[1]).retry, rc, tonumber(ARGV[4]))
+end
+local now = now_ms()
+redis.call("ZADD", KEYS[2], int(now + delay), id)
+return { OK, delay }

@@ -1,0 +1,71 @@
+-- The one redrive script (engine/redrive.py builds every call to it).
+-- KEYS[1..3]: the source: a DLQ's hash, zset, meta ("dlq" mode) or a queue's failed
+--             records hash, index and (unused) meta ("failed" mode).
+-- KEYS[4..7]: the destination's hash, zset, meta, QUEUES; absent in "dlq" mode to send each
+--             message back to the queue it was dead-lettered from (its {id}:dl info).
+-- ARGV: mode "dlq" | "failed", reset rc "1" | "", limit, realtime "1" | "", the
+--       destination's realtime channel (with KEYS[4..7]), then source ids (none = the
+--       oldest `limit`).
+-- Each id is checked and moved in this one script, so when redrives race every message
+-- moves exactly once; the loser reports it missing. A DLQ message keeps its id and body
+-- and (unless reset) its rc and first-receive time; a failed record's body is sent as a
+-- new message. Moved messages are receivable at once.
+-- Reply: OK, then per source id: id, destination id | id, false (missing / no destination).
+local mode, reset, rt = ARGV[1], ARGV[2] == "1", ARGV[4] == "1"
+local ids = {}
+if #ARGV > 5 then
+  for i = 6, #ARGV do
+    table.insert(ids, ARGV[i])
+  end
+else
+  local limit = tonumber(ARGV[3])
+  ids = redis.call("ZRANGE", KEYS[2], 0, limit - 1)
+end
+local given
+if #KEYS >= 7 then
+  given = { h = KEYS[4], z = KEYS[5], m = KEYS[6], s = KEYS[7], c = ARGV[5] }
+end
+local now, t = now_ms()
+local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local out, n = { OK }, 0
+
+local function deliver(dest, id, body)
+  redis.call("ZADD", dest.z, int(now), id)
+  redis.call("HSET", dest.h, id, body)
+  redis.call("HINCRBY", dest.h, "totalsent", 1)
+  notify(rt, dest)
+end
+
+for _, sid in ipairs(ids) do
+  local moved = false
+  if mode == "dlq" then
+    if redis.call("ZSCORE", KEYS[2], sid) then
+      local raw = redis.call("HGET", KEYS[3], sid .. ":dl")
+      local info = raw and cjson.decode(raw) or nil
+      local dest = given or (info and info.src) or nil
+      if dest and get_queue(dest.h) and not redis.call("ZSCORE", dest.z, sid) then
+        deliver(dest, sid, redis.call("HGET", KEYS[1], sid) or "")
+        if info and not reset and info.rc and info.rc > 0 then
+          redis.call("HSET", dest.h, sid .. ":rc", int(info.rc))
+          if info.fr then
+            redis.call("HSET", dest.h, sid .. ":fr", int(info.fr))
+          end
+        end
+        remove_message(KEYS[1], KEYS[2], sid, KEYS[3])
+        moved = sid
+      end
+    end
+  elseif redis.call("ZSCORE", KEYS[2], sid) then
+    local dest = given
+    if dest and get_queue(dest.h) then
+      local mid = base36(us + n) .. string.sub(sid, 11)
+      n = n + 1
+      deliver(dest, mid, redis.call("HGET", KEYS[1], sid .. ":b") or "")
+      drop_records(KEYS[1], KEYS[2], { sid })
+      moved = mid
+    end
+  end
+  table.insert(out, sid)
+  table.insert(out, moved)
+end
+return out
