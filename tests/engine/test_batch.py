@@ -206,3 +206,14 @@ def test_queue_handle_batches_and_realtime_override(
         pubsub.close()
     assert seen is not None
     assert seen["data"] == b"3"  # only the handle's send published: count after it
+
+
+def test_reliability_methods_are_on_both_front_ends(front: Any) -> None:
+    front.create_queue("q", max_receives=5)
+    front.send_many("q", ["again"])
+    (msg,) = front.receive_many("q", 1, vt=60)
+    assert front.nack(msg, 0) == 0
+    again = front.receive("q", wait=5)
+    assert again is not None
+    assert (again.id, again.rc) == (msg.id, 2)
+    assert front.queue("q").fail(again, "boom").__class__.__name__ == "FailResult"
