@@ -113,7 +113,6 @@ def long_poll(
     if multi:
         n = start % len(qnames)
         qnames = [*qnames[n:], *qnames[:n]]
-    due_call = protocol.next_due(qnames)
 
     def receive(qname: str, n: int) -> Call[list[Message]]:
         return protocol.receive(qname, serializer, vt=vt, count=n)
@@ -125,9 +124,9 @@ def long_poll(
             (got,) = yield Run((receive(qnames[0], count),))
             if got:
                 return got, None
-            (due,) = yield Run((due_call,))
+            (due,) = yield Run((protocol.next_due(qnames),))
             return got, due
-        (due,) = yield Run((due_call,))
+        (due,) = yield Run((protocol.next_due(qnames),))
         found: list[Message] = []
         for qname, due_in in zip(qnames, due.due_in, strict=True):
             if due_in == 0.0 and len(found) < count:
