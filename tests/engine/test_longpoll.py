@@ -11,8 +11,9 @@ import pytest
 import redis
 
 from django_rsmq.engine import BATCH_MAX, RSMQ, InvalidValue, QueueNotFound
+from django_rsmq.testing import TestRedis
 
-from .fronts import Background, wait_until
+from .fronts import Background, open_front, wait_until
 
 WAIT = 10.0  # long polls below must return well before this when woken
 QUICK = 3.0
@@ -257,3 +258,32 @@ def test_queue_handle_long_polls_with_its_own_realtime(
     assert msg is not None
     assert msg.body == "via handle"
     assert waiter.elapsed < QUICK
+
+
+@pytest.mark.slow
+def test_long_polls_work_again_after_a_redis_restart(
+    front_kind: str, own_redis: TestRedis, namespace: str
+) -> None:
+    assert own_redis.server is not None
+    with open_front(front_kind, own_redis.url, namespace=namespace, realtime=True) as mq:
+        mq.create_queue("q")
+        waiter = Background(lambda: mq.receive("q", wait=WAIT))
+        client = own_redis.client()
+        wait_until(subscribed(client, channel(namespace, "q")))
+        own_redis.server.restart()  # AOF: the queue survives
+        # The waiter either surfaced the outage (redis-py's ConnectionError, like any
+        # call) or, if Redis was back before it looked again, re-subscribed and waits.
+        waiter.thread.join(1.0)
+        if not waiter.thread.is_alive():
+            with pytest.raises(redis.ConnectionError):
+                waiter.result()
+            waiter = Background(lambda: mq.receive("q", wait=WAIT))
+        client = own_redis.client()
+        wait_until(subscribed(client, channel(namespace, "q")))
+        sent_at = time.monotonic()
+        RSMQ(client, namespace=namespace, realtime=True).send("q", "after restart")
+        msg = waiter.result()
+        assert msg is not None
+        assert msg.body == "after restart"
+        assert time.monotonic() - sent_at < QUICK
+        client.close()
