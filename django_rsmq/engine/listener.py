@@ -1,10 +1,10 @@
 """One pub/sub connection per RSMQ, shared by every long poll of its threads.
 
-:class:`Subscriptions` is the bookkeeping shared by the sync :class:`Listener`
-(read by its waiting threads) and the asyncio one (a reader task): which waiter watches which
-realtime channel, and whether Redis has confirmed the subscriptions a waiter relies
-on. Confirmation uses barriers: after a SUBSCRIBE we send ``PING <token>`` on the
-same connection; Redis answers in order, so the token's ``pong`` proves every
+:class:`Subscriptions` is the bookkeeping shared by the sync :class:`Listener` (read
+by its waiting threads) and the asyncio one (read by a task): which waiter watches
+which realtime channel, and whether Redis has confirmed the subscriptions a waiter
+relies on. Confirmation uses barriers: after a SUBSCRIBE we send ``PING <token>`` on
+the same connection; Redis answers in order, so the token's ``pong`` proves every
 earlier SUBSCRIBE is active. After a reconnect (redis-py re-subscribes in
 ``on_connect``) a new barrier is sent and every waiter is woken to look again, so
 nothing published while the connection was down is missed.

@@ -1,7 +1,7 @@
 """Long polling as a sans-I/O plan shared by the sync and asyncio front ends.
 
 :func:`long_poll` is a generator that *describes* a long-polling receive and leaves
-the I/O to a driver (``RSMQ`` runs it with blocking calls and a listener thread,
+the I/O to a driver (``RSMQ`` runs it with blocking calls and its waiting threads,
 ``AsyncRSMQ`` with ``await``). It yields steps and is sent each step's result:
 
 - :class:`Run` — run these calls in one round trip; the driver sends back their
