@@ -31,8 +31,10 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from .conf import QUEUE_KEYS, ConnectionSettings, QueueSettings, RSMQSettings, rsmq_settings
-from .engine.errors import InvalidName
+from .engine.errors import InvalidName, InvalidValue
+from .engine.retry import RetryPolicy
 from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, SECONDS_MAX, check_qname
+from .queues import retry_policy
 
 __all__ = ["check_deploy", "check_settings"]
 
@@ -91,9 +93,7 @@ def _queue_values(q: QueueSettings) -> Iterable[str]:
             yield f"SERIALIZER: {exc}"
 
 
-def _retry_values(retry: Any) -> Iterable[str]:
-    if retry is None:
-        return
+def _retry_shape(retry: Any) -> Iterable[str]:
     if isinstance(retry, dict):
         unknown = set(retry) - {"BASE", "FACTOR", "MAX", "JITTER"}
         if unknown:
@@ -106,23 +106,26 @@ def _retry_values(retry: Any) -> Iterable[str]:
         values = [retry[k] for k in ("BASE", "MAX") if k in retry]
         if all(_seconds(v) for v in values) and retry.get("MAX", 300) < retry.get("BASE", 1):
             yield f"RETRY['MAX'] must be >= RETRY['BASE'], got {retry!r}"
-            return
     elif isinstance(retry, list | tuple):
         values = list(retry)
         if not values:
             yield "RETRY must not be an empty list"
-    elif type(retry).__name__ == "RetryPolicy":
-        return
     else:
         values = [retry]
     if not all(_seconds(v) for v in values):
         yield f"RETRY delays must be seconds 0..{SECONDS_MAX}, got {retry!r}"
+
+
+def _retry_values(retry: Any) -> Iterable[str]:
+    if retry is None or isinstance(retry, RetryPolicy):
+        return
+    problems = list(_retry_shape(retry))
+    if problems:
+        yield from problems
         return
     try:
-        from .queues import retry_policy
-
         retry_policy(retry)
-    except ValueError as exc:  # the engine's InvalidValue
+    except InvalidValue as exc:
         yield f"RETRY: {exc}"
 
 

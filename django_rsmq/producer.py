@@ -7,7 +7,6 @@ propagates to the caller.
 
 from __future__ import annotations
 
-import inspect
 import time
 from typing import Any
 
@@ -85,11 +84,7 @@ def send(
         return _eager(queue, body)
     rsmq = rsmq_for_queue(queue)
     q = cfg.queue(queue)
-    kwargs: dict[str, Any] = {"delay": delay, "serializer": q.serializer}
-    if dedup_id is not None:
-        if "dedup_id" not in inspect.signature(rsmq.send).parameters:
-            raise NotImplementedError("dedup_id needs an engine with deduplication")
-        kwargs["dedup_id"] = dedup_id
+    kwargs: dict[str, Any] = {"delay": delay, "serializer": q.serializer, "dedup_id": dedup_id}
     try:
         message_id = rsmq.send(queue, body, **kwargs)
     except QueueNotFound:

@@ -7,7 +7,6 @@ on first send) and the admin. Attribute names are the engine's
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from .conf import QueueSettings, rsmq_settings
 from .connections import get_rsmq, rsmq_for_queue
 from .engine import RSMQ, QueueAttributes
 from .engine.errors import QueueExists, QueueNotFound
+from .engine.retry import RetryPolicy
 
 __all__ = [
     "QueueChange",
@@ -46,20 +46,10 @@ _ATTRIBUTES = (
 )
 
 
-def _supported(func: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The keywords ``func`` accepts (the engine grows attributes over time)."""
-    params = inspect.signature(func).parameters
-    return {k: v for k, v in kwargs.items() if k in params}
-
-
 def retry_policy(value: Any) -> Any:
     """The engine's ``RetryPolicy`` for a ``RETRY`` setting: seconds, a list of seconds
     (``RetryPolicy.fixed``), ``{"BASE", "FACTOR", "MAX", "JITTER"}``
     (``RetryPolicy.exponential``) or a ``RetryPolicy``. Raises ``InvalidValue``."""
-    try:
-        from .engine.retry import RetryPolicy  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # engine without retry policies: the consumer applies RETRY
-        return value
     if value is None or isinstance(value, RetryPolicy):
         return value
     if isinstance(value, list | tuple):
@@ -96,7 +86,7 @@ def ensure_queue(name: str, rsmq: RSMQ | None = None) -> bool:
     if dlq and dlq != name and cfg.queue(dlq).auto_create:
         ensure_queue(dlq)
     try:
-        rsmq.create_queue(name, **_supported(rsmq.create_queue, declared_attributes(q)))
+        rsmq.create_queue(name, **declared_attributes(q))
     except QueueExists:
         return False
     return True
@@ -139,16 +129,15 @@ def plan_sync(names: Iterable[str] | None = None) -> list[QueueChange]:
     for name in names if names is not None else sorted(cfg.queues):
         q = cfg.queue(name)
         rsmq = get_rsmq(q.connection)
-        wanted = _supported(rsmq.create_queue, declared_attributes(q))
+        wanted = declared_attributes(q)
         current = _current(rsmq, name)
         if current is None:
             changes = {k: (None, v) for k, v in wanted.items()}
             plan.append(QueueChange(name, q.connection, "create", changes))
             continue
-        settable = _supported(rsmq.set_queue_attributes, wanted)
         diff = {
             k: (current.get(k), v)
-            for k, v in settable.items()
+            for k, v in wanted.items()
             if k in current and not _same(current.get(k), v)
         }
         if diff:

@@ -111,10 +111,10 @@ def dlq_requeue(
     user: Any = None,
 ) -> Requeued:
     """Move messages from ``queue``'s DLQ (all, ``ids`` or the oldest ``limit``) back
-    to the queue each came from (or ``to``)."""
+    to ``queue`` (or ``to``), keeping their ids and bodies."""
     dlq = dead_letter_queue_of(queue)
     result = rsmq_for_queue(dlq).redrive(
-        dlq, ids=list(ids) if ids else None, limit=limit, to=to, reset_rc=reset_rc
+        dlq, ids=list(ids) if ids else None, limit=limit, to=to or queue, reset_rc=reset_rc
     )
     done = _done(result)
     signals.message_requeued.send(

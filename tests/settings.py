@@ -59,7 +59,7 @@ LOGGING_CONFIG = None
 def queues() -> dict[str, dict[str, object]]:
     """The queues the test handlers (tests/testapp/handlers.py) consume."""
     return {
-        "work": {"VISIBILITY_TIMEOUT": 1},
+        "work": {"VISIBILITY_TIMEOUT": 1, "RETRY": [30]},
         "awork": {"VISIBILITY_TIMEOUT": 1},
         "flaky": {
             "VISIBILITY_TIMEOUT": 1,

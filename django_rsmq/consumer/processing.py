@@ -129,12 +129,11 @@ class MessageProcessor:
         if rsmq is None:  # eager: the caller sees the exception
             self._emit("failed", message, exc, False)
             raise exc
-        queue = rsmq_settings().queue(message.queue)
-        outcome = fail_message(rsmq, message, exc, tb, queue)
+        outcome = fail_message(rsmq, message, exc, tb)
         if outcome.lost:
             return Result("lost", duration, exc)
         self._emit("failed", message, exc, outcome.will_retry)
         if outcome.dead_lettered:
-            self._emit("dead_lettered", message, queue.dlq)
+            self._emit("dead_lettered", message, rsmq_settings().queue(message.queue).dlq)
             return Result("dead_lettered", duration, exc)
         return Result("failed", duration, exc, outcome.retry_in)

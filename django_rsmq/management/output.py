@@ -43,7 +43,7 @@ def command_errors(returncode: int = 1) -> Iterator[None]:
     """Turn library errors into ``CommandError`` with a clean one-line message."""
     try:
         yield
-    except (RSMQError, DeadLetterQueueMissing, NotImplementedError, LookupError) as exc:
+    except (RSMQError, DeadLetterQueueMissing, LookupError) as exc:
         raise CommandError(str(exc), returncode=returncode) from exc
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise CommandError(f"Cannot reach Redis: {exc}", returncode=returncode) from exc

@@ -41,7 +41,8 @@ def drain(queue: str, *, max_messages: int = 10_000, vt: float | None = None) ->
     """Handle the messages of ``queue`` until none is visible (or ``max_messages``).
 
     Messages whose handler fails are retried by the queue's policy; a retry that is
-    due at once is handled again within the same drain.
+    due at once (no ``RETRY`` delay) is handled again within the same drain, until
+    ``MAX_RECEIVES`` dead-letters it or ``max_messages`` is reached.
     """
     from ..connections import rsmq_for_queue
     from ..consumer.hooks import SignalHooks

@@ -113,5 +113,10 @@ def test_requeue_a_dead_letter_in_the_browser(
     assert '"note": "<b>not bold</b>"' in body  # shown as text, not markup
     assert page.locator("#message-body b").count() == 0
     page.screenshot(path=str(ARTIFACTS / "admin-message-dark.png"), full_page=True)
+
+    page.emulate_media(color_scheme="light")
+    page.goto(f"{live_server.url}/admin/django_rsmq/queue/q/emails/failed/")
+    assert page.locator("#result_list tbody tr").count() == 2  # both failed deliveries
+    page.screenshot(path=str(ARTIFACTS / "admin-failed.png"), full_page=True)
     page.close()
     assert engine.peek_message("emails", mid).rc == 0

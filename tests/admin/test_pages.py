@@ -214,6 +214,32 @@ def test_dlq_requeue_selected_reports_missing(client: Client, engine: RSMQ) -> N
     assert engine.get_queue_attributes("emails-dlq").msgs == 0
 
 
+def test_admin_requeue_sends_message_requeued_with_the_user(client_for: Any, engine: RSMQ) -> None:
+    from django_rsmq import signals
+
+    got: list[dict[str, Any]] = []
+
+    def receiver(sender: str, **kwargs: Any) -> None:
+        got.append({"sender": sender, **kwargs})
+
+    signals.message_requeued.connect(receiver)
+    try:
+        client = client_for()
+        mid = dead_letter(engine, "a")
+        data = {"action": "requeue_selected", "_selected_action": [mid]}
+        client.post(f"{BASE}/q/emails/dlq/", data)
+    finally:
+        signals.message_requeued.disconnect(receiver)
+    (event,) = got
+    assert (event["sender"], event["source"], event["moved"], event["ids"]) == (
+        "emails",
+        "admin",
+        1,
+        [mid],
+    )
+    assert event["user"].is_staff
+
+
 def test_dlq_delete_selected(client: Client, engine: RSMQ) -> None:
     a = dead_letter(engine, "a")
     b = dead_letter(engine, "b")

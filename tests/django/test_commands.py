@@ -124,22 +124,55 @@ def test_dlq_list_and_purge(rsmq_on_test_redis: dict[str, Any]) -> None:
 
 
 def test_dlq_requeue_goes_through_the_engine_redrive() -> None:
-    r = get_rsmq()
-    if not hasattr(r, "redrive"):
-        with pytest.raises(CommandError, match="no redrive"):
-            run("rsmq_dlq", "flaky", "requeue", "--all")
-        return
     send("flaky", "x")
-    r.send("flaky-dlq", "dead one")
-    assert "requeued 1" in run("rsmq_dlq", "flaky", "requeue", "--all")
-    assert "dead one" in [m.raw for m in r.peek("flaky")]
+    r = get_rsmq()
+    dead = r.receive("flaky")
+    for _ in range(3):  # MAX_RECEIVES 3, RETRY [0]
+        assert dead is not None
+        r.fail(dead.receipt, RuntimeError("no"))
+        dead = r.receive("flaky")
+    (in_dlq,) = r.peek("flaky-dlq")
+    rows = json.loads(run("rsmq_dlq", "flaky", "list", "--json"))
+    assert [row["id"] for row in rows] == [in_dlq.id]
+    assert "requeued 1" in run("rsmq_dlq", "flaky", "requeue", "--ids", in_dlq.id)
+    assert r.get_queue_attributes("flaky-dlq").msgs == 0
+    assert [m.raw for m in r.peek("flaky")] == ["x"]
+    assert "requeued 0, 1 missing" in run("rsmq_dlq", "flaky", "requeue", "--ids", in_dlq.id)
 
 
-def test_failed_commands_need_the_engine_failure_records() -> None:
+def test_failed_list_requeue_purge() -> None:
+    send("work", {"n": 1})
     r = get_rsmq()
-    send("flaky", "x")
-    if not hasattr(r, "failed"):
-        with pytest.raises(CommandError, match="no failed"):
-            run("rsmq_failed", "flaky", "list")
-        return
-    assert run("rsmq_failed", "flaky", "list", "--json").strip() == "[]"
+    msg = r.receive("work")
+    assert msg is not None
+    r.fail(msg.receipt, ValueError("bad input"), traceback="tb")  # retried in 30 s
+    (row,) = json.loads(run("rsmq_failed", "work", "list", "--json"))
+    assert (row["message_id"], row["rc"], row["dead_lettered"]) == (msg.id, 1, False)
+    assert "ValueError" in row["exc_type"]
+    assert "requeued 1" in run("rsmq_failed", "work", "requeue", "--all")
+    assert [m.raw for m in r.peek("work")] == ['{"n":1}', '{"n":1}']  # + a new message
+    again = r.receive("work")
+    assert again is not None
+    assert again.id != msg.id
+    r.fail(again.receipt, ValueError("again"))
+    with pytest.raises(CommandError, match="without --yes"):
+        run("rsmq_failed", "work", "purge")
+    assert "purged 1" in run("rsmq_failed", "work", "purge", "--yes")
+    assert json.loads(run("rsmq_failed", "work", "list", "--json")) == []
+
+
+def test_queues_sync_updates_reliability_settings(rsmq_on_test_redis: dict[str, Any]) -> None:
+    from django.test import override_settings
+
+    run("rsmq_queues", "sync")
+    qs = {
+        **rsmq_on_test_redis["QUEUES"],
+        "flaky": {**rsmq_on_test_redis["QUEUES"]["flaky"], "MAX_RECEIVES": 5, "RETRY": [1, 2]},
+    }
+    with override_settings(RSMQ={**rsmq_on_test_redis, "QUEUES": qs}):
+        plan = run("rsmq_queues", "sync", "--dry-run")
+        assert "would update flaky [default] (max_receives: 3 -> 5, retry: " in plan
+        run("rsmq_queues", "sync")
+        a = get_rsmq().get_queue_attributes("flaky")
+        assert (a.max_receives, a.retry.delays if a.retry else None) == (5, (1.0, 2.0))
+        assert "in sync" in run("rsmq_queues", "sync")

@@ -11,7 +11,6 @@ from django_rsmq import send
 from django_rsmq.connections import get_rsmq
 from django_rsmq.consumer import Consumer, Counters, MessageProcessor
 from django_rsmq.consumer import processing as processing_mod
-from django_rsmq.consumer.failure import retry_delay
 from django_rsmq.engine import Message
 from django_rsmq.handlers import Handler, registry
 
@@ -75,22 +74,6 @@ def test_warm_stop_returns_unstarted_prefetched_messages_at_once() -> None:
 def test_consumer_refuses_queues_without_handlers() -> None:
     assert registry.get("nobody") is None
     assert Consumer(["nobody"], verbosity=0).run() == 2
-
-
-@pytest.mark.parametrize(
-    ("retry", "rc", "expected"),
-    [
-        (None, 1, None),
-        ([5, 60], 1, 5.0),
-        ([5, 60], 2, 60.0),
-        ([5, 60], 9, 60.0),
-        ({"BASE": 2, "FACTOR": 3, "MAX": 10}, 1, 2.0),
-        ({"BASE": 2, "FACTOR": 3, "MAX": 10}, 3, 10.0),
-        (7, 4, 7.0),
-    ],
-)
-def test_retry_delay(retry: Any, rc: int, expected: float | None) -> None:
-    assert retry_delay(retry, rc) == expected
 
 
 def test_consumes_across_connections_with_prefetch_bounded_by_free_workers(
@@ -158,8 +141,8 @@ def test_consumer_sends_its_signals_in_order() -> None:
         getattr(signals, name).connect(receiver)
     try:
         send("work", {})
-        send("work", {"fail": "once"})
-        assert Consumer(["work"], burst=True, verbosity=0).run() == 0
+        send("flaky", "x")  # fails 3 times, then the DLQ
+        assert Consumer(["work", "flaky"], burst=True, verbosity=0).run() == 0
     finally:
         for name, receiver in receivers.items():
             getattr(signals, name).disconnect(receiver)
@@ -168,6 +151,12 @@ def test_consumer_sends_its_signals_in_order() -> None:
     assert order[-2:] == ["consumer_stopping", "consumer_stopped"]
     assert got[-1][1] == 0  # exit_code
     assert sorted(order[1:-2]) == sorted(
-        ["message_received", "message_processed", "message_received", "message_failed"]
+        ["message_received", "message_processed"] + ["message_received", "message_failed"] * 3
     )
-    assert {s for n, s in got if n.startswith("message_")} == {"work"}  # sender = queue
+    senders = {(n, s) for n, s in got if n.startswith("message_")}  # sender = queue name
+    assert senders == {
+        ("message_received", "work"),
+        ("message_processed", "work"),
+        ("message_received", "flaky"),
+        ("message_failed", "flaky"),
+    }

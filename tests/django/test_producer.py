@@ -116,7 +116,7 @@ def test_drain_handles_every_visible_message_like_the_consumer() -> None:
     assert isinstance(result.errors[0], RuntimeError)
     assert caught.names().count("message_processed") == 3
     attrs = get_rsmq().get_queue_attributes("work")
-    assert (attrs.msgs, attrs.in_flight) == (1, 1)  # the failed one waits for its retry
+    assert (attrs.msgs, attrs.visible) == (1, 0)  # the failed one waits 30 s (RETRY [30])
 
 
 def test_drain_follows_retries_to_the_dead_letter_queue() -> None:
@@ -127,3 +127,10 @@ def test_drain_follows_retries_to_the_dead_letter_queue() -> None:
     assert caught.got[0][1]["dead_letter_queue"] == "flaky-dlq"
     r = get_rsmq()
     assert [m.raw for m in r.peek("flaky-dlq")] == ["boom"]
+
+
+def test_send_with_dedup_id_sends_once_within_the_window() -> None:
+    first = send("work", {"order": 7}, dedup_id="order-7")
+    again = send("work", {"order": 7}, dedup_id="order-7")
+    assert first == again
+    assert get_rsmq().get_queue_attributes("work").msgs == 1

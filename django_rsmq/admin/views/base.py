@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import django
 from django.contrib import admin, messages
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -51,9 +52,21 @@ class AdminPage(View):
         except NOT_FOUND as exc:
             raise Http404(str(exc)) from exc
 
+    def trail(self, *crumbs: tuple[str, str]) -> list[dict[str, str]]:
+        """``Queues`` (linked) followed by ``crumbs``; the last one is the current page."""
+        items = [("Queues", self.url("queue_changelist")), *crumbs]
+        return [
+            {"label": label, "url": "" if i == len(items) - 1 else url}
+            for i, (label, url) in enumerate(items)
+        ]
+
     def url(self, name: str, *args: Any, query: str = "") -> str:
         path = reverse(f"admin:{url_name(name)}", args=args, current_app=self.admin_site.name)
         return path + query
+
+    def crumbs(self, **ctx: Any) -> list[dict[str, str]]:
+        """Breadcrumbs after "Home > RSMQ": ``(label, url)``, the last without a url."""
+        return [{"label": "Queues", "url": ""}]
 
     def context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
         return {
@@ -65,6 +78,8 @@ class AdminPage(View):
             "consumers_url": self.url("consumers"),
             "stats_url": self.url("stats"),
             "metrics_url": self.url("metrics"),
+            "rsmq_breadcrumbs_list": django.VERSION >= (6, 0),
+            "crumbs": self.crumbs(**extra),
             **extra,
         }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 
 from ... import stats
@@ -12,6 +14,9 @@ from .message import when
 class ConsumersView(AdminPage):
     template_name = "admin/django_rsmq/consumers.html"
     title = "RSMQ consumers"
+
+    def crumbs(self, **ctx: Any) -> list[dict[str, str]]:
+        return self.trail(("Consumers", ""))
 
     def get(self, request: HttpRequest) -> HttpResponse:
         rows = [

@@ -47,6 +47,9 @@ def move_targets(queue: str) -> list[str]:
 class MessageView(AdminPage):
     template_name = "admin/django_rsmq/message.html"
 
+    def crumbs(self, **ctx: Any) -> list[dict[str, str]]:
+        return self.trail((ctx["queue"], ctx["queue_url"]), (ctx["m"].id, ""))
+
     def get(self, request: HttpRequest, queue: str, message_id: str) -> HttpResponse:
         m = messages.get(queue, message_id)
         return self.render(request, **self.details(queue, m), move_form=self.move_form(queue))

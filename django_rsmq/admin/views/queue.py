@@ -3,6 +3,8 @@ browser (peek, paged, searchable; never receives), and purge behind a confirm pa
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 
 from ... import messages, queues, redrive
@@ -22,6 +24,9 @@ def dlq_of(queue: str) -> str | None:
 class QueueView(AdminPage):
     template_name = "admin/django_rsmq/queue.html"
     needs = {"POST": ("change",)}
+
+    def crumbs(self, **ctx: Any) -> list[dict[str, str]]:
+        return self.trail((ctx["queue"], ""))
 
     def get(self, request: HttpRequest, queue: str) -> HttpResponse:
         attrs = queues.attributes(queue)
@@ -72,10 +77,18 @@ class QueueView(AdminPage):
         )
 
 
-class PurgeQueueView(AdminPage):
-    """GET: the confirm page with the count. POST: purge."""
+class ConfirmPage(AdminPage):
+    """A confirm page (``confirm.html``): shows what will happen and how many; POSTs."""
 
     template_name = "admin/django_rsmq/confirm.html"
+
+    def crumbs(self, **ctx: Any) -> list[dict[str, str]]:
+        return self.trail((ctx["queue"], self.url("queue", ctx["queue"])), ("Confirm", ""))
+
+
+class PurgeQueueView(ConfirmPage):
+    """GET: the confirm page with the count. POST: purge."""
+
     needs = {"GET": ("purge",), "POST": ("purge",)}
 
     def get(self, request: HttpRequest, queue: str) -> HttpResponse:

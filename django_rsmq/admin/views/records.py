@@ -18,6 +18,7 @@ from ..forms import ActionForm, selected_ids
 from ..paginator import paginate
 from .base import AdminPage
 from .message import pretty, preview, when
+from .queue import ConfirmPage
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ def requeue(kind: Kind, request: HttpRequest, queue: str, ids: list[str] | None)
 class RecordsView(AdminPage):
     template_name = "admin/django_rsmq/records.html"
     kind_name = ""
+
+    def crumbs(self, **ctx: Any) -> list[dict[str, str]]:
+        return self.trail((ctx["queue"], ctx["queue_url"]), (ctx["kind"].title, ""))
 
     @property
     def kind(self) -> Kind:
@@ -151,10 +155,9 @@ def _query(request: HttpRequest) -> str:
     return f"?{q}" if q else ""
 
 
-class RecordsAllView(AdminPage):
+class RecordsAllView(ConfirmPage):
     """Requeue all / purge all: GET shows the confirm page with the count, POST does it."""
 
-    template_name = "admin/django_rsmq/confirm.html"
     OPS = {"requeue": "requeue", "purge": "purge"}  # op -> permission
 
     def permissions(self, request: HttpRequest, **kwargs: Any) -> tuple[str, ...]:
