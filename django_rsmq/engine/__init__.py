@@ -1,5 +1,6 @@
 """django-rsmq's queue engine: RSMQ-compatible queues on Redis, with no Django imports."""
 
+from .aio import AsyncQueue, AsyncRSMQ
 from .errors import (
     BodyDecodeError,
     InvalidName,
@@ -16,6 +17,7 @@ from .errors import (
 )
 from .keys import Keys
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
+from .protocol import BATCH_MAX, Entry, Outcome
 from .queue import RSMQ, Queue
 from .reliability import (
     UNSET,
@@ -29,10 +31,14 @@ from .retry import RetryPolicy
 from .serializers import Serializer, get_serializer
 
 __all__ = [
+    "BATCH_MAX",
     "RSMQ",
     "UNSET",
+    "AsyncQueue",
+    "AsyncRSMQ",
     "BodyDecodeError",
     "DeadLetterInfo",
+    "Entry",
     "FailResult",
     "FailedRecord",
     "InvalidName",
@@ -42,6 +48,7 @@ __all__ = [
     "MessageNotFound",
     "MessageTooLong",
     "NoAttributeSupplied",
+    "Outcome",
     "Page",
     "PeekedMessage",
     "Queue",

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-import redis
-from redis.client import NEVER_DECODE
-from redis.exceptions import NoScriptError
-
-from .connection import sync_client
+from .batch import BatchOps
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
-from .protocol import Call, Protocol, sorted_names
+from .protocol import Entry, Outcome, sorted_names
 from .reliability import (
     DEDUP_WINDOW_DEFAULT,
     FAILED_CAP_DEFAULT,
@@ -22,61 +19,39 @@ from .reliability import (
 )
 from .reliability_methods import ReliabilityMethods
 from .retry import RetryPolicy
-from .serializers import Serializer, get_serializer
+from .serializers import Serializer
 from .validation import MAXSIZE_DEFAULT
 
 __all__ = ["RSMQ", "Queue"]
 
-T = TypeVar("T")
 
-_RAW: dict[str, Any] = {NEVER_DECODE: []}
-
-
-class RSMQ(ReliabilityMethods):
+class RSMQ(BatchOps, ReliabilityMethods):
     """RSMQ operations on one Redis server and namespace.
 
     ``client`` is a redis-py client or a URL. ``realtime=True`` makes every send
     PUBLISH the queue's new message count on ``{ns}:rt:{qname}``, as Node ``rsmq``
-    does. ``serializer`` (name or object) is the default for every queue.
+    does; an iterable of queue names does so for those queues only. Long polls
+    (``wait=``) of realtime queues sleep until a publish or until the next delayed or
+    hidden message comes due; other queues are also re-checked every
+    ``poll_interval`` seconds. ``serializer`` (name or object) is the default for
+    every queue. :meth:`close` closes the long-poll pub/sub connection.
     """
 
-    def __init__(
+    def __enter__(self) -> RSMQ:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def queue(
         self,
-        client: redis.Redis | str | None = None,
+        qname: str,
         *,
-        namespace: str = "rsmq",
-        realtime: bool = False,
         serializer: str | Serializer | None = None,
-    ) -> None:
-        self.client = sync_client(client)
-        self.protocol = Protocol(namespace, realtime=realtime)
-        self.serializer = get_serializer(serializer)
-
-    @property
-    def namespace(self) -> str:
-        return self.protocol.keys.namespace
-
-    def _run(self, call: Call[T]) -> T:
-        keys, args = call.keys, call.args
-        # NEVER_DECODE: replies come back as bytes even on a decode_responses=True client,
-        # so a body that is not UTF-8 reaches the parser (-> BodyDecodeError with its id
-        # and receipt) instead of failing inside redis-py after the script already ran.
-        try:
-            reply = self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVALSHA", call.script.sha, len(keys), *keys, *args, **_RAW
-            )
-        except NoScriptError:
-            reply = self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVAL", call.script.source, len(keys), *keys, *args, **_RAW
-            )
-        return call.parse(reply)
-
-    def _serializer(self, serializer: str | Serializer | None) -> Serializer:
-        return self.serializer if serializer is None else get_serializer(serializer)
-
-    def queue(self, qname: str, *, serializer: str | Serializer | None = None) -> Queue:
-        """A handle bound to one queue (and optionally its own serializer)."""
-        return Queue(self, qname, self._serializer(serializer))
+        realtime: bool | None = None,
+    ) -> Queue:
+        """A handle bound to one queue, optionally with its own serializer and realtime."""
+        return Queue(self, qname, self._serializer(serializer), realtime=realtime)
 
     # -- queues -------------------------------------------------------------------------
 
@@ -183,15 +158,22 @@ class RSMQ(ReliabilityMethods):
         delay: float | None = None,
         dedup_id: str | None = None,
         serializer: str | Serializer | None = None,
+        realtime: bool | None = None,
     ) -> str:
         """Send a message; returns its id. ``delay`` (seconds) overrides the queue's.
 
         With ``dedup_id``, a second send of the same id within the queue's
         ``dedup_window`` enqueues nothing and returns the first message's id. Raises
         :class:`QueueFull` when the queue holds ``max_messages`` already.
+        ``realtime`` overrides the instance's setting for this send.
         """
         call = self.protocol.send(
-            qname, body, self._serializer(serializer), delay=delay, dedup_id=dedup_id
+            qname,
+            body,
+            self._serializer(serializer),
+            delay=delay,
+            realtime=realtime,
+            dedup_id=dedup_id,
         )
         return self._run(call)
 
@@ -200,11 +182,58 @@ class RSMQ(ReliabilityMethods):
         qname: str,
         *,
         vt: float | None = None,
+        wait: float | None = None,
         serializer: str | Serializer | None = None,
+        realtime: bool | None = None,
     ) -> Message | None:
-        """Receive the next visible message, hiding it for ``vt`` seconds (queue default)."""
-        found = self._run(self.protocol.receive(qname, self._serializer(serializer), vt=vt))
+        """Receive the next visible message, hiding it for ``vt`` seconds (queue default).
+
+        ``wait`` (seconds) long-polls: returns as soon as a message is receivable, or
+        ``None`` after ``wait``. See docs/long-polling.md.
+        """
+        found = self.receive_many(
+            qname, 1, vt=vt, wait=wait, serializer=serializer, realtime=realtime
+        )
         return found[0] if found else None
+
+    def receive_many(
+        self,
+        qname: str,
+        count: int,
+        *,
+        vt: float | None = None,
+        wait: float | None = None,
+        serializer: str | Serializer | None = None,
+        realtime: bool | None = None,
+    ) -> list[Message]:
+        """Receive up to ``count`` (at most 1000) messages in one script call per attempt;
+        with ``wait``, long-poll until at least one is receivable."""
+        if not wait:
+            call = self.protocol.receive(qname, self._serializer(serializer), vt=vt, count=count)
+            return self._run(call)
+        plan = self._plan(
+            [qname], count, vt=vt, wait=wait, serializer=serializer, realtime=realtime
+        )
+        return self._drive(plan)
+
+    def receive_from(
+        self,
+        qnames: Sequence[str],
+        count: int = 1,
+        *,
+        vt: float | None = None,
+        wait: float | None = None,
+        serializer: str | Serializer | None = None,
+        realtime: bool | None = None,
+    ) -> list[Message]:
+        """Receive up to ``count`` messages from whichever of ``qnames`` has some.
+
+        Each call starts with the next queue in turn, so a busy queue cannot starve
+        the others. With ``wait``, long-polls all of them over the one pub/sub
+        connection of this RSMQ (safe from several threads at once).
+        """
+        plan = self._plan(qnames, count, vt=vt, wait=wait, serializer=serializer, realtime=realtime)
+        return self._drive(plan)
 
     def pop(self, qname: str, *, serializer: str | Serializer | None = None) -> Message | None:
         """Receive and delete the next visible message (at most once)."""
@@ -255,12 +284,15 @@ class RSMQ(ReliabilityMethods):
 
 
 class Queue:
-    """One queue of an :class:`RSMQ`, with its own serializer."""
+    """One queue of an :class:`RSMQ`, with its own serializer (and realtime, if given)."""
 
-    def __init__(self, rsmq: RSMQ, name: str, serializer: Serializer) -> None:
+    def __init__(
+        self, rsmq: RSMQ, name: str, serializer: Serializer, *, realtime: bool | None = None
+    ) -> None:
         self.rsmq = rsmq
         self.name = name
         self.serializer = serializer
+        self.realtime = realtime
 
     def __repr__(self) -> str:
         return f"<Queue {self.name!r} ns={self.rsmq.namespace!r}>"
@@ -295,23 +327,56 @@ class Queue:
 
     def send(self, body: Any, *, delay: float | None = None, dedup_id: str | None = None) -> str:
         return self.rsmq.send(
-            self.name, body, delay=delay, dedup_id=dedup_id, serializer=self.serializer
+            self.name,
+            body,
+            delay=delay,
+            dedup_id=dedup_id,
+            serializer=self.serializer,
+            realtime=self.realtime,
         )
 
-    def receive(self, *, vt: float | None = None) -> Message | None:
-        return self.rsmq.receive(self.name, vt=vt, serializer=self.serializer)
+    def send_many(
+        self, entries: Iterable[Any | Entry], *, delay: float | None = None
+    ) -> list[Outcome[str]]:
+        return self.rsmq.send_many(
+            self.name, entries, delay=delay, serializer=self.serializer, realtime=self.realtime
+        )
+
+    def receive(self, *, vt: float | None = None, wait: float | None = None) -> Message | None:
+        return self.rsmq.receive(
+            self.name, vt=vt, wait=wait, serializer=self.serializer, realtime=self.realtime
+        )
+
+    def receive_many(
+        self, count: int, *, vt: float | None = None, wait: float | None = None
+    ) -> list[Message]:
+        return self.rsmq.receive_many(
+            self.name, count, vt=vt, wait=wait, serializer=self.serializer, realtime=self.realtime
+        )
 
     def pop(self) -> Message | None:
         return self.rsmq.pop(self.name, serializer=self.serializer)
 
+    def pop_many(self, count: int) -> list[Message]:
+        return self.rsmq.pop_many(self.name, count, serializer=self.serializer)
+
     def delete(self, message_id: str) -> bool:
         return self.rsmq.delete(self.name, message_id)
+
+    def delete_many(self, message_ids: Iterable[str]) -> list[Outcome[bool]]:
+        return self.rsmq.delete_many(self.name, message_ids)
 
     def ack(self, receipt: str | Receipt | Message) -> None:
         self.rsmq.ack(receipt)
 
+    def ack_many(self, receipts: Iterable[str | Receipt | Message]) -> list[Outcome[None]]:
+        return self.rsmq.ack_many(receipts)
+
     def change_visibility(self, message_id: str, vt: float) -> bool:
         return self.rsmq.change_visibility(self.name, message_id, vt)
+
+    def change_visibility_many(self, message_ids: Iterable[str], vt: float) -> list[Outcome[bool]]:
+        return self.rsmq.change_visibility_many(self.name, message_ids, vt)
 
     def nack(self, receipt: str | Receipt | Message, delay: float | None = None) -> float:
         return self.rsmq.nack(receipt, delay)

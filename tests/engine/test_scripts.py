@@ -25,6 +25,7 @@ OPERATIONS = [
     "failed",
     "get_queue_attributes",
     "nack",
+    "next_due",
     "peek",
     "pop",
     "purge",

@@ -21,12 +21,14 @@ from .fenced import FencedOps
 from .messages import MessageOps
 from .queues import QueueOps
 from .reliability import ReliabilityOps
+from .waiting import Due, WaitingOps
 
 __all__ = [
     "BATCH_MAX",
     "PEEK_MAX",
     "Call",
     "CallPlan",
+    "Due",
     "Entry",
     "Outcome",
     "Protocol",
@@ -35,5 +37,5 @@ __all__ = [
 ]
 
 
-class Protocol(QueueOps, MessageOps, FencedOps, ReliabilityOps, ProtocolBase):
+class Protocol(QueueOps, MessageOps, FencedOps, ReliabilityOps, WaitingOps, ProtocolBase):
     """Builds calls for one namespace. Front ends hold one and execute what it builds."""

@@ -154,9 +154,26 @@ def sorted_names(members: Iterable[Any]) -> list[str]:
 class ProtocolBase:
     """Namespace and options shared by the operation mixins."""
 
-    def __init__(self, namespace: str = "rsmq", *, realtime: bool = False) -> None:
+    def __init__(self, namespace: str = "rsmq", *, realtime: bool | Iterable[str] = False) -> None:
         self.keys = Keys(namespace)
-        self.realtime = realtime
+        self._queue_keys: dict[str, QueueKeys] = {}
+        if isinstance(realtime, bool):
+            self.realtime, self.realtime_queues = realtime, frozenset[str]()
+        else:
+            self.realtime = False
+            self.realtime_queues = frozenset(check_qname(q) for q in realtime)
+
+    def is_realtime(self, qname: str) -> bool:
+        """Whether sends to ``qname`` PUBLISH (the whole namespace, or listed queues)."""
+        return self.realtime or qname in self.realtime_queues
 
     def _q(self, qname: str) -> QueueKeys:
-        return self.keys.queue(check_qname(qname))
+        # Validated names and their keys are cached: this runs on every operation.
+        try:
+            return self._queue_keys[qname]
+        except (KeyError, TypeError):
+            q = self.keys.queue(check_qname(qname))
+            if len(self._queue_keys) >= 10_000:
+                self._queue_keys.clear()
+            self._queue_keys[qname] = q
+            return q

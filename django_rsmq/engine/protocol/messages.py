@@ -68,7 +68,7 @@ class MessageOps(ProtocolBase):
         applies to a single plain body (:meth:`send`)."""
         q = self._q(qname)
         default_delay = "" if delay is None else check_duration("delay", delay)
-        publish = self.realtime if realtime is None else realtime
+        publish = self.is_realtime(qname) if realtime is None else realtime
         outcomes: list[Outcome[str] | None] = []
         args: list[str | int] = [q.channel if publish else ""]
         keys: list[str] = [q.hash, q.zset]

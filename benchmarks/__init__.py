@@ -1,0 +1,1 @@
+"""django-rsmq's benchmark suite: ``python -m benchmarks`` (see docs/benchmarks.md)."""

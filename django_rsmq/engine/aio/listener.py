@@ -1,0 +1,165 @@
+"""The asyncio twin of :class:`django_rsmq.engine.listener.Listener`.
+
+Same bookkeeping (:class:`~django_rsmq.engine.listener.Subscriptions`), one pub/sub
+connection per AsyncRSMQ and event loop. Commands to the pub/sub connection go
+through one sender task in the order they were decided, so a cancelled waiter's
+UNSUBSCRIBE can never overtake a newer SUBSCRIBE of the same channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import redis.asyncio
+from redis.asyncio.client import PubSub
+
+from ..listener import RETRY_BACKOFF, Subscriptions
+
+__all__ = ["AsyncListener", "AsyncWatch"]
+
+
+class _PubSub(PubSub):
+    def __init__(self, listener: AsyncListener, **kwargs: Any) -> None:
+        self._listener = listener
+        super().__init__(**kwargs)
+
+    async def on_connect(self, connection: Any) -> None:
+        await super().on_connect(connection)
+        self._listener._reconnected()
+
+
+async def _until(event: asyncio.Event, timeout: float) -> None:
+    """Wait for ``event`` at most ``timeout`` seconds. (Not ``asyncio.wait_for``: on
+    Python 3.11 it swallows a cancellation that coincides with the event being set.)"""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(max(timeout, 0.0)):
+            await event.wait()
+
+
+class AsyncWatch:
+    def __init__(self, listener: AsyncListener, channels: tuple[str, ...]) -> None:
+        self.listener = listener
+        self.channels = channels
+        self.event = asyncio.Event()
+        self.confirmed = asyncio.Event()
+
+    async def ready(self, timeout: float) -> bool:
+        """Wait (at most ``timeout``) until Redis confirmed our subscriptions."""
+        if not self.listener.subs.ready(self):
+            await _until(self.confirmed, timeout)
+        return self.listener.subs.ready(self)
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait for a publish (or one since the last wait); returns whether ready now."""
+        await _until(self.event, timeout)
+        self.event.clear()
+        return self.listener.subs.ready(self)
+
+    def close(self) -> None:
+        self.listener._leave(self)
+
+
+class AsyncListener:
+    def __init__(self, client: redis.asyncio.Redis) -> None:
+        self.client = client
+        self.loop = asyncio.get_running_loop()
+        self.subs = Subscriptions()
+        self.pubsub = _PubSub(
+            self, connection_pool=client.connection_pool, ignore_subscribe_messages=True
+        )
+        self.outbox: asyncio.Queue[tuple[str, ...] | None] = asyncio.Queue()
+        self.sender: asyncio.Task[None] | None = None
+        self.reader: asyncio.Task[None] | None = None
+        self.closed = False
+
+    def watch(self, channels: tuple[str, ...]) -> AsyncWatch:
+        if self.closed:
+            raise RuntimeError("this AsyncRSMQ was closed")
+        watch = AsyncWatch(self, channels)
+        new, token = self.subs.join(watch, channels)
+        if new:
+            self.outbox.put_nowait(("SUBSCRIBE", *new))
+            self.outbox.put_nowait(("PING", token or ""))
+        if self.sender is None:
+            self.sender = asyncio.ensure_future(self._send())
+        return watch
+
+    def _leave(self, watch: AsyncWatch) -> None:
+        gone = self.subs.leave(watch, watch.channels)
+        if gone and not self.closed:
+            self.outbox.put_nowait(("UNSUBSCRIBE", *gone))
+
+    def _reconnected(self) -> None:
+        token = self.subs.reconnected()
+        if token is not None:
+            self.outbox.put_nowait(("PING", token))
+        self._wake_all()
+
+    def _wake_all(self) -> None:
+        for watch in self.subs.waiters():
+            watch.event.set()
+            if not self.subs.ready(watch):
+                watch.confirmed.clear()
+
+    async def _send(self) -> None:
+        while True:
+            item = await self.outbox.get()
+            if item is None:  # aclose(); redis-py may swallow a cancellation mid-command
+                return
+            command, *args = item
+            try:
+                if command == "SUBSCRIBE":
+                    await self.pubsub.subscribe(*args)
+                    if self.reader is None:  # now there is a connection to read
+                        self.reader = asyncio.ensure_future(self._read())
+                elif command == "UNSUBSCRIBE":
+                    await self.pubsub.unsubscribe(*args)
+                else:
+                    await self.pubsub.ping(args[0])
+            except Exception:
+                # Waiters stay unconfirmed and fall back to polling; a reconnect
+                # re-subscribes and sends a new barrier.
+                self._wake_all()
+
+    def _stopped(self) -> bool:
+        return self.closed
+
+    async def _read(self) -> None:
+        failures = 0
+        while not self._stopped():
+            try:
+                message = await self.pubsub.get_message(timeout=None)
+            except (redis.RedisError, OSError, RuntimeError):
+                if self._stopped():
+                    return
+                self._wake_all()
+                await asyncio.sleep(RETRY_BACKOFF[min(failures, len(RETRY_BACKOFF) - 1)])
+                failures += 1
+                continue
+            failures = 0
+            if message is None:
+                continue
+            kind = message["type"]
+            if kind == "message":
+                for watch in self.subs.published(message["channel"]):
+                    watch.event.set()
+            elif kind == "pong" and self.subs.answered(message["data"]):
+                for watch in self.subs.waiters():
+                    if self.subs.ready(watch):
+                        watch.confirmed.set()
+
+    async def aclose(self) -> None:
+        self.closed = True
+        self._wake_all()
+        self.outbox.put_nowait(None)
+        sender, reader = self.sender, self.reader
+        self.sender = self.reader = None
+        if sender is not None:  # let it send what was decided (UNSUBSCRIBEs) first
+            await asyncio.wait([sender], timeout=1.0)
+        if reader is not None:
+            reader.cancel()
+        await self.pubsub.aclose()  # type: ignore[no-untyped-call]
+        if reader is not None:
+            await asyncio.wait([reader], timeout=1.0)

@@ -1,0 +1,266 @@
+"""One pub/sub connection per RSMQ, shared by every long poll of its threads.
+
+:class:`Subscriptions` is the bookkeeping shared by the sync :class:`Listener` (read
+by its waiting threads) and the asyncio one (read by a task): which waiter watches
+which realtime channel, and whether Redis has confirmed the subscriptions a waiter
+relies on. Confirmation uses barriers: after a SUBSCRIBE we send ``PING <token>`` on
+the same connection; Redis answers in order, so the token's ``pong`` proves every
+earlier SUBSCRIBE is active. After a reconnect (redis-py re-subscribes in
+``on_connect``) a new barrier is sent and every waiter is woken to look again, so
+nothing published while the connection was down is missed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import redis
+from redis.client import PubSub
+
+__all__ = ["Listener", "Subscriptions", "Watch"]
+
+TOKEN_PREFIX = "django-rsmq:"
+# A reading waiter hands over at least this often (so a newly due waiter can take over).
+READ_TIMEOUT = 5.0
+RETRY_BACKOFF = (0.05, 0.2, 1.0, 2.0)
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class Subscriptions:
+    """Channel → waiters, and barrier tokens (no I/O, no locking: callers lock)."""
+
+    def __init__(self) -> None:
+        self.channels: dict[str, set[Any]] = {}
+        self.needs: dict[Any, tuple[int, int]] = {}
+        self.epoch = 0  # +1 per reconnect: tokens of an older connection never count
+        self.sent = 0  # barriers sent on this connection
+        self.done = 0  # highest barrier answered
+        self.last = 0  # barrier that follows the latest SUBSCRIBE
+
+    def _barrier(self) -> str:
+        self.sent += 1
+        self.last = self.sent
+        return f"{TOKEN_PREFIX}{self.epoch}:{self.sent}"
+
+    def join(self, waiter: Any, channels: Iterable[str]) -> tuple[list[str], str | None]:
+        """Register ``waiter``; returns the channels to SUBSCRIBE and the barrier to PING."""
+        new: list[str] = []
+        for channel in channels:
+            watchers = self.channels.get(channel)
+            if watchers is None:
+                watchers = self.channels[channel] = set()
+                new.append(channel)
+            watchers.add(waiter)
+        token = self._barrier() if new else None
+        self.needs[waiter] = (self.epoch, self.last)
+        return new, token
+
+    def leave(self, waiter: Any, channels: Iterable[str]) -> list[str]:
+        """Unregister ``waiter``; returns the channels nobody watches any more."""
+        self.needs.pop(waiter, None)
+        gone = []
+        for channel in channels:
+            watchers = self.channels.get(channel)
+            if watchers is not None:
+                watchers.discard(waiter)
+                if not watchers:
+                    del self.channels[channel]
+                    gone.append(channel)
+        return gone
+
+    def ready(self, waiter: Any) -> bool:
+        epoch, need = self.needs.get(waiter, (-1, 0))
+        return epoch == self.epoch and self.done >= need
+
+    def answered(self, data: Any) -> bool:
+        """A ``pong``: True if it was one of our barriers (waiters may be ready now)."""
+        text = _text(data)
+        if not text.startswith(TOKEN_PREFIX):
+            return False
+        epoch, _, n = text[len(TOKEN_PREFIX) :].partition(":")
+        if epoch != str(self.epoch) or not n.isdigit():
+            return False
+        self.done = max(self.done, int(n))
+        return True
+
+    def published(self, channel: Any) -> set[Any]:
+        """The waiters to wake for a message on ``channel``."""
+        return self.channels.get(_text(channel), set())
+
+    def reconnected(self) -> str | None:
+        """A new connection (already re-subscribed by redis-py): a new barrier for all."""
+        self.epoch += 1
+        self.sent = self.done = self.last = 0
+        token = self._barrier() if self.channels else None
+        for waiter in self.needs:
+            self.needs[waiter] = (self.epoch, self.last)
+        return token
+
+    def waiters(self) -> list[Any]:
+        return list(self.needs)
+
+
+class _PubSub(PubSub):
+    """redis-py's PubSub, telling the listener when it reconnected."""
+
+    def __init__(self, listener: Listener, **kwargs: Any) -> None:
+        self._listener = listener
+        super().__init__(**kwargs)
+
+    def on_connect(self, connection: Any) -> None:
+        super().on_connect(connection)
+        self._listener._reconnected(self)
+
+
+class Watch:
+    """One waiter's view of the listener: its channels and whether it was woken."""
+
+    def __init__(self, listener: Listener, channels: tuple[str, ...]) -> None:
+        self.listener = listener
+        self.channels = channels
+        self.woken = False  # guarded by listener.cond
+
+    def ready(self, timeout: float) -> bool:
+        """Wait (at most ``timeout``) until Redis confirmed our subscriptions."""
+        return self.listener._await(lambda: self.listener.subs.ready(self), timeout)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for a publish (or one since the last wait); returns whether our
+        subscriptions are confirmed now."""
+        self.listener._await(lambda: self.woken, timeout)
+        with self.listener.cond:
+            self.woken = False
+            return self.listener.subs.ready(self)
+
+    def close(self) -> None:
+        self.listener._leave(self)
+
+
+class Listener:
+    """The pub/sub connection of one sync RSMQ, read by the waiters themselves.
+
+    No thread of its own: whichever waiter finds nobody reading becomes the reader
+    (leader/followers) until it is woken or its time is up, then hands over. A woken
+    reader goes straight on to its receive, without a thread switch in between.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self.pid = os.getpid()
+        self.cond = threading.Condition(threading.RLock())
+        self.subs = Subscriptions()
+        self.pubsub: _PubSub | None = None
+        self.reading = False
+        self.failures = 0
+        self.retry_at = 0.0
+        self.closed = False
+
+    def watch(self, channels: tuple[str, ...]) -> Watch:
+        watch = Watch(self, channels)
+        with self.cond:
+            if self.closed:
+                raise RuntimeError("this RSMQ was closed")
+            new, token = self.subs.join(watch, channels)
+            try:
+                if new:
+                    pubsub = self._pubsub()
+                    pubsub.subscribe(*new)
+                    pubsub.ping(token)
+            except BaseException:
+                self.subs.leave(watch, channels)
+                raise
+        return watch
+
+    def _pubsub(self) -> _PubSub:
+        if self.pubsub is None:
+            pool = self.client.connection_pool
+            self.pubsub = _PubSub(self, connection_pool=pool, ignore_subscribe_messages=True)
+        return self.pubsub
+
+    def _await(self, done: Callable[[], bool], timeout: float) -> bool:
+        """Until ``done()`` or ``timeout``: read the connection if nobody else does,
+        else wait to be notified by whoever does."""
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            with self.cond:
+                while True:
+                    if done():
+                        return True
+                    now = time.monotonic()
+                    remaining = deadline - now
+                    if remaining <= 0:
+                        return False
+                    if not self.reading and not self.closed and now >= self.retry_at:
+                        pubsub = self.pubsub
+                        if pubsub is not None:
+                            self.reading = True
+                            break
+                    pause = remaining if self.closed else min(remaining, self.retry_at - now)
+                    self.cond.wait(pause if pause > 0 else remaining)
+            try:
+                self._read(pubsub, min(remaining, READ_TIMEOUT))
+            finally:
+                with self.cond:
+                    self.reading = False
+                    self.cond.notify_all()
+
+    def _read(self, pubsub: _PubSub, timeout: float) -> None:
+        try:
+            message = pubsub.get_message(timeout=timeout)
+        except Exception:  # connection lost: everyone looks again; retry reading later
+            with self.cond:
+                self.subs.reconnected()  # unconfirmed until redis-py reconnects
+                self.retry_at = (
+                    time.monotonic() + RETRY_BACKOFF[min(self.failures, len(RETRY_BACKOFF) - 1)]
+                )
+                self.failures += 1
+                self._wake_all()
+            return
+        if message is None:
+            return
+        kind = message["type"]
+        with self.cond:
+            self.failures = 0
+            if kind == "message":
+                for watch in self.subs.published(message["channel"]):
+                    watch.woken = True
+            elif kind == "pong":
+                self.subs.answered(message["data"])
+
+    def _leave(self, watch: Watch) -> None:
+        with self.cond:
+            gone = self.subs.leave(watch, watch.channels)
+            if gone and self.pubsub is not None and not self.closed:
+                # A failed UNSUBSCRIBE only costs wake-ups nobody waits for.
+                with contextlib.suppress(redis.RedisError):
+                    self.pubsub.unsubscribe(*gone)  # type: ignore[no-untyped-call]
+
+    def _reconnected(self, pubsub: _PubSub) -> None:
+        with self.cond:
+            token = self.subs.reconnected()
+            if token is not None:
+                pubsub.ping(token)
+            self._wake_all()
+
+    def _wake_all(self) -> None:
+        for watch in self.subs.waiters():
+            watch.woken = True
+        self.cond.notify_all()
+
+    def close(self) -> None:
+        """Drop the pub/sub connection; waiting calls look again, then poll."""
+        with self.cond:
+            self.closed = True
+            self.subs.reconnected()  # nobody is confirmed any more
+            self._wake_all()
+            pubsub, self.pubsub = self.pubsub, None
+        if pubsub is not None:
+            pubsub.close()

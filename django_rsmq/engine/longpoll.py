@@ -1,0 +1,162 @@
+"""Long polling as a sans-I/O plan shared by the sync and asyncio front ends.
+
+:func:`long_poll` is a generator that *describes* a long-polling receive and leaves
+the I/O to a driver (``RSMQ`` runs it with blocking calls and its waiting threads,
+``AsyncRSMQ`` with ``await``). It yields steps and is sent each step's result:
+
+- :class:`Run` — run these calls in one round trip; the driver sends back their
+  parsed results, in order.
+- :class:`Listen` — subscribe to these realtime channels and wait (at most
+  ``timeout``) until Redis has confirmed the subscription; the driver sends back
+  whether it did. Subscribing *before* the check that follows is what makes a
+  publish between "queue looked empty" and "started waiting" impossible to miss.
+- :class:`Sleep` — wait until a realtime message arrives on a channel of the
+  :class:`Listen` (or one arrived since the last ``Sleep``), at most ``timeout``;
+  the driver sends back whether the subscription is (still) confirmed, which is
+  false for a while after the pub/sub connection reconnected.
+
+Wake-up sources: the realtime PUBLISH of any RSMQ client on ``{ns}:rt:{qname}``,
+and the moment the earliest delayed or hidden message becomes receivable (read
+from the head of the queue's sorted set and slept until). Only when the queue is
+not realtime (nobody is known to publish) or the subscription is unconfirmed does
+the plan also re-check every ``poll_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+from .errors import InvalidValue
+from .message import Message
+from .protocol import Call, Due, Protocol
+from .serializers import Serializer
+from .validation import SECONDS_MAX
+
+__all__ = ["Listen", "Run", "Sleep", "Step", "check_wait", "long_poll", "sleep_for"]
+
+# Wake this long after a message's visible_at: scores are whole ms, compared with <=.
+DUE_SLACK = 0.001
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    calls: tuple[Call[Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    channels: tuple[str, ...]
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    timeout: float
+
+
+Step = Run | Listen | Sleep
+Plan = Generator[Step, Any, list[Message]]
+
+
+def check_wait(wait: object) -> float | None:
+    """``wait`` in seconds (``None`` or ``0``: don't wait)."""
+    if wait is None:
+        return None
+    if isinstance(wait, bool) or not isinstance(wait, Real) or math.isnan(float(wait)):
+        raise InvalidValue(f"wait must be a number of seconds >= 0 or None, got {wait!r}")
+    if not 0 <= float(wait) <= SECONDS_MAX:
+        raise InvalidValue(f"wait must be between 0 and {SECONDS_MAX} seconds, got {wait!r}")
+    return float(wait)
+
+
+def check_poll_interval(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < float(value) <= 3600:
+        raise InvalidValue(f"poll_interval must be a number of seconds in (0, 3600], got {value!r}")
+    return float(value)
+
+
+def sleep_for(remaining: float, due_in: float | None, trusted: bool, poll_interval: float) -> float:
+    """How long to sleep: until the deadline, the next due message, or (when nobody is
+    known to publish) the next poll, whichever comes first."""
+    t = remaining
+    if due_in is not None:
+        t = min(t, due_in + DUE_SLACK)
+    if not trusted:
+        t = min(t, poll_interval)
+    return max(t, 0.0)
+
+
+def long_poll(
+    protocol: Protocol,
+    qnames: Sequence[str],
+    count: int,
+    serializer: Serializer,
+    *,
+    vt: float | None,
+    wait: float | None,
+    realtime: bool,
+    poll_interval: float,
+    start: int = 0,
+    clock: Callable[[], float] = time.monotonic,
+) -> Plan:
+    """Receive up to ``count`` messages from ``qnames``; wait up to ``wait`` seconds.
+
+    With several queues the first queue looked at rotates with ``start``, so a busy
+    queue cannot starve the others. Returns as soon as any queue had messages.
+    """
+    multi = len(qnames) > 1
+    if multi:
+        n = start % len(qnames)
+        qnames = [*qnames[n:], *qnames[:n]]
+
+    def receive(qname: str, n: int) -> Call[list[Message]]:
+        return protocol.receive(qname, serializer, vt=vt, count=n)
+
+    def attempt() -> Generator[Step, Any, tuple[list[Message], Due | None]]:
+        if not multi:
+            # Woken by a publish or a due message, the receive alone usually succeeds:
+            # read the next due time only when going back to sleep.
+            (got,) = yield Run((receive(qnames[0], count),))
+            if got:
+                return got, None
+            (due,) = yield Run((protocol.next_due(qnames),))
+            return got, due
+        (due,) = yield Run((protocol.next_due(qnames),))
+        found: list[Message] = []
+        for qname, due_in in zip(qnames, due.due_in, strict=True):
+            if due_in == 0.0 and len(found) < count:
+                (more,) = yield Run((receive(qname, count - len(found)),))
+                found += more
+        return found, due
+
+    if not multi:
+        # The common, busy case: one call, no subscription.
+        (got,) = yield Run((receive(qnames[0], count),))
+        if got or not wait:
+            return list(got)
+    else:
+        got, _ = yield from attempt()
+        if got or not wait:
+            return got
+    assert wait is not None
+    deadline = clock() + wait
+    channels = tuple(protocol.keys.queue(q).channel for q in qnames)
+    # Unconfirmed after a poll interval (pub/sub trouble): go on, polling meanwhile.
+    confirmed = yield Listen(channels, min(wait, poll_interval))
+    while True:
+        got, due = yield from attempt()
+        if got or due is None:
+            return got
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return []
+        soonest = due.soonest()
+        if soonest == 0.0:
+            continue  # came due between the two reads: look again at once
+        t = sleep_for(remaining, soonest, realtime and bool(confirmed), poll_interval)
+        confirmed = yield Sleep(t)

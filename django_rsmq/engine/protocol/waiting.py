@@ -1,0 +1,50 @@
+"""What long polls need from Redis besides receive: when the next message comes due."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import scripts
+from ..errors import QueueNotFound
+from .base import Call, ProtocolBase, _status, to_str
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """Per queue, in seconds from Redis' ``now``: ``0.0`` when a message is receivable,
+    the time until the earliest delayed/hidden one becomes receivable, ``None`` if empty."""
+
+    now_ms: int
+    due_in: tuple[float | None, ...]
+
+    def soonest(self) -> float | None:
+        known = [d for d in self.due_in if d is not None]
+        return min(known) if known else None
+
+
+class WaitingOps(ProtocolBase):
+    def next_due(self, qnames: Sequence[str]) -> Call[Due]:
+        """One read-only call over several queues (raises :class:`QueueNotFound`)."""
+        names = list(qnames)
+        keys: list[str] = []
+        for qname in names:
+            q = self._q(qname)
+            keys += [q.hash, q.zset]
+
+        def parse(reply: Any) -> Due:
+            r = _status(reply, names[0] if names else "")
+            now = int(r[1])
+            due: list[float | None] = []
+            for qname, score in zip(names, r[2:], strict=True):
+                if score is None:
+                    due.append(None)
+                    continue
+                ms = float(to_str(score))
+                if ms < 0:
+                    raise QueueNotFound(qname)
+                due.append(max(ms - now, 0.0) / 1000)
+            return Due(now, tuple(due))
+
+        return Call(scripts.get("next_due"), tuple(keys), (), parse)

@@ -1,0 +1,76 @@
+"""The long-poll bookkeeping without Redis: barriers, reconnects, sleep planning."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_rsmq.engine.listener import Subscriptions
+from django_rsmq.engine.longpoll import DUE_SLACK, sleep_for
+
+
+def test_a_waiter_is_ready_once_the_barrier_after_its_subscribe_is_answered() -> None:
+    subs = Subscriptions()
+    a, b = object(), object()
+    new, token = subs.join(a, ["c1", "c2"])
+    assert new == ["c1", "c2"]
+    assert token is not None
+    assert not subs.ready(a)
+    # b joins a channel whose SUBSCRIBE is still unanswered: it needs a's barrier too.
+    assert subs.join(b, ["c1"]) == ([], None)
+    assert not subs.ready(b)
+    assert subs.answered(token)
+    assert subs.ready(a)
+    assert subs.ready(b)
+    assert subs.published(b"c1") == {a, b}
+    assert subs.published("c2") == {a}
+
+
+def test_foreign_and_old_pongs_do_not_count() -> None:
+    subs = Subscriptions()
+    a = object()
+    _, token = subs.join(a, ["c"])
+    assert not subs.answered("redis-py-health-check")
+    assert not subs.answered(b"django-rsmq:7:1")
+    assert not subs.ready(a)
+    assert token is not None
+    assert subs.answered(token.encode())
+    assert subs.ready(a)
+
+
+def test_reconnect_needs_a_new_barrier_and_old_tokens_are_void() -> None:
+    subs = Subscriptions()
+    a = object()
+    _, first = subs.join(a, ["c"])
+    assert first is not None
+    assert subs.answered(first)
+    fresh = subs.reconnected()
+    assert fresh is not None
+    assert not subs.ready(a)
+    assert not subs.answered(first)  # an answer from the old connection
+    assert subs.answered(fresh)
+    assert subs.ready(a)
+
+
+def test_leave_reports_channels_nobody_watches() -> None:
+    subs = Subscriptions()
+    a, b = object(), object()
+    subs.join(a, ["x", "y"])
+    subs.join(b, ["y"])
+    assert subs.leave(a, ["x", "y"]) == ["x"]
+    assert subs.leave(b, ["y"]) == ["y"]
+    assert subs.waiters() == []
+    assert subs.reconnected() is None  # nothing to re-confirm
+
+
+@pytest.mark.parametrize(
+    ("remaining", "due_in", "trusted", "expected"),
+    [
+        (10.0, None, True, 10.0),  # realtime, nothing due: until the deadline
+        (10.0, 2.0, True, 2.0 + DUE_SLACK),  # until the next message comes due
+        (10.0, None, False, 0.5),  # nobody publishes: poll
+        (0.2, 2.0, False, 0.2),  # the deadline first
+        (-1.0, None, True, 0.0),
+    ],
+)
+def test_sleep_for(remaining: float, due_in: float | None, trusted: bool, expected: float) -> None:
+    assert sleep_for(remaining, due_in, trusted, 0.5) == pytest.approx(expected)
