@@ -71,14 +71,14 @@ class VisibilityKeeper:
             now = time.monotonic()
             with self._lock:
                 due = [h for h in self._held.values() if h.due <= now]
-                later = [h.due for h in self._held.values() if h.due > now]
             groups: dict[tuple[int, float], list[_Held]] = {}
             for h in due:
                 groups.setdefault((id(h.rsmq), h.vt), []).append(h)
             for group in groups.values():
                 self._extend(group)
-            timeout = min([*later, now + 1.0]) - time.monotonic()
-            self._wake.wait(max(0.005, timeout))
+            with self._lock:  # next due time, counting the extensions just made
+                next_due = min((h.due for h in self._held.values()), default=now + 1.0)
+            self._wake.wait(max(0.005, min(next_due, time.monotonic() + 1.0) - time.monotonic()))
             self._wake.clear()
 
     def _extend(self, group: list[_Held]) -> None:
