@@ -94,6 +94,7 @@ CONSUMER_KEYS: dict[str, str] = {
     "HEARTBEAT_INTERVAL": "heartbeat_interval",
     "REGISTRY_TTL": "registry_ttl",
     "WAIT": "wait",
+    "POLL_INTERVAL": "poll_interval",
     "PROGRESS_INTERVAL": "progress_interval",
 }
 
@@ -217,6 +218,7 @@ class ConsumerSettings:
     heartbeat_interval: float = 5.0
     registry_ttl: float = 30.0
     wait: float = 1.0
+    poll_interval: float = 1.0
     progress_interval: float = 10.0
     unknown_keys: tuple[str, ...] = ()
 

@@ -109,12 +109,15 @@ def _build(alias: str, cfg: RSMQSettings) -> RSMQ:
             f"Unknown RSMQ connection alias {alias!r}; RSMQ['CONNECTIONS'] has "
             f"{', '.join(sorted(cfg.connections)) or 'none'}"
         ) from None
-    realtime = any(q.realtime and q.connection == alias for q in cfg.queues.values())
+    realtime = sorted(
+        name for name, q in cfg.queues.items() if q.realtime is True and q.connection == alias
+    )
     return RSMQ(
         redis_client(conn),
         namespace=cfg.namespace,
         realtime=realtime,
         serializer=cfg.serializer,
+        poll_interval=cfg.consumer.poll_interval,
     )
 
 

@@ -59,8 +59,8 @@ LOGGING_CONFIG = None
 def queues() -> dict[str, dict[str, object]]:
     """The queues the test handlers (tests/testapp/handlers.py) consume."""
     return {
-        "work": {"VISIBILITY_TIMEOUT": 1, "RETRY": [30]},
-        "awork": {"VISIBILITY_TIMEOUT": 1},
+        "work": {"VISIBILITY_TIMEOUT": 1, "RETRY": [30], "REALTIME": True},
+        "awork": {"VISIBILITY_TIMEOUT": 1, "REALTIME": True},
         "flaky": {
             "VISIBILITY_TIMEOUT": 1,
             "MAX_RECEIVES": 3,
@@ -81,6 +81,7 @@ def rsmq_setting(url: str | None, namespace: str, **extra: object) -> dict[str, 
             "HEARTBEAT_INTERVAL": 0.5,
             "REGISTRY_TTL": 5,
             "WAIT": 0.5,
+            "POLL_INTERVAL": 0.2,
             "PROGRESS_INTERVAL": 1,
         },
         **extra,

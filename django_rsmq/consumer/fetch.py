@@ -8,7 +8,6 @@ workers. So prefetch never exceeds the number of free workers.
 from __future__ import annotations
 
 import collections
-import itertools
 import logging
 import threading
 import time
@@ -22,9 +21,6 @@ from ..engine.serializers import Serializer
 __all__ = ["Fetcher", "SlotPool", "receive"]
 
 log = logging.getLogger("django_rsmq.consumer")
-
-#: polling period of the fallback used while the engine lacks ``receive_from``
-_FALLBACK_POLL = 0.1
 
 
 class SlotPool:
@@ -69,9 +65,6 @@ class SlotPool:
                 self._cond.notify_all()
 
 
-_rr = itertools.count()
-
-
 def receive(
     rsmq: RSMQ,
     queues: Sequence[str],
@@ -79,32 +72,11 @@ def receive(
     *,
     vt: float | None,
     wait: float,
-    stop: threading.Event,
     serializer: Serializer,
 ) -> list[Message]:
-    """Up to ``count`` messages from ``queues``, waiting up to ``wait`` s for the first."""
-    receive_from = getattr(rsmq, "receive_from", None)
-    if receive_from is not None:
-        got: list[Message] = receive_from(
-            list(queues), count, vt=vt, wait=wait, serializer=serializer
-        )
-        return got
-    # Fallback until the engine has receive_from (pub/sub long-poll): poll the
-    # queues round-robin every _FALLBACK_POLL seconds until `wait` is over.
-    deadline = time.monotonic() + wait
-    while True:
-        start = next(_rr) % len(queues)
-        out: list[Message] = []
-        for q in [*queues[start:], *queues[:start]]:
-            need = count - len(out)
-            if need <= 0:
-                break
-            call = rsmq.protocol.receive(q, serializer, vt=vt, count=need)
-            got_now: list[Message] = rsmq._run(call)
-            out.extend(got_now)
-        if out or time.monotonic() >= deadline or stop.is_set():
-            return out
-        stop.wait(_FALLBACK_POLL)
+    """Up to ``count`` messages from ``queues`` (round robin), long-polling up to
+    ``wait`` seconds for the first over the connection's one pub/sub listener."""
+    return rsmq.receive_from(list(queues), count, vt=vt, wait=wait, serializer=serializer)
 
 
 class Fetcher(threading.Thread):
@@ -156,7 +128,6 @@ class Fetcher(threading.Thread):
                     taken,
                     vt=self.vt,
                     wait=self.wait,
-                    stop=self.stop_event,
                     serializer=self.serializer,
                 )
             except (redis.ConnectionError, redis.TimeoutError) as exc:

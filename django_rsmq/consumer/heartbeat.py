@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import redis
 
 from ..engine import RSMQ, Message
-from ..engine.errors import MessageNotFound, StaleReceipt
 
 __all__ = ["VisibilityKeeper"]
 
@@ -72,29 +71,43 @@ class VisibilityKeeper:
             now = time.monotonic()
             with self._lock:
                 due = [h for h in self._held.values() if h.due <= now]
-                later = [h.due for h in self._held.values() if h.due > now]
+            groups: dict[tuple[int, float], list[_Held]] = {}
             for h in due:
-                self._extend(h)
-            timeout = min([*later, now + 1.0]) - time.monotonic()
-            self._wake.wait(max(0.005, timeout))
+                groups.setdefault((id(h.rsmq), h.vt), []).append(h)
+            for group in groups.values():
+                self._extend(group)
+            with self._lock:  # next due time, counting the extensions just made
+                next_due = min((h.due for h in self._held.values()), default=now + 1.0)
+            self._wake.wait(max(0.005, min(next_due, time.monotonic() + 1.0) - time.monotonic()))
             self._wake.clear()
 
-    def _extend(self, h: _Held) -> None:
-        # The lock is held across the Redis call so that untrack() (which the worker
-        # calls before it acks or fails the message) never races an extension that
-        # would overwrite a retry delay.
+    def _extend(self, group: list[_Held]) -> None:
+        """Extend messages of one connection and vt in one round trip.
+
+        The lock is held across the Redis call so that untrack() (which the worker
+        calls before it acks or fails the message) never races an extension that would
+        overwrite a retry delay.
+        """
         with self._lock:
-            if self._stopped.is_set() or self._held.get(h.message.receipt) is not h:
+            live = [h for h in group if self._held.get(h.message.receipt) is h]
+            if self._stopped.is_set() or not live:
                 return
+            rsmq, vt = live[0].rsmq, live[0].vt
             try:
-                h.rsmq.change_visibility_by_receipt(h.message.receipt, h.vt)
-            except (StaleReceipt, MessageNotFound) as exc:
-                log.warning("Stopped extending %s: %s", h.message.receipt, exc)
-                self._held.pop(h.message.receipt, None)
-                return
+                outcomes = rsmq.change_visibility_by_receipt_many(
+                    [h.message.receipt for h in live], vt
+                )
             except (redis.ConnectionError, redis.TimeoutError) as exc:
-                log.warning("Could not extend %s (will retry): %s", h.message.receipt, exc)
-                h.extended_at = time.monotonic() - h.vt / 2 + min(0.5, h.vt / 4)
+                log.warning("Could not extend %d message(s) (will retry): %s", len(live), exc)
+                for h in live:
+                    h.extended_at = time.monotonic() - vt / 2 + min(0.5, vt / 4)
                 return
-            h.extended_at = time.monotonic()
-        log.debug("Extended %s by %ss", h.message.receipt, h.vt)
+            now = time.monotonic()
+            for h, outcome in zip(live, outcomes, strict=True):
+                if outcome.ok:
+                    h.extended_at = now
+                    continue
+                # StaleReceipt / MessageNotFound: the message is no longer ours.
+                log.warning("Stopped extending %s: %s", h.message.receipt, outcome.error)
+                self._held.pop(h.message.receipt, None)
+        log.debug("Extended %d message(s) by %ss", len(live), vt)

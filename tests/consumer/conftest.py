@@ -49,7 +49,7 @@ class ConsumerProcess:
         for line in self.proc.stdout:
             self.lines.put(line.rstrip("\n"))
 
-    def wait_line(self, needle: str, timeout: float = 10.0) -> str:
+    def wait_line(self, needle: str, timeout: float = 20.0) -> str:
         """The first (not yet seen) output line containing ``needle``."""
         deadline = time.monotonic() + timeout
         for line in self.seen:
@@ -71,7 +71,7 @@ class ConsumerProcess:
     def signal(self, signum: int) -> None:
         self.proc.send_signal(signum)
 
-    def wait(self, timeout: float = 15.0) -> int:
+    def wait(self, timeout: float = 30.0) -> int:
         return self.proc.wait(timeout)
 
     def output(self) -> str:
@@ -130,7 +130,7 @@ class Env:
         return [r for r in rows if kind is None or r[0] == kind]
 
     def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+        self, predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition"
     ) -> Any:
         deadline = time.monotonic() + timeout
         while True:
@@ -141,7 +141,7 @@ class Env:
                 raise AssertionError(f"timed out after {timeout}s waiting for {what}")
             time.sleep(0.02)
 
-    def wait_events(self, kind: str, n: int, timeout: float = 10.0) -> list[list[str]]:
+    def wait_events(self, kind: str, n: int, timeout: float = 20.0) -> list[list[str]]:
         return self.wait_for(
             lambda: len(self.events(kind)) >= n and self.events(kind),
             timeout,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 
@@ -65,7 +64,7 @@ def test_second_signal_is_a_cold_stop_and_the_message_comes_back(env: Env) -> No
     c.signal(signal.SIGINT)
     assert c.wait() == 3
     assert env.events("done") == []
-    msg = env.wait_for(lambda: env.rsmq.receive("work"), timeout=3, what="redelivery after vt")
+    msg = env.wait_for(lambda: env.rsmq.receive("work"), what="redelivery after vt")
     assert (msg.id, msg.rc) == (mid, 2)
 
 
@@ -76,13 +75,11 @@ def test_sigkill_mid_handler_redelivers_to_another_consumer_after_vt(env: Env) -
     assert int(start[4]) == a.proc.pid
     os.kill(a.proc.pid, signal.SIGKILL)
     a.wait()
-    killed_at = time.monotonic()
     b = env.consumer("work")
-    done = env.wait_events("done", 1, timeout=10)
+    done = env.wait_events("done", 1)
     assert done[0][2] == mid
     assert done[0][3] == "2"  # second delivery
     assert int(done[0][4]) == b.proc.pid
-    assert time.monotonic() - killed_at < 8
     b.signal(signal.SIGTERM)
     assert b.wait() == 0
 
@@ -91,7 +88,7 @@ def test_handler_running_three_vts_is_not_redelivered_while_heartbeating(env: En
     mid = send("work", {"sleep": 3.5})  # vt of "work" is 1 s
     a = env.consumer("work")
     b = env.consumer("work")
-    (done,) = env.wait_events("done", 1, timeout=10)
+    (done,) = env.wait_events("done", 1)
     starts = env.events("start")
     assert [(s[2], s[3]) for s in starts] == [(mid, "1")], starts
     assert done[3] == "1"
@@ -124,11 +121,12 @@ def test_handler_exception_retries_then_dead_letters(env: Env) -> None:
 
 def test_async_handlers_run_concurrently_on_the_event_loop(env: Env) -> None:
     for i in range(4):
-        send("awork", {"sleep": 0.6, "n": i})
-    started = time.monotonic()
+        send("awork", {"sleep": 1.0, "n": i})
     c = env.consumer("awork", "-c", "4", "-v", "2")
     env.wait_events("done", 4)
-    assert time.monotonic() - started < 0.6 * 4 + 2.0  # not one after the other
+    # All four ran at the same time: each started before any finished.
+    kinds = [e[0] for e in env.events()]
+    assert kinds[:4] == ["start"] * 4, kinds
     c.signal(signal.SIGTERM)
     assert c.wait() == 0
     assert c.output().count("processed awork") == 4
@@ -158,7 +156,7 @@ def test_max_messages_and_max_idle_time(env: Env) -> None:
 def test_progress_line_at_verbosity_1(env: Env) -> None:
     send("work", {})
     c = env.consumer("work")
-    line = c.wait_line("progress processed=1", timeout=10)
+    line = c.wait_line("progress processed=1")
     assert "failed=0" in line
     assert "rate=" in line
     c.signal(signal.SIGINT)

@@ -134,3 +134,10 @@ def test_send_with_dedup_id_sends_once_within_the_window() -> None:
     again = send("work", {"order": 7}, dedup_id="order-7")
     assert first == again
     assert get_rsmq().get_queue_attributes("work").msgs == 1
+
+
+def test_drain_runs_async_handlers() -> None:
+    send("awork", {"sleep": 0})
+    result = drain("awork")
+    assert (result.processed, result.failed) == (1, 0)
+    assert get_rsmq().get_queue_attributes("awork").msgs == 0
