@@ -15,3 +15,17 @@ class RSMQConfig(AppConfig):
         from .handlers import autodiscover
 
         autodiscover()
+        self.register_admin()
+
+    def register_admin(self) -> None:
+        """Put the RSMQ pages on ``django.contrib.admin.site`` (docs/admin.md)."""
+        from django.apps import apps
+
+        from .conf import rsmq_settings
+
+        if apps.is_installed("django.contrib.admin") and rsmq_settings().admin.enabled:
+            from django.contrib import admin
+
+            from .admin import register
+
+            register(admin.site)

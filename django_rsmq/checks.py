@@ -177,6 +177,10 @@ def _settings_messages(cfg: RSMQSettings) -> Iterable[CheckMessage]:
         yield Error(
             f"Unknown key RSMQ['CONSUMER'][{key!r}]", obj="settings.RSMQ", id="django_rsmq.E002"
         )
+    for key in cfg.admin.unknown_keys:
+        yield Error(
+            f"Unknown key RSMQ['ADMIN'][{key!r}]", obj="settings.RSMQ", id="django_rsmq.E002"
+        )
     for alias, conn in cfg.connections.items():
         where = f"RSMQ['CONNECTIONS'][{alias!r}]"
         for key in conn.unknown_keys:

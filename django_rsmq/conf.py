@@ -20,9 +20,11 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 __all__ = [
+    "ADMIN_KEYS",
     "CONNECTION_KEYS",
     "QUEUE_KEYS",
     "TOP_LEVEL_KEYS",
+    "AdminSettings",
     "ConnectionSettings",
     "ConsumerSettings",
     "QueueSettings",
@@ -41,6 +43,8 @@ TOP_LEVEL_KEYS = frozenset(
         "SERIALIZER",
         "EMBEDDED_DIR",
         "CONSUMER",
+        "ADMIN",
+        "API_TOKEN",
     }
 )
 
@@ -92,6 +96,12 @@ CONSUMER_KEYS: dict[str, str] = {
     "WAIT": "wait",
     "POLL_INTERVAL": "poll_interval",
     "PROGRESS_INTERVAL": "progress_interval",
+}
+
+ADMIN_KEYS: dict[str, str] = {
+    "ENABLED": "enabled",
+    "PAGE_SIZE": "page_size",
+    "PERMISSION_CHECK": "permission_check",
 }
 
 
@@ -214,6 +224,16 @@ class ConsumerSettings:
 
 
 @dataclass(frozen=True)
+class AdminSettings:
+    """``RSMQ["ADMIN"]``: the admin pages (docs/admin.md)."""
+
+    enabled: bool = True  # register on django.contrib.admin.site
+    page_size: int = 50
+    permission_check: str | None = None  # dotted path of callable(request, action) -> bool
+    unknown_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RSMQSettings:
     connections: dict[str, ConnectionSettings]
     namespace: str = "rsmq"
@@ -224,6 +244,8 @@ class RSMQSettings:
     serializer: str | None = None
     embedded_dir: str = ".rsmq"
     consumer: ConsumerSettings = field(default_factory=ConsumerSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    api_token: str | None = None  # bearer token for stats.json / metrics
     unknown_keys: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -291,6 +313,12 @@ def parse(raw: Any) -> RSMQSettings:
         **{CONSUMER_KEYS[k]: float(v) for k, v in consumer_raw.items() if k in CONSUMER_KEYS},
         unknown_keys=tuple(sorted(str(k) for k in consumer_raw if k not in CONSUMER_KEYS)),
     )
+    admin_raw = _dict(top.get("ADMIN"), "RSMQ['ADMIN']")
+    admin = AdminSettings(
+        **{ADMIN_KEYS[k]: v for k, v in admin_raw.items() if k in ADMIN_KEYS},
+        unknown_keys=tuple(sorted(str(k) for k in admin_raw if k not in ADMIN_KEYS)),
+    )
+    token = top.get("API_TOKEN")
     return RSMQSettings(
         connections=connections,
         namespace=str(top.get("NAMESPACE", "rsmq")),
@@ -301,6 +329,8 @@ def parse(raw: Any) -> RSMQSettings:
         serializer=serializer,
         embedded_dir=embedded_dir,
         consumer=consumer,
+        admin=admin,
+        api_token=str(token) if token else None,
         unknown_keys=tuple(sorted(str(k) for k in top if k not in TOP_LEVEL_KEYS)),
         raw=top,
     )

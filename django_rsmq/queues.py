@@ -1,7 +1,7 @@
 """Declared queues versus queues in Redis: create, compare, sync.
 
 Used by ``rsmq_queues``, the consumer (auto-create at start), ``send()`` (auto-create
-on first send) and later the admin. Attribute names are the engine's
+on first send) and the admin. Attribute names are the engine's
 (``vt``, ``delay``, ``maxsize``, ``max_receives``, ``dead_letter_queue``, ...).
 """
 
@@ -13,16 +13,20 @@ from typing import Any
 
 from .conf import QueueSettings, rsmq_settings
 from .connections import get_rsmq, rsmq_for_queue
-from .engine import RSMQ
+from .engine import RSMQ, QueueAttributes
 from .engine.errors import QueueExists, QueueNotFound
 from .engine.retry import RetryPolicy
 
 __all__ = [
     "QueueChange",
     "apply_changes",
+    "attributes",
     "declared_attributes",
     "ensure_queue",
+    "known_queues",
     "plan_sync",
+    "purge",
+    "update_attributes",
 ]
 
 #: QueueSettings field -> engine attribute / create_queue keyword
@@ -152,3 +156,30 @@ def apply_changes(plan: Iterable[QueueChange]) -> None:
                 rsmq.set_queue_attributes(change.queue, **attrs)
         else:
             rsmq.set_queue_attributes(change.queue, **attrs)
+
+
+def attributes(name: str) -> QueueAttributes:
+    """The queue's attributes and counts. Raises ``QueueNotFound``."""
+    return rsmq_for_queue(name).get_queue_attributes(name)
+
+
+def update_attributes(name: str, **attrs: Any) -> QueueAttributes:
+    """Change attributes of a queue in Redis (``vt``, ``delay``, ``maxsize`` and the
+    engine's reliability settings); returns the new attributes."""
+    return rsmq_for_queue(name).set_queue_attributes(name, **attrs)
+
+
+def purge(name: str) -> int:
+    """Delete every message of the queue; returns how many. Attributes stay."""
+    return rsmq_for_queue(name).purge(name)
+
+
+def known_queues() -> list[tuple[str, str]]:
+    """``(name, connection alias)`` of every declared queue plus every queue found in
+    Redis on the connections the declared queues use, sorted by name."""
+    cfg = rsmq_settings()
+    found = {q.name: q.connection for q in cfg.queues.values()}
+    for alias in sorted(set(found.values()) or {"default"}):
+        for name in get_rsmq(alias).list_queues():
+            found.setdefault(name, alias)
+    return sorted(found.items())

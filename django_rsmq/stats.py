@@ -10,7 +10,8 @@
         "visible": 3, "in_flight": 1, "delayed": 0, "messages": 4,
         "sent": 120, "received": 118, "failed": 2, "dlq": 1,
         "dead_letter_queue": "emails-dlq", "oldest_age": 1.5, "consumers": 2,
-        "vt": 30.0, "delay": 0.0, "maxsize": 65536
+        "sent_per_minute": 12.0, "received_per_minute": 11.5,
+        "vt": 30.0, "delay": 0.0, "maxsize": 65536, "max_receives": 5
       }, ...],
       "consumers": [{"name": ..., "host": ..., "pid": ..., "queues": [...],
                      "started": ..., "heartbeat": ..., "alive": true, "state": "running",
@@ -18,8 +19,10 @@
     }
 
 ``failed`` counts the queue's failure records, ``dlq`` the messages in its dead-letter
-queue; counts of a queue that does not exist in Redis (declared, never created) are
-``null``.
+queue (``null`` without one). Counts of a queue that does not exist in Redis (declared
+but never created) are ``null``. The per-minute rates come from counter samples that
+reading stats stores in Redis (:mod:`django_rsmq.engine.throughput`); they are
+``null`` until a sample at least 5 s old exists.
 """
 
 from __future__ import annotations
@@ -34,8 +37,11 @@ from .connections import get_rsmq
 from .engine import RSMQ
 from .engine.errors import QueueNotFound
 from .engine.registry import ConsumerInfo, ConsumerRegistry, consumers_of
+from .engine.throughput import sample_rates
+from .queues import known_queues
+from .redrive import DeadLetterQueueMissing, dead_letter_queue_of
 
-__all__ = ["QueueStats", "Stats", "collect"]
+__all__ = ["QueueStats", "Stats", "collect", "consumers"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,12 @@ class QueueStats:
     dead_letter_queue: str | None = None
     oldest_age: float | None = None
     consumers: int = 0
+    sent_per_minute: float | None = None
+    received_per_minute: float | None = None
     vt: float | None = None
     delay: float | None = None
     maxsize: int | None = None
+    max_receives: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,10 +81,6 @@ class Stats:
             "queues": [asdict(q) for q in self.queues],
             "consumers": [c.as_dict() for c in self.consumers],
         }
-
-
-def _failed_count(rsmq: RSMQ, qname: str) -> int:
-    return rsmq.failed(qname, limit=1).total
 
 
 def _msgs(rsmq: RSMQ, qname: str | None) -> int | None:
@@ -94,11 +99,7 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
     if queues is not None:
         wanted: list[tuple[str, str]] = [(q, cfg.queue(q).connection) for q in queues]
     else:
-        wanted = [(q.name, q.connection) for q in cfg.queues.values()]
-        aliases = sorted({a for _, a in wanted} or {"default"})
-        known = {q for q, _ in wanted}
-        for alias in aliases:
-            wanted += [(q, alias) for q in get_rsmq(alias).list_queues() if q not in known]
+        wanted = known_queues()
     consumers: dict[tuple[int, str], list[ConsumerInfo]] = {}
     all_consumers: list[ConsumerInfo] = []
     out = []
@@ -108,8 +109,10 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
         if ckey not in consumers:
             consumers[ckey] = ConsumerRegistry(rsmq.client, rsmq.namespace).list()
             all_consumers += consumers[ckey]
-        qs = cfg.queue(qname)
-        dlq = qs.dlq
+        try:
+            dlq: str | None = dead_letter_queue_of(qname)
+        except DeadLetterQueueMissing:
+            dlq = None
         common = {
             "name": qname,
             "connection": alias,
@@ -122,6 +125,7 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
         except QueueNotFound:
             out.append(QueueStats(exists=False, **common))  # type: ignore[arg-type]
             continue
+        rates = sample_rates(rsmq.client, rsmq.protocol.keys, qname, a.totalsent, a.totalrecv)
         out.append(
             QueueStats(
                 exists=True,
@@ -131,13 +135,30 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
                 messages=a.msgs,
                 sent=a.totalsent,
                 received=a.totalrecv,
-                failed=_failed_count(rsmq, qname),
+                failed=rsmq.failed(qname, limit=1).total,
                 dlq=_msgs(rsmq, dlq),
                 oldest_age=a.oldest_age,
                 vt=a.vt,
                 delay=a.delay,
                 maxsize=a.maxsize,
+                max_receives=a.max_receives,
+                sent_per_minute=rates.sent_per_minute,
+                received_per_minute=rates.received_per_minute,
                 **common,  # type: ignore[arg-type]
             )
         )
     return Stats(time.time(), out, all_consumers)
+
+
+def consumers() -> list[ConsumerInfo]:
+    """Every consumer registered on the connections of the known queues (stale ones
+    included, newest heartbeat first)."""
+    seen: dict[tuple[int, str], list[ConsumerInfo]] = {}
+    for alias in sorted({alias for _, alias in known_queues()} or {"default"}):
+        rsmq = get_rsmq(alias)
+        key = (id(rsmq.client), rsmq.namespace)
+        if key not in seen:
+            seen[key] = ConsumerRegistry(rsmq.client, rsmq.namespace).list()
+    return sorted(
+        (c for infos in seen.values() for c in infos), key=lambda c: c.heartbeat, reverse=True
+    )

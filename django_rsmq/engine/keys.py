@@ -105,3 +105,8 @@ class Keys:
     def consumer(self, name: str) -> str:
         """HASH describing one running consumer; expires unless heartbeats renew it."""
         return f"{self.prefix}consumers:by-name:{name}"
+
+    def counter_samples(self, qname: str) -> str:
+        """ZSET of ``"<ms>:<sent>:<received>"`` samples of a queue's counters, scored by
+        epoch ms, for throughput over the last minute (expires when nobody reads stats)."""
+        return f"{self.prefix}stats:samples:{qname}"
