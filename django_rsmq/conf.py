@@ -358,5 +358,5 @@ def reload() -> None:
 
 @receiver(setting_changed)
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("RSMQ", "BASE_DIR"):
+    if setting in ("RSMQ", "BASE_DIR", "CACHES"):
         reload()

@@ -13,8 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-import redis
-
 from ..engine import RSMQ, Message
 from ..engine.serializers import Serializer
 
@@ -130,10 +128,10 @@ class Fetcher(threading.Thread):
                     wait=self.wait,
                     serializer=self.serializer,
                 )
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except Exception as exc:  # Redis down, queue deleted meanwhile, ...: keep going
                 self.slots.give(taken)
                 log.error(
-                    "Receiving from %s failed (retrying in %.1fs): %s", self.queues, backoff, exc
+                    "Receiving from %s failed (retrying in %.1fs): %r", self.queues, backoff, exc
                 )
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, 5.0)

@@ -9,6 +9,7 @@ import pytest
 
 from django_rsmq import send
 from django_rsmq.engine.registry import ConsumerRegistry
+from django_rsmq.testing import TestRedis
 
 from .conftest import Env
 
@@ -171,3 +172,26 @@ def test_exit_codes_for_config_and_connection_errors(env: Env) -> None:
     c = env.consumer("work")
     assert c.wait() == 1
     assert "Cannot reach Redis" in c.output()
+
+
+def test_consumer_survives_a_redis_restart(own_redis: TestRedis, namespace: str) -> None:
+    from django.test import override_settings
+
+    from tests.settings import rsmq_setting
+
+    assert own_redis.server is not None
+    env = Env(own_redis, namespace)
+    with override_settings(RSMQ=rsmq_setting(own_redis.url, namespace)):
+        try:
+            send("work", {"n": 1})
+            c = env.consumer("work")
+            env.wait_events("done", 1)
+            own_redis.server.stop()  # clean shutdown: the AOF keeps everything
+            own_redis.server.start()
+            env.rsmq.send("work", '{"n": 2}')
+            env.wait_events("done", 2, timeout=30)
+            c.signal(signal.SIGTERM)
+            assert c.wait() == 0
+        finally:
+            for p in env.procs:
+                p.stop()

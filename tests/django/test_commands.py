@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from django_rsmq import send
+from django_rsmq import send, signals
 from django_rsmq.connections import get_rsmq
 from django_rsmq.engine.registry import ConsumerRegistry
 
@@ -134,7 +134,19 @@ def test_dlq_requeue_goes_through_the_engine_redrive() -> None:
     (in_dlq,) = r.peek("flaky-dlq")
     rows = json.loads(run("rsmq_dlq", "flaky", "list", "--json"))
     assert [row["id"] for row in rows] == [in_dlq.id]
-    assert "requeued 1" in run("rsmq_dlq", "flaky", "requeue", "--ids", in_dlq.id)
+    got: list[dict[str, Any]] = []
+
+    def on_requeued(sender: str, **kwargs: Any) -> None:
+        got.append({"sender": sender, **kwargs})
+
+    signals.message_requeued.connect(on_requeued)
+    try:
+        assert "requeued 1" in run("rsmq_dlq", "flaky", "requeue", "--ids", in_dlq.id)
+    finally:
+        signals.message_requeued.disconnect(on_requeued)
+    assert [(g["sender"], g["moved"], g["to"], g["source"]) for g in got] == [
+        ("flaky", 1, "flaky", "command")
+    ]
     assert r.get_queue_attributes("flaky-dlq").msgs == 0
     assert [m.raw for m in r.peek("flaky")] == ["x"]
     assert "requeued 0, 1 missing" in run("rsmq_dlq", "flaky", "requeue", "--ids", in_dlq.id)
