@@ -6,8 +6,8 @@ the same way:
 - every 10th order (10, 20, ...) is declined on every delivery: after its 3rd
   failed delivery (``MAX_RECEIVES``) it lands in ``orders-dlq``, and each failure
   leaves a failure record (``manage.py rsmq_failed orders list``);
-- every other 4th order (4, 8, 12, ...) times out on its first delivery only: it
-  leaves one failure record, is retried and then succeeds;
+- the other multiples of 4 (4, 8, 12, 16, 24, ...) time out on their first delivery
+  only: each leaves one failure record, is retried and then succeeds;
 - all other orders succeed at once.
 """
 

@@ -59,8 +59,8 @@ class Command(BaseCommand):
             reminders=options["reminders"],
         )
         self.stdout.write(
-            f"sent {sent.total}: {sent.orders} orders (every 10th is declined, every "
-            f"other 4th fails once), {sent.notifications} notifications, "
+            f"sent {sent.total}: {sent.orders} orders (every 10th is declined, the other "
+            f"multiples of 4 fail once), {sent.notifications} notifications, "
             f"{sent.reminders_now + sent.reminders_later} reminders "
             f"({sent.reminders_later} delayed by 60 s)"
         )
