@@ -115,6 +115,10 @@ class Fetcher(threading.Thread):
                 if self.budget() <= 0:
                     self.stop_event.wait(0.2)
                 continue
+            # An empty answer means "nothing was visible since asked_at": --burst compares
+            # it with the last settle, so it must be taken before the receive, not after
+            # (a retry made visible during the call would otherwise be missed).
+            asked_at = time.monotonic()
             try:
                 messages = receive(
                     self.rsmq,
@@ -136,7 +140,7 @@ class Fetcher(threading.Thread):
             received_at = time.monotonic()
             self.slots.give(taken - len(messages))
             if not messages:
-                self.last_empty_at = received_at
+                self.last_empty_at = asked_at
                 self.on_empty(self)
             for m in messages:
                 self.deliver(self.rsmq, m, received_at)

@@ -112,6 +112,7 @@ class Consumer:
         self._count_lock = threading.Lock()
         self._last_activity = time.monotonic()
         self._last_settled = 0.0
+        self._busy = 0  # workers between taking a message and settling it
         self.handlers: dict[str, Handler] = {}
         self.fetchers: list[Fetcher] = []
         self.workers: list[threading.Thread] = []
@@ -250,6 +251,8 @@ class Consumer:
                 self._release(rsmq, message)
                 self.slots.give()
                 continue
+            with self._count_lock:
+                self._busy += 1
             try:
                 result = self.processor.handle(message, handler, rsmq)
                 if result.status == "lost":
@@ -259,8 +262,10 @@ class Consumer:
                 self.counters.forget(message)
             finally:
                 self.keeper.untrack(message)
-                self.slots.give()
                 self._last_activity = self._last_settled = time.monotonic()
+                with self._count_lock:
+                    self._busy -= 1
+                self.slots.give()
                 self._wake.set()
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -274,7 +279,10 @@ class Consumer:
         self._wake.set()
 
     def _burst_done(self) -> bool:
-        if not self.burst or self.keeper.held() or not self.work.empty():
+        # A message is either tracked by the keeper (received, not yet settling), in a
+        # worker (``_busy``: the keeper lets go before the ack/fail, which may make a
+        # retry visible) or settled before the fetchers' last empty look.
+        if not self.burst or self.keeper.held() or not self.work.empty() or self._busy:
             return False
         return all(f.last_empty_at > self._last_settled for f in self.fetchers)
 

@@ -160,3 +160,28 @@ def test_consumer_sends_its_signals_in_order() -> None:
         ("message_received", "flaky"),
         ("message_failed", "flaky"),
     }
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_burst_waits_for_retries_its_own_failures_made_visible(concurrency: int) -> None:
+    # "flaky" fails every delivery and retries at once (RETRY [0]) up to MAX_RECEIVES 3.
+    # While its handler runs, free workers keep the fetcher looking (and finding the
+    # queues empty); --burst must still wait for the retry the failure makes visible,
+    # until the message is dead-lettered.
+    from django_rsmq import signals
+
+    def slow_handler(sender: str, **kwargs: Any) -> None:
+        if sender == "flaky":
+            time.sleep(0.05)
+
+    send("work", {})
+    send("flaky", {})
+    signals.message_received.connect(slow_handler)
+    try:
+        consumer = Consumer(["work", "flaky"], burst=True, concurrency=concurrency, verbosity=0)
+        assert consumer.run() == 0
+    finally:
+        signals.message_received.disconnect(slow_handler)
+    rsmq = get_rsmq()
+    assert rsmq.get_queue_attributes("flaky").msgs == 0
+    assert rsmq.get_queue_attributes("flaky-dlq").msgs == 1

@@ -1,0 +1,1 @@
+"""The example project's Django project package (settings, URLs, WSGI)."""
