@@ -113,6 +113,7 @@ class Consumer:
         self._last_activity = time.monotonic()
         self._last_settled = 0.0
         self._busy = 0  # workers between taking a message and settling it
+        self._settled = threading.Condition()  # notified when a message settles or on stop
         self.handlers: dict[str, Handler] = {}
         self.fetchers: list[Fetcher] = []
         self.workers: list[threading.Thread] = []
@@ -197,7 +198,7 @@ class Consumer:
                     wait=self.wait,
                     stop=self._stop,
                     budget=self._budget,
-                    on_empty=lambda _f: self._wake.set(),
+                    on_empty=self._on_empty,
                 )
             )
         self.presence = Presence(
@@ -233,6 +234,28 @@ class Consumer:
             self.keeper.track(rsmq, message, vt, received_at)
         self.work.put((rsmq, message, self.handlers[message.queue]))
 
+    def _in_flight(self) -> bool:
+        return bool(self._busy or self.keeper.held() or not self.work.empty())
+
+    def _on_empty(self, fetcher: Fetcher) -> None:
+        """A fetcher found nothing. Under --burst it looks without waiting, so rather
+        than looking again at once while handlers run, it waits (bounded) until one of
+        them settles (a failure may make a retry visible) or nothing is in flight."""
+        self._wake.set()
+        if not self.burst:
+            return
+        with self._settled:
+            self._settled.wait_for(
+                lambda: self._stop.is_set()
+                or self._last_settled >= fetcher.last_empty_at
+                or not self._in_flight(),
+                timeout=1.0,
+            )
+
+    def _notify_settled(self) -> None:
+        with self._settled:
+            self._settled.notify_all()
+
     def _release(self, rsmq: RSMQ, message: Message) -> None:
         """Make an unstarted message visible again at once."""
         self.keeper.untrack(message)
@@ -267,6 +290,7 @@ class Consumer:
                     self._busy -= 1
                 self.slots.give()
                 self._wake.set()
+                self._notify_settled()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -277,12 +301,13 @@ class Consumer:
             self._cold.set()
         self._stop.set()
         self._wake.set()
+        self._notify_settled()
 
     def _burst_done(self) -> bool:
         # A message is either tracked by the keeper (received, not yet settling), in a
         # worker (``_busy``: the keeper lets go before the ack/fail, which may make a
         # retry visible) or settled before the fetchers' last empty look.
-        if not self.burst or self.keeper.held() or not self.work.empty() or self._busy:
+        if not self.burst or self._in_flight():
             return False
         return all(f.last_empty_at > self._last_settled for f in self.fetchers)
 
@@ -347,6 +372,7 @@ class Consumer:
     def _shutdown(self, reason: str) -> int:
         self.state = "stopping"
         self._stop.set()
+        self._notify_settled()
         cold = self._cold.is_set()
         self.say(f"stopping ({reason})" + ("" if cold else ": finishing in-flight messages"))
         signals.consumer_stopping.send(sender=Consumer, consumer=self, cold=cold)

@@ -185,3 +185,32 @@ def test_burst_waits_for_retries_its_own_failures_made_visible(concurrency: int)
     rsmq = get_rsmq()
     assert rsmq.get_queue_attributes("flaky").msgs == 0
     assert rsmq.get_queue_attributes("flaky-dlq").msgs == 1
+
+
+def test_burst_does_not_poll_redis_while_handlers_run() -> None:
+    # --burst looks without waiting; with free workers and an empty queue it must wait
+    # for a running handler to settle instead of asking Redis again and again.
+    from django_rsmq import signals
+
+    def slow_handler(sender: str, **kwargs: Any) -> None:
+        time.sleep(0.6)
+
+    send("work", {})
+    client = get_rsmq().client
+
+    def script_calls() -> int:
+        stats = client.info("commandstats")
+        return sum(
+            int(v["calls"]) for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval")
+        )
+
+    before = script_calls()
+    signals.message_received.connect(slow_handler)
+    try:
+        consumer = Consumer(["work"], burst=True, concurrency=4, verbosity=0)
+        assert consumer.run() == 0
+    finally:
+        signals.message_received.disconnect(slow_handler)
+    assert consumer.counters.total == 1
+    # A busy loop makes thousands of receive calls in 0.6 s; a waiting one a handful.
+    assert script_calls() - before < 40
