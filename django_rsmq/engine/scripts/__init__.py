@@ -31,6 +31,7 @@ class Script:
     name: str
     source: str
     sha: str
+    sha_bytes: bytes  # what EVALSHA sends (redis-py passes bytes through unencoded)
 
 
 def _read(name: str) -> str:
@@ -71,4 +72,5 @@ def get(name: str) -> Script:
     """The script ``<name>.lua`` with the library helpers it uses prepended."""
     body = _read(f"{name}.lua")
     source = f"{library_for(body)}\n\n{body}"
-    return Script(name, source, hashlib.sha1(source.encode("utf-8")).hexdigest())
+    sha = hashlib.sha1(source.encode("utf-8")).hexdigest()
+    return Script(name, source, sha, sha.encode("ascii"))

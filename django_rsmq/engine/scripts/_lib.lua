@@ -49,6 +49,12 @@ local function get_queue(hkey, config)
   local q = { vt = seconds_to_ms(a[1]), delay = seconds_to_ms(a[2]), maxsize = tonumber(a[3]) or -1 }
   if config then
     q.gc = a[4] or "0"
+    if not (a[5] or a[6] or a[7] or a[8] or a[9] or a[10] or a[11] or a[12] or a[13]) then
+      -- The common case, a queue without reliability settings: only the defaults.
+      q.cfg = { retention_action = "drop", dedup = DEDUP_DEFAULT_MS,
+        failed_cap = FAILED_CAP_DEFAULT, failed_ttl = FAILED_TTL_DEFAULT_MS }
+      return q
+    end
     q.cfg = {
       max_receives = tonumber(a[5]),
       dlq = a[6] and cjson.decode(a[6]) or nil, -- {name, h, z, m, s, c}: keys made by keys.py
@@ -71,13 +77,13 @@ local function base36(n)
   if n == 0 then
     return "0"
   end
-  local out = ""
+  local out = {}
   while n > 0 do
     local d = n % 36
-    out = string.sub(B36, d + 1, d + 1) .. out
+    table.insert(out, 1, string.sub(B36, d + 1, d + 1))
     n = (n - d) / 36
   end
-  return out
+  return table.concat(out)
 end
 
 -- Remove a message's RSMQ data: zset member and the three hash fields, plus its side

@@ -39,7 +39,7 @@ for i = 2, #ARGV, 4 do
       delay = tonumber(ARGV[i + 2])
     end
     local id = base36(us + sent) .. ARGV[i]
-    scored[2 * sent + 1] = int(now + delay)
+    scored[2 * sent + 1] = now + delay -- redis.call sends numbers as %.17g: exact
     scored[2 * sent + 2] = id
     bodies[2 * sent + 1] = id
     bodies[2 * sent + 2] = body
