@@ -90,3 +90,23 @@ class Keys:
             dedup_prefix=f"{p}{qname}:dedup:",
             queues=self.queues,
         )
+
+    # -- side keys (not part of RSMQ's layout; other RSMQ clients ignore them) ---------
+
+    @property
+    def consumers(self) -> str:
+        """ZSET of consumer names scored by their last heartbeat (epoch ms).
+
+        Side keys have three or more ``:``-separated parts after the namespace, so they
+        can never collide with a queue's keys (queue names cannot contain ``:``).
+        """
+        return f"{self.prefix}consumers:all:z"
+
+    def consumer(self, name: str) -> str:
+        """HASH describing one running consumer; expires unless heartbeats renew it."""
+        return f"{self.prefix}consumers:by-name:{name}"
+
+    def counter_samples(self, qname: str) -> str:
+        """ZSET of ``"<ms>:<sent>:<received>"`` samples of a queue's counters, scored by
+        epoch ms, for throughput over the last minute (expires when nobody reads stats)."""
+        return f"{self.prefix}stats:samples:{qname}"

@@ -1,12 +1,16 @@
 """Test helpers for django-rsmq and for projects that use it.
 
-``redis_server_for_tests()`` gives a real Redis for a test session: the URL in
+``redis_for_tests()`` gives a real Redis for a test session: the URL in
 ``$RSMQ_TEST_REDIS_URL`` if set, else a fresh ``redis-server`` on a free 127.0.0.1
 port in a temporary directory. Without a binary the caller gets
 :class:`~django_rsmq.engine.server.RedisServerNotFound` and decides (our pytest
 fixture skips locally and fails under ``CI=true``).
+
+``eager()`` and ``drain(queue)`` are for tests of code that sends and handles
+messages (see docs/django.md, "Testing your code").
 """
 
+from .kit import DrainResult, drain, eager
 from .redis import TestRedis, redis_for_tests, unique_namespace
 
-__all__ = ["TestRedis", "redis_for_tests", "unique_namespace"]
+__all__ = ["DrainResult", "TestRedis", "drain", "eager", "redis_for_tests", "unique_namespace"]

@@ -279,7 +279,8 @@ def test_long_polls_work_again_after_a_redis_restart(
                 waiter.result()
             waiter = Background(lambda: mq.receive("q", wait=WAIT))
         client = own_redis.client()
-        wait_until(subscribed(client, channel(namespace, "q")))
+        # Re-subscribing waits out the listener's reconnect back-off (up to 2 s a try).
+        wait_until(subscribed(client, channel(namespace, "q")), timeout=15.0)
         sent_at = time.monotonic()
         RSMQ(client, namespace=namespace, realtime=True).send("q", "after restart")
         msg = waiter.result()

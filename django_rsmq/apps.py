@@ -1,0 +1,31 @@
+"""The Django app: ``INSTALLED_APPS = [..., "django_rsmq"]``."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class RSMQConfig(AppConfig):
+    name = "django_rsmq"
+    verbose_name = "RSMQ"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)
+        from .handlers import autodiscover
+
+        autodiscover()
+        self.register_admin()
+
+    def register_admin(self) -> None:
+        """Put the RSMQ pages on ``django.contrib.admin.site`` (docs/admin.md)."""
+        from django.apps import apps
+
+        from .conf import rsmq_settings
+
+        if apps.is_installed("django.contrib.admin") and rsmq_settings().admin.enabled:
+            from django.contrib import admin
+
+            from .admin import register
+
+            register(admin.site)

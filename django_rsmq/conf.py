@@ -1,0 +1,362 @@
+"""The ``settings.RSMQ`` dict, read lazily into typed settings with defaults in code.
+
+``rsmq_settings()`` parses the dict once and caches the result; the cache is dropped
+on Django's ``setting_changed`` signal, so ``override_settings(RSMQ=...)`` works.
+Parsing is lenient about values (the system checks in :mod:`django_rsmq.checks`
+report bad ones with ids) but strict about shape: a ``RSMQ`` that is not a dict, or
+a queue or connection that is not a dict, raises ``ImproperlyConfigured``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+__all__ = [
+    "ADMIN_KEYS",
+    "CONNECTION_KEYS",
+    "QUEUE_KEYS",
+    "TOP_LEVEL_KEYS",
+    "AdminSettings",
+    "ConnectionSettings",
+    "ConsumerSettings",
+    "QueueSettings",
+    "RSMQSettings",
+    "rsmq_settings",
+]
+
+TOP_LEVEL_KEYS = frozenset(
+    {
+        "CONNECTIONS",
+        "NAMESPACE",
+        "QUEUE_DEFAULTS",
+        "QUEUES",
+        "AUTODISCOVER_MODULES",
+        "EAGER",
+        "SERIALIZER",
+        "EMBEDDED_DIR",
+        "CONSUMER",
+        "ADMIN",
+        "API_TOKEN",
+    }
+)
+
+#: settings key -> QueueSettings field
+QUEUE_KEYS: dict[str, str] = {
+    "CONNECTION": "connection",
+    "VISIBILITY_TIMEOUT": "vt",
+    "DELAY": "delay",
+    "MAX_SIZE": "maxsize",
+    "MAX_RECEIVES": "max_receives",
+    "DEAD_LETTER_QUEUE": "dead_letter_queue",
+    "RETRY": "retry",
+    "RETENTION": "retention",
+    "RETENTION_ACTION": "retention_action",
+    "MAX_MESSAGES": "max_messages",
+    "DEDUP_WINDOW": "dedup_window",
+    "FAILED_CAP": "failed_cap",
+    "FAILED_TTL": "failed_ttl",
+    "REALTIME": "realtime",
+    "SERIALIZER": "serializer",
+    "AUTO_CREATE": "auto_create",
+}
+
+#: settings key -> ConnectionSettings field
+CONNECTION_KEYS: dict[str, str] = {
+    "URL": "url",
+    "USE_DJANGO_CACHE": "use_django_cache",
+    "SENTINELS": "sentinels",
+    "MASTER_NAME": "master_name",
+    "SENTINEL_KWARGS": "sentinel_kwargs",
+    "HOST": "host",
+    "PORT": "port",
+    "DB": "db",
+    "USERNAME": "username",
+    "PASSWORD": "password",
+    "SSL": "ssl",
+    "UNIX_SOCKET_PATH": "unix_socket_path",
+    "SOCKET_TIMEOUT": "socket_timeout",
+    "SOCKET_CONNECT_TIMEOUT": "socket_connect_timeout",
+    "CLIENT_KWARGS": "client_kwargs",
+    "POOL_KWARGS": "pool_kwargs",
+    "EMBEDDED": "embedded",
+    "DATA_DIR": "data_dir",
+}
+
+CONSUMER_KEYS: dict[str, str] = {
+    "HEARTBEAT_INTERVAL": "heartbeat_interval",
+    "REGISTRY_TTL": "registry_ttl",
+    "WAIT": "wait",
+    "POLL_INTERVAL": "poll_interval",
+    "PROGRESS_INTERVAL": "progress_interval",
+}
+
+ADMIN_KEYS: dict[str, str] = {
+    "ENABLED": "enabled",
+    "PAGE_SIZE": "page_size",
+    "PERMISSION_CHECK": "permission_check",
+}
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """How to reach one Redis: exactly one of url / use_django_cache / sentinels /
+    host / unix_socket_path / embedded is the way."""
+
+    alias: str = "default"
+    url: str | None = None
+    use_django_cache: str | None = None
+    sentinels: list[tuple[str, int]] | None = None
+    master_name: str | None = None
+    sentinel_kwargs: dict[str, Any] = field(default_factory=dict)
+    host: str | None = None
+    port: int = 6379
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    ssl: bool = False
+    unix_socket_path: str | None = None
+    socket_timeout: float | None = None
+    socket_connect_timeout: float | None = None
+    client_kwargs: dict[str, Any] = field(default_factory=dict)
+    pool_kwargs: dict[str, Any] = field(default_factory=dict)
+    embedded: bool = False
+    data_dir: str | None = None
+    unknown_keys: tuple[str, ...] = ()
+
+    @classmethod
+    def from_url(cls, url: str, *, alias: str = "default", **kwargs: Any) -> ConnectionSettings:
+        """Settings for a ``redis://``, ``rediss://`` or ``unix://`` URL."""
+        return cls(alias=alias, url=url, **kwargs)
+
+    @classmethod
+    def from_dict(cls, alias: str, raw: Any) -> ConnectionSettings:
+        if isinstance(raw, str):
+            return cls.from_url(raw, alias=alias)
+        if not isinstance(raw, dict):
+            raise ImproperlyConfigured(
+                f"RSMQ['CONNECTIONS'][{alias!r}] must be a URL string or a dict, got {raw!r}"
+            )
+        known = {CONNECTION_KEYS[k]: v for k, v in raw.items() if k in CONNECTION_KEYS}
+        unknown = tuple(sorted(str(k) for k in raw if k not in CONNECTION_KEYS))
+        if known.get("sentinels") is not None:
+            known["sentinels"] = [tuple(s) for s in known["sentinels"]]
+        return cls(alias=alias, unknown_keys=unknown, **known)
+
+    @property
+    def kind(self) -> str:
+        """``url``, ``django_cache``, ``sentinel``, ``params`` or ``embedded``."""
+        if self.url:
+            return "url"
+        if self.use_django_cache:
+            return "django_cache"
+        if self.sentinels:
+            return "sentinel"
+        if self.host or self.unix_socket_path:
+            return "params"
+        return "embedded"
+
+    def display(self) -> str:
+        """Where it points, without credentials (for logs and listings)."""
+        if self.kind == "url" and self.url:
+            parts = urlsplit(self.url)
+            host = parts.hostname or ""
+            where = f"{host}:{parts.port}" if parts.port else host
+            return f"{parts.scheme}://{where}{parts.path}"
+        if self.kind == "django_cache":
+            return f"django cache {self.use_django_cache!r}"
+        if self.kind == "sentinel":
+            return f"sentinel master {self.master_name!r}"
+        if self.kind == "params":
+            return self.unix_socket_path or f"{self.host}:{self.port}/{self.db}"
+        return f"embedded ({self.data_dir})"
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """One declared queue: QUEUE_DEFAULTS merged with its own entry in QUEUES."""
+
+    name: str
+    connection: str = "default"
+    vt: Any = 30
+    delay: Any = 0
+    maxsize: Any = 65536
+    max_receives: Any = None
+    dead_letter_queue: Any = None
+    retry: Any = None
+    retention: Any = None
+    retention_action: Any = None
+    max_messages: Any = None
+    dedup_window: Any = None
+    failed_cap: Any = None
+    failed_ttl: Any = None
+    realtime: Any = False
+    serializer: Any = None
+    auto_create: Any = True
+    unknown_keys: tuple[str, ...] = ()
+
+    @property
+    def dlq(self) -> str | None:
+        """The dead-letter queue messages go to: DEAD_LETTER_QUEUE, else (with
+        MAX_RECEIVES) the engine's default ``<name>-dlq``, else none."""
+        if self.dead_letter_queue:
+            return str(self.dead_letter_queue)
+        if self.max_receives:
+            return f"{self.name}-dlq"
+        return None
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    heartbeat_interval: float = 5.0
+    registry_ttl: float = 30.0
+    wait: float = 1.0
+    poll_interval: float = 1.0
+    progress_interval: float = 10.0
+    unknown_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """``RSMQ["ADMIN"]``: the admin pages (docs/admin.md)."""
+
+    enabled: bool = True  # register on django.contrib.admin.site
+    page_size: int = 50
+    permission_check: str | None = None  # dotted path of callable(request, action) -> bool
+    unknown_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RSMQSettings:
+    connections: dict[str, ConnectionSettings]
+    namespace: str = "rsmq"
+    queue_defaults: dict[str, Any] = field(default_factory=dict)
+    queues: dict[str, QueueSettings] = field(default_factory=dict)
+    autodiscover_modules: tuple[str, ...] = ("handlers",)
+    eager: bool = False
+    serializer: str | None = None
+    embedded_dir: str = ".rsmq"
+    consumer: ConsumerSettings = field(default_factory=ConsumerSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    api_token: str | None = None  # bearer token for stats.json / metrics
+    unknown_keys: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def queue(self, name: str) -> QueueSettings:
+        """The declared queue, or the defaults for an undeclared name."""
+        found = self.queues.get(name)
+        if found is not None:
+            return found
+        return _queue(name, {}, self.queue_defaults, self.serializer)
+
+    def connection_for(self, queue: str) -> ConnectionSettings:
+        return self.connections[self.queue(queue).connection]
+
+
+def _default_embedded_dir() -> str:
+    base = getattr(settings, "BASE_DIR", None)
+    return str(Path(base) / ".rsmq") if base else str(Path.cwd() / ".rsmq")
+
+
+def _queue(
+    name: str, raw: dict[str, Any], defaults: dict[str, Any], serializer: str | None
+) -> QueueSettings:
+    merged = {**defaults, **raw}
+    known = {QUEUE_KEYS[k]: v for k, v in merged.items() if k in QUEUE_KEYS}
+    known.setdefault("serializer", serializer)
+    unknown = tuple(sorted(str(k) for k in merged if k not in QUEUE_KEYS))
+    return QueueSettings(name=name, unknown_keys=unknown, **known)
+
+
+def _dict(raw: Any, where: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ImproperlyConfigured(f"{where} must be a dict, got {type(raw).__name__}")
+    return raw
+
+
+def parse(raw: Any) -> RSMQSettings:
+    """Turn a ``settings.RSMQ`` value into :class:`RSMQSettings`."""
+    top = _dict(raw, "settings.RSMQ")
+    embedded_dir = str(top.get("EMBEDDED_DIR") or _default_embedded_dir())
+    conns_raw = _dict(top.get("CONNECTIONS"), "RSMQ['CONNECTIONS']")
+    connections = {
+        str(alias): ConnectionSettings.from_dict(str(alias), value)
+        for alias, value in conns_raw.items()
+    }
+    if not connections:
+        connections["default"] = ConnectionSettings(alias="default", embedded=True)
+    for alias, conn in list(connections.items()):
+        if conn.kind == "embedded":
+            connections[alias] = replace(
+                conn, embedded=True, data_dir=str(conn.data_dir or embedded_dir)
+            )
+    defaults = _dict(top.get("QUEUE_DEFAULTS"), "RSMQ['QUEUE_DEFAULTS']")
+    serializer = top.get("SERIALIZER")
+    queues = {
+        str(name): _queue(str(name), _dict(q, f"RSMQ['QUEUES'][{name!r}]"), defaults, serializer)
+        for name, q in _dict(top.get("QUEUES"), "RSMQ['QUEUES']").items()
+    }
+    modules = top.get("AUTODISCOVER_MODULES", ["handlers"])
+    if isinstance(modules, str):
+        modules = [modules]
+    consumer_raw = _dict(top.get("CONSUMER"), "RSMQ['CONSUMER']")
+    consumer = ConsumerSettings(
+        **{CONSUMER_KEYS[k]: float(v) for k, v in consumer_raw.items() if k in CONSUMER_KEYS},
+        unknown_keys=tuple(sorted(str(k) for k in consumer_raw if k not in CONSUMER_KEYS)),
+    )
+    admin_raw = _dict(top.get("ADMIN"), "RSMQ['ADMIN']")
+    admin = AdminSettings(
+        **{ADMIN_KEYS[k]: v for k, v in admin_raw.items() if k in ADMIN_KEYS},
+        unknown_keys=tuple(sorted(str(k) for k in admin_raw if k not in ADMIN_KEYS)),
+    )
+    token = top.get("API_TOKEN")
+    return RSMQSettings(
+        connections=connections,
+        namespace=str(top.get("NAMESPACE", "rsmq")),
+        queue_defaults=defaults,
+        queues=queues,
+        autodiscover_modules=tuple(str(m) for m in modules or ()),
+        eager=bool(top.get("EAGER", False)),
+        serializer=serializer,
+        embedded_dir=embedded_dir,
+        consumer=consumer,
+        admin=admin,
+        api_token=str(token) if token else None,
+        unknown_keys=tuple(sorted(str(k) for k in top if k not in TOP_LEVEL_KEYS)),
+        raw=top,
+    )
+
+
+_cached: RSMQSettings | None = None
+
+
+def rsmq_settings() -> RSMQSettings:
+    """The parsed ``settings.RSMQ`` (cached until a ``setting_changed`` for it)."""
+    global _cached
+    if _cached is None:
+        _cached = parse(getattr(settings, "RSMQ", None))
+    return _cached
+
+
+def reload() -> None:
+    """Forget the parsed settings and every object built from them."""
+    global _cached
+    _cached = None
+    from . import connections  # local: connections imports conf
+
+    connections.reset()
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("RSMQ", "BASE_DIR", "CACHES"):
+        reload()

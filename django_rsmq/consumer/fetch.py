@@ -1,0 +1,142 @@
+"""Receiving for the consumer: one :class:`Fetcher` per connection (and vt override).
+
+A fetcher takes as many free worker slots as it can get (at least one, blocking),
+long-polls its queues for at most that many messages, and hands them to the
+workers. So prefetch never exceeds the number of free workers.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from ..engine import RSMQ, Message
+from ..engine.serializers import Serializer
+
+__all__ = ["Fetcher", "SlotPool", "receive"]
+
+log = logging.getLogger("django_rsmq.consumer")
+
+
+class SlotPool:
+    """Free worker slots, handed out first come, first served.
+
+    FIFO matters when several fetchers (queues on several connections) share few
+    workers: a fetcher that just gave its slots back queues up behind the others
+    instead of taking them again at once and starving them.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._free = size
+        self._cond = threading.Condition()
+        self._waiting: collections.deque[object] = collections.deque()
+
+    def take(self, most: int, timeout: float) -> int:
+        """Wait (up to ``timeout``) for one free slot, then take up to ``most`` in all."""
+        if most <= 0:
+            return 0
+        ticket = object()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._waiting.append(ticket)
+            try:
+                while self._waiting[0] is not ticket or self._free == 0:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return 0
+                    self._cond.wait(left)
+                got = min(most, self._free)
+                self._free -= got
+                return got
+            finally:
+                self._waiting.remove(ticket)
+                self._cond.notify_all()
+
+    def give(self, n: int = 1) -> None:
+        if n > 0:
+            with self._cond:
+                self._free += n
+                self._cond.notify_all()
+
+
+def receive(
+    rsmq: RSMQ,
+    queues: Sequence[str],
+    count: int,
+    *,
+    vt: float | None,
+    wait: float,
+    serializer: Serializer,
+) -> list[Message]:
+    """Up to ``count`` messages from ``queues`` (round robin), long-polling up to
+    ``wait`` seconds for the first over the connection's one pub/sub listener."""
+    return rsmq.receive_from(list(queues), count, vt=vt, wait=wait, serializer=serializer)
+
+
+class Fetcher(threading.Thread):
+    """Feeds ``deliver(rsmq, message, received_at)`` until ``stop`` is set."""
+
+    def __init__(
+        self,
+        rsmq: RSMQ,
+        queues: Sequence[str],
+        *,
+        vt: float | None,
+        serializer: Serializer,
+        slots: SlotPool,
+        deliver: Callable[[RSMQ, Message, float], None],
+        wait: float,
+        stop: threading.Event,
+        budget: Callable[[], int],
+        on_empty: Callable[[Fetcher], None],
+    ) -> None:
+        super().__init__(name=f"rsmq-fetch-{'+'.join(queues)[:40]}", daemon=True)
+        self.rsmq = rsmq
+        self.queues = list(queues)
+        self.vt = vt
+        self.serializer = serializer
+        self.slots = slots
+        self.deliver = deliver
+        self.wait = wait
+        self.stop_event = stop
+        self.budget = budget
+        self.on_empty = on_empty
+        self.last_empty_at = 0.0
+
+    def run(self) -> None:
+        backoff = 0.1
+        while not self.stop_event.is_set():
+            taken = self.slots.take(self.budget(), timeout=0.2)
+            if not taken:
+                if self.budget() <= 0:
+                    self.stop_event.wait(0.2)
+                continue
+            try:
+                messages = receive(
+                    self.rsmq,
+                    self.queues,
+                    taken,
+                    vt=self.vt,
+                    wait=self.wait,
+                    serializer=self.serializer,
+                )
+            except Exception as exc:  # Redis down, queue deleted meanwhile, ...: keep going
+                self.slots.give(taken)
+                log.error(
+                    "Receiving from %s failed (retrying in %.1fs): %r", self.queues, backoff, exc
+                )
+                self.stop_event.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            backoff = 0.1
+            received_at = time.monotonic()
+            self.slots.give(taken - len(messages))
+            if not messages:
+                self.last_empty_at = received_at
+                self.on_empty(self)
+            for m in messages:
+                self.deliver(self.rsmq, m, received_at)

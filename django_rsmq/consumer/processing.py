@@ -1,0 +1,139 @@
+"""Handling one message: decode → hooks.received → handler → ack, or fail → retry/DLQ.
+
+:class:`MessageProcessor` is shared by the consumer, ``drain()`` and eager mode, so
+a message is handled the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from asgiref.sync import async_to_sync
+from django.db import close_old_connections
+
+from ..conf import rsmq_settings
+from ..engine import RSMQ, Message
+from ..engine.errors import BodyDecodeError, MessageNotFound, StaleReceipt
+from ..handlers import Handler
+from .failure import fail_message
+from .hooks import Hooks
+
+__all__ = ["AsyncRunner", "MessageProcessor", "Result"]
+
+log = logging.getLogger("django_rsmq.consumer")
+
+AsyncRunner = Callable[[Callable[[Message], Awaitable[Any]], Message], Any]
+Status = Literal["processed", "failed", "dead_lettered", "lost"]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    status: Status
+    duration: float = 0.0
+    exception: BaseException | None = None
+    retry_in: float | None = None
+
+
+def _run_with_async_to_sync(func: Callable[[Message], Awaitable[Any]], message: Message) -> Any:
+    return async_to_sync(func)(message)
+
+
+class MessageProcessor:
+    """Runs handlers and settles their messages.
+
+    ``rsmq=None`` (eager mode) settles nothing and re-raises the handler's exception
+    after the hooks saw it. ``manage_db_connections`` wraps each handler call in
+    ``close_old_connections()`` (the consumer; not eager mode or tests).
+    """
+
+    def __init__(
+        self,
+        hooks: Sequence[Hooks],
+        *,
+        run_async: AsyncRunner | None = None,
+        manage_db_connections: bool = False,
+        before_settle: Callable[[Message], None] | None = None,
+    ) -> None:
+        self.hooks = list(hooks)
+        self.before_settle = before_settle
+        self.run_async = run_async or _run_with_async_to_sync
+        self.manage_db_connections = manage_db_connections
+
+    def _emit(self, moment: str, *args: Any) -> None:
+        for hook in self.hooks:
+            try:
+                getattr(hook, moment)(*args)
+            except Exception:
+                log.exception("rsmq hook %r failed at %s", hook, moment)
+
+    def _call(self, handler: Handler, message: Message) -> None:
+        if self.manage_db_connections:
+            close_old_connections()
+        try:
+            if handler.is_async:
+                self.run_async(handler.func, message)
+            else:
+                handler.func(message)
+        finally:
+            if self.manage_db_connections:
+                close_old_connections()
+            if self.before_settle is not None:
+                self.before_settle(message)
+
+    def handle(self, message: Message, handler: Handler, rsmq: RSMQ | None) -> Result:
+        started = time.monotonic()
+        try:
+            message.body  # noqa: B018 - decode now: an undecodable body is a failure
+        except BodyDecodeError as exc:
+            log.error("Undecodable body of %s: %s", message.receipt or message.id, exc)
+            self._emit("received", message)
+            if self.before_settle is not None:
+                self.before_settle(message)
+            return self._failed(message, rsmq, exc, traceback.format_exc(), started)
+        self._emit("received", message)
+        try:
+            self._call(handler, message)
+        except Exception as exc:
+            tb = traceback.format_exc()
+            log.info("Handler %s failed on %s: %r", handler.name, message.receipt, exc)
+            return self._failed(message, rsmq, exc, tb, started)
+        duration = time.monotonic() - started
+        if rsmq is not None:
+            try:
+                rsmq.ack(message.receipt)
+            except (StaleReceipt, MessageNotFound) as exc:
+                log.warning(
+                    "Handled %s but could not ack it (%s): it ran past its visibility "
+                    "timeout and will be (or was) delivered again",
+                    message.receipt,
+                    exc,
+                )
+                return Result("lost", duration, exc)
+        self._emit("processed", message, duration)
+        return Result("processed", duration)
+
+    def _failed(
+        self,
+        message: Message,
+        rsmq: RSMQ | None,
+        exc: BaseException,
+        tb: str,
+        started: float,
+    ) -> Result:
+        duration = time.monotonic() - started
+        if rsmq is None:  # eager: the caller sees the exception
+            self._emit("failed", message, exc, False)
+            raise exc
+        outcome = fail_message(rsmq, message, exc, tb)
+        if outcome.lost:
+            return Result("lost", duration, exc)
+        self._emit("failed", message, exc, outcome.will_retry)
+        if outcome.dead_lettered:
+            self._emit("dead_lettered", message, rsmq_settings().queue(message.queue).dlq)
+            return Result("dead_lettered", duration, exc)
+        return Result("failed", duration, exc, outcome.retry_in)

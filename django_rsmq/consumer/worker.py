@@ -1,0 +1,384 @@
+"""The consumer: fetchers feed worker threads; shutdown is warm, then cold.
+
+Threads: one :class:`~.fetch.Fetcher` per connection and visibility timeout, ``N``
+workers, the :class:`~.heartbeat.VisibilityKeeper`, the :class:`~.presence.Presence`
+beat and (only if an async handler exists) an event loop thread. The thread that
+calls :meth:`Consumer.run` supervises: it watches the stop conditions and prints
+progress. :meth:`Consumer.request_stop` (called from a signal handler) asks for a
+warm stop; a second call makes it cold.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import queue as queue_mod
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis
+from django.core.exceptions import ImproperlyConfigured
+
+from .. import signals
+from ..conf import rsmq_settings
+from ..connections import get_rsmq
+from ..engine import RSMQ, Message, get_serializer
+from ..engine.errors import MessageNotFound, QueueNotFound, RSMQError, StaleReceipt
+from ..engine.server import RedisServerNotFound
+from ..handlers import Handler, registry
+from ..queues import ensure_queue
+from .fetch import Fetcher, SlotPool
+from .heartbeat import VisibilityKeeper
+from .hooks import Counters, Hooks, SignalHooks
+from .presence import Presence, default_name
+from .processing import MessageProcessor
+from .report import LineReporter, Progress
+from .runtime import EventLoopThread
+
+__all__ = ["Consumer", "ConsumerError", "ExitCode"]
+
+log = logging.getLogger("django_rsmq.consumer")
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0  # clean stop: signal (warm), --burst, --max-messages, --max-idle-time
+    CONNECTION_ERROR = 1  # Redis unreachable at start
+    CONFIG_ERROR = 2  # unknown queue, no handler, bad settings
+    COLD_STOP = 3  # stopped with handlers still running (2nd signal or shutdown timeout)
+
+
+class ConsumerError(Exception):
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+_Item = tuple[RSMQ, Message, Handler] | None
+
+
+class Consumer:
+    def __init__(
+        self,
+        queues: Sequence[str] | None = None,
+        *,
+        concurrency: int = 1,
+        burst: bool = False,
+        max_messages: int | None = None,
+        max_idle_time: float | None = None,
+        shutdown_timeout: float = 30.0,
+        name: str | None = None,
+        verbosity: int = 1,
+        write: Callable[[str], None] | None = None,
+        hooks: Sequence[Hooks] = (),
+        wait: float | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ConsumerError("--concurrency must be at least 1", ExitCode.CONFIG_ERROR)
+        self.requested = list(queues or [])
+        self.concurrency = concurrency
+        self.burst = burst
+        self.max_messages = max_messages
+        self.max_idle_time = max_idle_time
+        self.shutdown_timeout = shutdown_timeout
+        self.name = name or default_name()
+        self.verbosity = verbosity
+        self._write_lock = threading.Lock()
+        self._write = write or self._stdout
+        cfg = rsmq_settings().consumer
+        self.wait = cfg.wait if wait is None else wait
+        if burst:
+            self.wait = 0.0  # drain what is there: an empty receive ends it
+        self.counters = Counters()
+        extra: list[Hooks] = [LineReporter(self.write)] if verbosity >= 2 else []
+        self.loop = EventLoopThread()
+        self.keeper = VisibilityKeeper()
+        self.processor = MessageProcessor(
+            [SignalHooks(), self.counters, *extra, *hooks],
+            run_async=self.loop.run,
+            manage_db_connections=True,
+            before_settle=self.keeper.untrack,
+        )
+        self.progress = Progress(self.counters, self.write, cfg.progress_interval)
+        self.slots = SlotPool(concurrency)
+        self.work: queue_mod.Queue[_Item] = queue_mod.Queue()
+        self._stop = threading.Event()  # stop receiving (fetchers, workers)
+        self._cold = threading.Event()
+        self._wake = threading.Event()
+        self._stop_requests = 0
+        self._received = 0
+        self._count_lock = threading.Lock()
+        self._last_activity = time.monotonic()
+        self._last_settled = 0.0
+        self.handlers: dict[str, Handler] = {}
+        self.fetchers: list[Fetcher] = []
+        self.workers: list[threading.Thread] = []
+        self.presence: Presence | None = None
+        self.state = "starting"
+
+    # -- output -------------------------------------------------------------------------
+
+    @staticmethod
+    def _stdout(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    def write(self, line: str) -> None:
+        with self._write_lock:
+            self._write(line)
+
+    def say(self, line: str, level: int = 1) -> None:
+        if self.verbosity >= level:
+            self.write(line)
+
+    # -- setup --------------------------------------------------------------------------
+
+    def resolve_queues(self) -> list[str]:
+        cfg = rsmq_settings()
+        handlers = registry.all()
+        names = self.requested or sorted(q for q in cfg.queues if q in handlers)
+        if not names:
+            raise ConsumerError(
+                "Nothing to consume: no declared queue in RSMQ['QUEUES'] has a handler",
+                ExitCode.CONFIG_ERROR,
+            )
+        missing = [q for q in names if q not in handlers]
+        if missing:
+            raise ConsumerError(
+                f"No @handler registered for queue(s) {', '.join(missing)} "
+                f"(registered: {', '.join(sorted(handlers)) or 'none'})",
+                ExitCode.CONFIG_ERROR,
+            )
+        return names
+
+    def setup(self) -> None:
+        """Resolve queues and handlers, connect, create missing queues, plan fetchers."""
+        cfg = rsmq_settings()
+        names = self.resolve_queues()
+        self.handlers = {q: registry.all()[q] for q in names}
+        groups: dict[tuple[str, float, Any], list[str]] = {}
+        try:
+            for qname in names:
+                q = cfg.queue(qname)
+                if q.connection not in cfg.connections:
+                    raise ConsumerError(
+                        f"Queue {qname!r} uses unknown connection {q.connection!r}",
+                        ExitCode.CONFIG_ERROR,
+                    )
+                rsmq = get_rsmq(q.connection)
+                if q.auto_create:
+                    ensure_queue(qname, rsmq)
+                vt = self.handlers[qname].visibility_timeout
+                if vt is None:
+                    vt = rsmq.get_queue_attributes(qname).vt
+                key = (q.connection, float(vt), q.serializer or cfg.serializer)
+                groups.setdefault(key, []).append(qname)
+        except QueueNotFound as exc:
+            raise ConsumerError(
+                f"{exc} (create it with `manage.py rsmq_queues sync` or set AUTO_CREATE)",
+                ExitCode.CONFIG_ERROR,
+            ) from exc
+        except (redis.ConnectionError, redis.TimeoutError, OSError, RedisServerNotFound) as exc:
+            raise ConsumerError(f"Cannot reach Redis: {exc}", ExitCode.CONNECTION_ERROR) from exc
+        except (RSMQError, ImproperlyConfigured) as exc:
+            raise ConsumerError(str(exc), ExitCode.CONFIG_ERROR) from exc
+        for (alias, vt, serializer), qnames in groups.items():
+            self.fetchers.append(
+                Fetcher(
+                    get_rsmq(alias),
+                    qnames,
+                    vt=vt,
+                    serializer=get_serializer(serializer),
+                    slots=self.slots,
+                    deliver=self._deliver,
+                    wait=self.wait,
+                    stop=self._stop,
+                    budget=self._budget,
+                    on_empty=lambda _f: self._wake.set(),
+                )
+            )
+        self.presence = Presence(
+            self.name,
+            [get_rsmq(alias) for alias, _, _ in groups],
+            names,
+            interval=cfg.consumer.heartbeat_interval,
+            ttl=cfg.consumer.registry_ttl,
+            status=self._status,
+        )
+
+    def _status(self) -> dict[str, Any]:
+        return {"state": self.state, **self.counters.snapshot()}
+
+    # -- the flow of a message ----------------------------------------------------------
+
+    def _budget(self) -> int:
+        if self.max_messages is None:
+            return self.concurrency
+        with self._count_lock:
+            return max(0, self.max_messages - self._received)
+
+    def _deliver(self, rsmq: RSMQ, message: Message, received_at: float) -> None:
+        self._last_activity = time.monotonic()
+        if self._stop.is_set():
+            self._release(rsmq, message)
+            self.slots.give()
+            return
+        with self._count_lock:
+            self._received += 1
+        vt = next(f.vt for f in self.fetchers if f.rsmq is rsmq and message.queue in f.queues)
+        if vt and vt > 0:
+            self.keeper.track(rsmq, message, vt, received_at)
+        self.work.put((rsmq, message, self.handlers[message.queue]))
+
+    def _release(self, rsmq: RSMQ, message: Message) -> None:
+        """Make an unstarted message visible again at once."""
+        self.keeper.untrack(message)
+        try:
+            rsmq.change_visibility_by_receipt(message.receipt, 0)
+        except (StaleReceipt, MessageNotFound, redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("Could not return %s to its queue: %s", message.receipt, exc)
+
+    def _work(self) -> None:
+        while True:
+            item = self.work.get()
+            if item is None:
+                return
+            rsmq, message, handler = item
+            if self._stop.is_set():
+                self._release(rsmq, message)
+                self.slots.give()
+                continue
+            try:
+                result = self.processor.handle(message, handler, rsmq)
+                if result.status == "lost":
+                    self.counters.forget(message)
+            except Exception:
+                log.exception("Unexpected error handling %s", message.receipt)
+                self.counters.forget(message)
+            finally:
+                self.keeper.untrack(message)
+                self.slots.give()
+                self._last_activity = self._last_settled = time.monotonic()
+                self._wake.set()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """First call: warm stop. Second call: cold stop."""
+        self._stop_requests += 1
+        if self._stop_requests >= 2:
+            self._cold.set()
+        self._stop.set()
+        self._wake.set()
+
+    def _burst_done(self) -> bool:
+        if not self.burst or self.keeper.held() or not self.work.empty():
+            return False
+        return all(f.last_empty_at > self._last_settled for f in self.fetchers)
+
+    def _should_stop(self) -> str | None:
+        if self._stop.is_set():
+            return "signal"
+        if self.max_messages is not None and self.counters.total >= self.max_messages:
+            return f"--max-messages {self.max_messages} reached"
+        if self._burst_done():
+            return "--burst: queues drained"
+        if (
+            self.max_idle_time is not None
+            and not self.keeper.held()
+            and self.work.empty()
+            and time.monotonic() - self._last_activity >= self.max_idle_time
+        ):
+            return f"--max-idle-time {self.max_idle_time:g}s reached"
+        return None
+
+    def run(self) -> int:
+        """Consume until a stop condition; returns the exit code."""
+        try:
+            self.setup()
+        except ConsumerError as exc:
+            self.write(f"rsmq_consume: {exc}")
+            return int(exc.exit_code)
+        except ImproperlyConfigured as exc:
+            self.write(f"rsmq_consume: {exc}")
+            return int(ExitCode.CONFIG_ERROR)
+        assert self.presence is not None
+        if any(h.is_async for h in self.handlers.values()):
+            self.loop.start()
+        self.keeper.start()
+        self.workers = [
+            threading.Thread(target=self._work, name=f"rsmq-worker-{i}", daemon=True)
+            for i in range(self.concurrency)
+        ]
+        for t in self.workers:
+            t.start()
+        self.state = "running"
+        self.presence.beat()
+        self.presence.start()
+        self._last_activity = time.monotonic()
+        self.say(
+            f"rsmq consumer {self.name} started: queues {', '.join(self.handlers)}; "
+            f"concurrency {self.concurrency}"
+        )
+        for q, h in self.handlers.items():
+            self.say(f"  {q} -> {h.name}{' (async)' if h.is_async else ''}", 2)
+        signals.consumer_started.send(sender=Consumer, consumer=self)
+        for f in self.fetchers:  # receiving starts after consumer_started
+            f.start()
+        reason = None
+        while reason is None:
+            self._wake.wait(0.5)
+            self._wake.clear()
+            if self.verbosity >= 1:
+                self.progress.tick()
+            reason = self._should_stop()
+        return self._shutdown(reason)
+
+    def _shutdown(self, reason: str) -> int:
+        self.state = "stopping"
+        self._stop.set()
+        cold = self._cold.is_set()
+        self.say(f"stopping ({reason})" + ("" if cold else ": finishing in-flight messages"))
+        signals.consumer_stopping.send(sender=Consumer, consumer=self, cold=cold)
+        assert self.presence is not None
+        self.presence.beat()
+        for f in self.fetchers:
+            if f.is_alive():
+                f.join(timeout=self.wait + 1.0)
+        while True:  # unstarted prefetched messages go back at once
+            try:
+                item = self.work.get_nowait()
+            except queue_mod.Empty:
+                break
+            if item is not None:
+                self._release(item[0], item[1])
+                self.slots.give()
+        for _ in self.workers:
+            self.work.put(None)
+        deadline = time.monotonic() + self.shutdown_timeout
+        while any(t.is_alive() for t in self.workers):
+            if self._cold.is_set() or time.monotonic() >= deadline:
+                break
+            for t in self.workers:
+                t.join(timeout=0.1)
+        code = ExitCode.OK
+        if any(t.is_alive() for t in self.workers):
+            code = ExitCode.COLD_STOP
+            self.say(
+                "cold stop: messages still being handled will be delivered again "
+                "after their visibility timeout"
+            )
+        self.keeper.stop()
+        self.presence.stop()
+        self.presence.remove()
+        self.loop.stop()
+        self.state = "stopped"
+        snap = self.counters.snapshot()
+        self.say(
+            f"stopped (exit code {int(code)}): processed {snap['processed']}, "
+            f"failed {snap['failed']}"
+        )
+        signals.consumer_stopped.send(sender=Consumer, consumer=self, exit_code=int(code))
+        return int(code)

@@ -1,0 +1,74 @@
+"""Throughput from counter samples: messages sent / received per minute.
+
+RSMQ keeps only running totals (``totalsent``, ``totalrecv``). Whoever reads stats
+calls :func:`sample_rates` with the current totals: it stores a sample (at most one
+every ``every`` seconds) in a small sorted set (``Keys.counter_samples``), and
+returns the rates against the newest sample at least a minute old — or, while the
+history is younger than that, the oldest one at least ``every`` seconds old. Samples
+older than ``keep`` seconds are trimmed; the key expires when nobody reads stats.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from .keys import Keys
+
+__all__ = ["Rates", "sample_rates"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """Per-minute rates, ``None`` until there is a sample old enough to compare with."""
+
+    sent_per_minute: float | None = None
+    received_per_minute: float | None = None
+
+
+def _parse(member: Any) -> tuple[int, int, int] | None:
+    text = member.decode() if isinstance(member, bytes) else str(member)
+    try:
+        t, sent, received = (int(p) for p in text.split(":"))
+    except ValueError:
+        return None
+    return t, sent, received
+
+
+def _rate(now_ms: int, cur: int, then_ms: int, old: int) -> float | None:
+    if cur < old or now_ms <= then_ms:  # counters reset (queue recreated)
+        return None
+    return round((cur - old) * 60_000 / (now_ms - then_ms), 2)
+
+
+def sample_rates(
+    client: redis.Redis,
+    keys: Keys,
+    qname: str,
+    sent: int,
+    received: int,
+    *,
+    every: float = 5.0,
+    keep: float = 300.0,
+    now: float | None = None,
+) -> Rates:
+    """Record the totals (if the last sample is ``every`` s old) and return the rates."""
+    now_ms = int((time.time() if now is None else now) * 1000)
+    key = keys.counter_samples(qname)
+    rows = client.zrangebyscore(key, now_ms - int(keep * 1000), "+inf")
+    samples = [s for s in (_parse(m) for m in rows) if s is not None]
+    pipe = client.pipeline(transaction=False)
+    if not samples or now_ms - samples[-1][0] >= every * 1000:
+        pipe.zadd(key, {f"{now_ms}:{sent}:{received}": now_ms})
+    pipe.zremrangebyscore(key, "-inf", now_ms - int(keep * 1000) - 1)
+    pipe.pexpire(key, int(keep * 2000))
+    pipe.execute()
+    minute_old = [s for s in samples if s[0] <= now_ms - 60_000]
+    young = [s for s in samples if s[0] <= now_ms - every * 1000]
+    base = minute_old[-1] if minute_old else (young[0] if young else None)
+    if base is None:
+        return Rates()
+    return Rates(_rate(now_ms, sent, base[0], base[1]), _rate(now_ms, received, base[0], base[2]))

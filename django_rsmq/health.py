@@ -1,0 +1,52 @@
+"""Liveness from consumer heartbeats, for ``rsmq_healthcheck`` and probes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .conf import rsmq_settings
+from .connections import get_rsmq
+from .engine.registry import ConsumerInfo, ConsumerRegistry
+
+__all__ = ["Health", "consumer_health"]
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    reason: str
+    consumers: list[ConsumerInfo] = field(default_factory=list)
+
+
+def consumer_health(
+    *, queue: str | None = None, name: str | None = None, max_age: float = 30.0
+) -> Health:
+    """Healthy when at least one live consumer (of ``queue`` / named ``name``) beat
+    within ``max_age`` seconds."""
+    cfg = rsmq_settings()
+    aliases = {cfg.queue(queue).connection} if queue else set(cfg.connections)
+    if not queue:
+        aliases = {q.connection for q in cfg.queues.values()} or {"default"}
+    seen: set[tuple[int, str]] = set()
+    found: list[ConsumerInfo] = []
+    for alias in sorted(aliases):
+        rsmq = get_rsmq(alias)
+        key = (id(rsmq.client), rsmq.namespace)
+        if key not in seen:
+            seen.add(key)
+            found += ConsumerRegistry(rsmq.client, rsmq.namespace).list()
+    now = time.time()
+    matching = [
+        c
+        for c in found
+        if c.alive and (queue is None or queue in c.queues) and (name is None or c.name == name)
+    ]
+    fresh = [c for c in matching if c.age(now) <= max_age]
+    what = f" for queue {queue!r}" if queue else ""
+    what += f" named {name!r}" if name else ""
+    if fresh:
+        return Health(True, f"{len(fresh)} consumer(s){what} alive", fresh)
+    if matching:
+        return Health(False, f"no heartbeat{what} within {max_age:g}s", matching)
+    return Health(False, f"no consumer{what} registered", [])

@@ -1,0 +1,66 @@
+"""``manage.py rsmq_consume [queue ...]``: run handlers for queued messages."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from ...consumer import Consumer
+
+
+class Command(BaseCommand):
+    help = (
+        "Consume messages from the named queues (default: every declared queue with a "
+        "handler). SIGTERM/SIGINT: warm stop; a second signal: cold stop. Exit codes: "
+        "0 clean stop, 1 Redis unreachable, 2 configuration error, 3 cold stop."
+    )
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("queues", nargs="*", metavar="queue")
+        parser.add_argument("-c", "--concurrency", type=int, default=1, help="worker threads")
+        parser.add_argument("--burst", action="store_true", help="drain the queues, then exit")
+        parser.add_argument("--max-messages", type=int, help="exit after handling N messages")
+        parser.add_argument(
+            "--max-idle-time", type=float, help="exit after S seconds without a message"
+        )
+        parser.add_argument(
+            "--shutdown-timeout",
+            type=float,
+            default=30.0,
+            help="seconds in-flight handlers get to finish on a warm stop (default 30)",
+        )
+        parser.add_argument("--name", help="consumer name (default host.pid.random)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        def write(line: str) -> None:
+            self.stdout.write(line)
+            self.stdout.flush()
+
+        consumer = Consumer(
+            options["queues"],
+            concurrency=options["concurrency"],
+            burst=options["burst"],
+            max_messages=options["max_messages"],
+            max_idle_time=options["max_idle_time"],
+            shutdown_timeout=options["shutdown_timeout"],
+            name=options["name"],
+            verbosity=options["verbosity"],
+            write=write,
+        )
+
+        def on_signal(signum: int, frame: Any) -> None:
+            consumer.request_stop()
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            code = consumer.run()
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+        if code:
+            sys.exit(code)

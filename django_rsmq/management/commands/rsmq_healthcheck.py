@@ -1,0 +1,35 @@
+"""``manage.py rsmq_healthcheck``: exit 0 when consumers are alive, else 1."""
+
+from __future__ import annotations
+
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from ...health import consumer_health
+from ..output import command_errors
+
+
+class Command(BaseCommand):
+    help = (
+        "Exit 0 if a consumer (of --queue, or named --name) sent a heartbeat within "
+        "--max-age seconds, else 1. For Kubernetes exec probes."
+    )
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--queue", help="only consumers of this queue")
+        parser.add_argument("--name", help="only the consumer with this name")
+        parser.add_argument("--max-age", type=float, default=30.0, help="seconds (default 30)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with command_errors():
+            health = consumer_health(
+                queue=options["queue"], name=options["name"], max_age=options["max_age"]
+            )
+        stream = self.stdout if health.ok else self.stderr
+        stream.write(("OK: " if health.ok else "FAIL: ") + health.reason)
+        if not health.ok:
+            sys.exit(1)

@@ -1,0 +1,90 @@
+"""``manage.py rsmq_queues list|sync|create|update|delete|purge``."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ... import stats
+from ...connections import rsmq_for_queue
+from ...queues import apply_changes, ensure_queue, plan_sync
+from ..output import as_json, command_errors, confirm, table
+
+
+def _attrs(p: ArgumentParser) -> None:
+    p.add_argument("name")
+    p.add_argument("--vt", type=int, help="visibility timeout, seconds")
+    p.add_argument("--delay", type=int, help="delay of new messages, seconds")
+    p.add_argument("--maxsize", type=int, help="max body bytes (1024..65536, -1 = no limit)")
+
+
+class Command(BaseCommand):
+    help = "List, sync, create, update, delete or purge queues."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        p = sub.add_parser("list", help="queues declared in settings and found in Redis")
+        p.add_argument("--json", action="store_true")
+        p = sub.add_parser("sync", help="create/update declared queues to match settings")
+        p.add_argument("names", nargs="*", metavar="name")
+        p.add_argument("--dry-run", action="store_true", help="print the changes only")
+        _attrs(sub.add_parser("create", help="create a queue (declared settings + flags)"))
+        _attrs(sub.add_parser("update", help="change vt/delay/maxsize of a queue"))
+        for action in ("delete", "purge"):
+            p = sub.add_parser(action, help=f"{action} a queue")
+            p.add_argument("name")
+            p.add_argument("--yes", action="store_true", help="really do it")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with command_errors():
+            getattr(self, f"do_{options['action']}")(**options)
+
+    def do_list(self, json: bool = False, **_: Any) -> None:
+        data = stats.collect()
+        if json:
+            self.stdout.write(as_json(data.as_dict()["queues"]))
+            return
+        rows = [
+            (q.name, q.connection, q.declared, q.exists, q.vt, q.delay, q.maxsize, q.messages)
+            for q in data.queues
+        ]
+        headers = ("QUEUE", "CONNECTION", "DECLARED", "EXISTS", "VT", "DELAY", "MAXSIZE", "MSGS")
+        self.stdout.write(table(headers, rows))
+
+    def do_sync(self, names: list[str], dry_run: bool = False, **_: Any) -> None:
+        plan = plan_sync(names or None)
+        for change in plan:
+            self.stdout.write(("would " if dry_run else "") + change.describe())
+        if not plan:
+            self.stdout.write("queues are in sync with settings")
+        elif not dry_run:
+            apply_changes(plan)
+
+    def _given(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {k: options[k] for k in ("vt", "delay", "maxsize") if options.get(k) is not None}
+
+    def do_create(self, name: str, **options: Any) -> None:
+        rsmq = rsmq_for_queue(name)
+        given = self._given(options)
+        if given:
+            rsmq.create_queue(name, **given)
+        elif not ensure_queue(name, rsmq):
+            raise CommandError(f"Queue {name!r} exists")
+        self.stdout.write(f"created {name}")
+
+    def do_update(self, name: str, **options: Any) -> None:
+        given = self._given(options)
+        if not given:
+            raise CommandError("Nothing to update: give --vt, --delay and/or --maxsize")
+        a = rsmq_for_queue(name).set_queue_attributes(name, **given)
+        self.stdout.write(f"updated {name}: vt={a.vt:g} delay={a.delay:g} maxsize={a.maxsize}")
+
+    def do_delete(self, name: str, yes: bool = False, **_: Any) -> None:
+        confirm(yes, f"delete queue {name!r}", lambda: rsmq_for_queue(name).delete_queue(name))
+        self.stdout.write(f"deleted {name}")
+
+    def do_purge(self, name: str, yes: bool = False, **_: Any) -> None:
+        n = confirm(yes, f"purge queue {name!r}", lambda: rsmq_for_queue(name).purge(name))
+        self.stdout.write(f"purged {name}: {n} message(s) deleted")

@@ -1,0 +1,68 @@
+"""``manage.py rsmq_stats [--json] [--interval S] [--queue Q ...]``."""
+
+from __future__ import annotations
+
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from ... import stats
+from ..output import as_json, command_errors, table
+
+HEADERS = (
+    "QUEUE",
+    "VISIBLE",
+    "IN-FLIGHT",
+    "DELAYED",
+    "SENT",
+    "RECEIVED",
+    "FAILED",
+    "DLQ",
+    "OLDEST AGE",
+    "CONSUMERS",
+)
+
+
+class Command(BaseCommand):
+    help = "Per-queue statistics (same schema as the admin's stats.json with --json)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--json", action="store_true")
+        parser.add_argument("-i", "--interval", type=float, help="repeat every S seconds")
+        parser.add_argument("--count", type=int, help="with --interval: stop after N reports")
+        parser.add_argument("-q", "--queue", action="append", dest="queues", metavar="QUEUE")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        n = 0
+        while True:
+            with command_errors():
+                data = stats.collect(options["queues"])
+            self.report(data, json=options["json"])
+            n += 1
+            if not options["interval"] or (options["count"] and n >= options["count"]):
+                return
+            time.sleep(options["interval"])
+
+    def report(self, data: stats.Stats, *, json: bool) -> None:
+        if json:
+            self.stdout.write(as_json(data.as_dict()))
+            return
+        rows = [
+            (
+                q.name,
+                q.visible,
+                q.in_flight,
+                q.delayed,
+                q.sent,
+                q.received,
+                q.failed,
+                q.dlq,
+                q.oldest_age,
+                q.consumers,
+            )
+            for q in data.queues
+        ]
+        self.stdout.write(table(HEADERS, rows))
+        self.stdout.flush()

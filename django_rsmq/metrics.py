@@ -1,0 +1,97 @@
+"""Prometheus text exposition of :func:`django_rsmq.stats.collect` (no client library
+needed). Served by the admin's and ``django_rsmq.urls``' ``metrics`` view.
+
+Metrics (label ``queue``, and ``state`` for ``rsmq_messages``):
+
+* ``rsmq_messages{queue,state="visible|in_flight|delayed|failed|dead"}`` gauge
+* ``rsmq_sent_total{queue}``, ``rsmq_received_total{queue}`` counters
+* ``rsmq_oldest_message_age_seconds{queue}`` gauge
+* ``rsmq_consumers{queue}`` gauge (live consumers of the queue)
+* ``rsmq_consumers_total{state="alive|stale"}`` gauge
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .stats import QueueStats, Stats
+
+__all__ = ["CONTENT_TYPE", "render"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+_STATES = (
+    ("visible", "visible"),
+    ("in_flight", "in_flight"),
+    ("delayed", "delayed"),
+    ("failed", "failed"),
+    ("dead", "dlq"),
+)
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _num(value: float) -> str:
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def _family(
+    name: str, kind: str, help_text: str, samples: Iterable[tuple[dict[str, str], float]]
+) -> list[str]:
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    for labels, value in samples:
+        text = ",".join(f'{k}="{_label(v)}"' for k, v in labels.items())
+        lines.append(f"{name}{{{text}}} {_num(value)}" if text else f"{name} {_num(value)}")
+    return lines
+
+
+def _queues(stats: Stats) -> list[QueueStats]:
+    return [q for q in stats.queues if q.exists]
+
+
+def render(stats: Stats) -> str:
+    """The exposition text for one stats snapshot."""
+    qs = _queues(stats)
+    messages = [
+        ({"queue": q.name, "state": state}, value)
+        for q in qs
+        for state, attr in _STATES
+        if (value := getattr(q, attr)) is not None
+    ]
+    alive = sum(1 for c in stats.consumers if c.alive)
+    lines = [
+        *_family("rsmq_messages", "gauge", "Messages by queue and state.", messages),
+        *_family(
+            "rsmq_sent_total",
+            "counter",
+            "Messages sent to the queue (RSMQ totalsent).",
+            [({"queue": q.name}, q.sent or 0) for q in qs],
+        ),
+        *_family(
+            "rsmq_received_total",
+            "counter",
+            "Messages received from the queue (RSMQ totalrecv).",
+            [({"queue": q.name}, q.received or 0) for q in qs],
+        ),
+        *_family(
+            "rsmq_oldest_message_age_seconds",
+            "gauge",
+            "Age of the message at the head of the queue (0 when empty).",
+            [({"queue": q.name}, float(q.oldest_age or 0.0)) for q in qs],
+        ),
+        *_family(
+            "rsmq_consumers",
+            "gauge",
+            "Live consumers of the queue.",
+            [({"queue": q.name}, q.consumers) for q in qs],
+        ),
+        *_family(
+            "rsmq_consumers_total",
+            "gauge",
+            "Known consumers by state.",
+            [({"state": "alive"}, alive), ({"state": "stale"}, len(stats.consumers) - alive)],
+        ),
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,119 @@
+"""Sending: ``send(queue, body, delay=, dedup_id=)`` and ``send_on_commit(...)``.
+
+With ``RSMQ["EAGER"] = True`` nothing goes to Redis: the queue's handler runs inline,
+in the sending process, with the same signals a consumer would send; its exception
+propagates to the caller.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.db import transaction
+
+from . import signals
+from .conf import rsmq_settings
+from .connections import rsmq_for_queue
+from .engine import Message, get_serializer
+from .engine.errors import QueueNotFound
+from .engine.ids import random_suffix
+from .engine.validation import check_duration, check_qname
+from .queues import ensure_queue
+
+__all__ = ["send", "send_on_commit"]
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out
+
+
+def _eager(queue: str, body: Any) -> str:
+    from .consumer.hooks import SignalHooks
+    from .consumer.processing import MessageProcessor
+    from .handlers import registry
+
+    h = registry.get(queue)
+    q = rsmq_settings().queue(queue)
+    serializer = get_serializer(q.serializer)
+    raw = serializer.dumps(body)
+    now_us = time.time_ns() // 1000
+    message_id = _base36(now_us).rjust(10, "0")[:10] + random_suffix()
+    signals.message_sent.send(sender=queue, message_id=message_id, body=body, delay=None)
+    if h is None:
+        return message_id
+    message = Message(
+        queue=queue,
+        id=message_id,
+        raw=raw,
+        rc=1,
+        fr=now_us // 1000,
+        sent=now_us / 1000,
+        receipt=f"{queue}:{message_id}:1",
+        serializer=serializer,
+    )
+    MessageProcessor([SignalHooks()]).handle(message, h, None)
+    return message_id
+
+
+def send(
+    queue: str,
+    body: Any,
+    *,
+    delay: float | None = None,
+    dedup_id: str | None = None,
+) -> str:
+    """Send ``body`` to ``queue`` now; returns the message id.
+
+    The queue is created from its declared settings on first use (unless its
+    ``AUTO_CREATE`` is ``False``). ``delay`` overrides the queue's delay (seconds).
+    ``dedup_id``: a second send with the same id within the queue's ``DEDUP_WINDOW``
+    is dropped and returns the first message's id.
+    """
+    check_qname(queue)
+    if delay is not None:
+        check_duration("delay", delay)
+    cfg = rsmq_settings()
+    if cfg.eager:
+        return _eager(queue, body)
+    rsmq = rsmq_for_queue(queue)
+    q = cfg.queue(queue)
+    kwargs: dict[str, Any] = {"delay": delay, "serializer": q.serializer, "dedup_id": dedup_id}
+    try:
+        message_id = rsmq.send(queue, body, **kwargs)
+    except QueueNotFound:
+        if not q.auto_create:
+            raise
+        ensure_queue(queue, rsmq)
+        message_id = rsmq.send(queue, body, **kwargs)
+    signals.message_sent.send(sender=queue, message_id=message_id, body=body, delay=delay)
+    return message_id
+
+
+def send_on_commit(
+    queue: str,
+    body: Any,
+    *,
+    delay: float | None = None,
+    dedup_id: str | None = None,
+    using: str | None = None,
+) -> None:
+    """Send once the current transaction on ``using`` commits (at once outside one).
+
+    Nothing is sent if the transaction rolls back. Arguments are checked now, so a bad
+    queue name fails at the call site, not after the commit.
+    """
+    check_qname(queue)
+    if delay is not None:
+        check_duration("delay", delay)
+
+    def later() -> None:
+        send(queue, body, delay=delay, dedup_id=dedup_id)
+
+    transaction.on_commit(later, using=using)

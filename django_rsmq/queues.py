@@ -1,0 +1,185 @@
+"""Declared queues versus queues in Redis: create, compare, sync.
+
+Used by ``rsmq_queues``, the consumer (auto-create at start), ``send()`` (auto-create
+on first send) and the admin. Attribute names are the engine's
+(``vt``, ``delay``, ``maxsize``, ``max_receives``, ``dead_letter_queue``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conf import QueueSettings, rsmq_settings
+from .connections import get_rsmq, rsmq_for_queue
+from .engine import RSMQ, QueueAttributes
+from .engine.errors import QueueExists, QueueNotFound
+from .engine.retry import RetryPolicy
+
+__all__ = [
+    "QueueChange",
+    "apply_changes",
+    "attributes",
+    "declared_attributes",
+    "ensure_queue",
+    "known_queues",
+    "plan_sync",
+    "purge",
+    "update_attributes",
+]
+
+#: QueueSettings field -> engine attribute / create_queue keyword
+_ATTRIBUTES = (
+    "vt",
+    "delay",
+    "maxsize",
+    "max_receives",
+    "dead_letter_queue",
+    "retry",
+    "retention",
+    "retention_action",
+    "max_messages",
+    "dedup_window",
+    "failed_cap",
+    "failed_ttl",
+)
+
+
+def retry_policy(value: Any) -> Any:
+    """The engine's ``RetryPolicy`` for a ``RETRY`` setting: seconds, a list of seconds
+    (``RetryPolicy.fixed``), ``{"BASE", "FACTOR", "MAX", "JITTER"}``
+    (``RetryPolicy.exponential``) or a ``RetryPolicy``. Raises ``InvalidValue``."""
+    if value is None or isinstance(value, RetryPolicy):
+        return value
+    if isinstance(value, list | tuple):
+        return RetryPolicy.fixed(*value)
+    if isinstance(value, dict):
+        return RetryPolicy.exponential(
+            base=value.get("BASE", 1),
+            factor=value.get("FACTOR", 2),
+            max=value.get("MAX", 300),
+            jitter=value.get("JITTER", 0),
+        )
+    return RetryPolicy.fixed(value)
+
+
+def declared_attributes(q: QueueSettings) -> dict[str, Any]:
+    """Engine attributes of a declared queue (``None`` = not set, engine default)."""
+    out: dict[str, Any] = {}
+    for name in _ATTRIBUTES:
+        value = getattr(q, name)
+        if value is not None:
+            out[name] = retry_policy(value) if name == "retry" else value
+    return out
+
+
+def ensure_queue(name: str, rsmq: RSMQ | None = None) -> bool:
+    """Create ``name`` with its declared attributes unless it exists. ``True`` if created.
+
+    Its declared dead-letter queue is created first (if it may be auto-created).
+    """
+    rsmq = rsmq or rsmq_for_queue(name)
+    cfg = rsmq_settings()
+    q = cfg.queue(name)
+    dlq = q.dlq
+    if dlq and dlq != name and cfg.queue(dlq).auto_create:
+        ensure_queue(dlq)
+    try:
+        rsmq.create_queue(name, **declared_attributes(q))
+    except QueueExists:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class QueueChange:
+    """One step of ``rsmq_queues sync``: create a queue, or update some attributes."""
+
+    queue: str
+    connection: str
+    action: str  # "create" | "update"
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # attr -> (old, new)
+
+    def describe(self) -> str:
+        if self.action == "create":
+            attrs = ", ".join(f"{k}={new!r}" for k, (_, new) in self.changes.items())
+            return f"create {self.queue} [{self.connection}] ({attrs})"
+        diff = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in self.changes.items())
+        return f"update {self.queue} [{self.connection}] ({diff})"
+
+
+def _current(rsmq: RSMQ, name: str) -> dict[str, Any] | None:
+    try:
+        return rsmq.get_queue_attributes(name).as_dict()
+    except QueueNotFound:
+        return None
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        return float(old) == float(new)
+    return bool(old == new)
+
+
+def plan_sync(names: Iterable[str] | None = None) -> list[QueueChange]:
+    """What ``sync`` would do for the declared queues (all, or ``names``)."""
+    cfg = rsmq_settings()
+    plan: list[QueueChange] = []
+    for name in names if names is not None else sorted(cfg.queues):
+        q = cfg.queue(name)
+        rsmq = get_rsmq(q.connection)
+        wanted = declared_attributes(q)
+        current = _current(rsmq, name)
+        if current is None:
+            changes = {k: (None, v) for k, v in wanted.items()}
+            plan.append(QueueChange(name, q.connection, "create", changes))
+            continue
+        diff = {
+            k: (current.get(k), v)
+            for k, v in wanted.items()
+            if k in current and not _same(current.get(k), v)
+        }
+        if diff:
+            plan.append(QueueChange(name, q.connection, "update", diff))
+    return plan
+
+
+def apply_changes(plan: Iterable[QueueChange]) -> None:
+    for change in plan:
+        rsmq = get_rsmq(change.connection)
+        attrs = {k: new for k, (_, new) in change.changes.items()}
+        if change.action == "create":
+            try:
+                rsmq.create_queue(change.queue, **attrs)
+            except QueueExists:
+                rsmq.set_queue_attributes(change.queue, **attrs)
+        else:
+            rsmq.set_queue_attributes(change.queue, **attrs)
+
+
+def attributes(name: str) -> QueueAttributes:
+    """The queue's attributes and counts. Raises ``QueueNotFound``."""
+    return rsmq_for_queue(name).get_queue_attributes(name)
+
+
+def update_attributes(name: str, **attrs: Any) -> QueueAttributes:
+    """Change attributes of a queue in Redis (``vt``, ``delay``, ``maxsize`` and the
+    engine's reliability settings); returns the new attributes."""
+    return rsmq_for_queue(name).set_queue_attributes(name, **attrs)
+
+
+def purge(name: str) -> int:
+    """Delete every message of the queue; returns how many. Attributes stay."""
+    return rsmq_for_queue(name).purge(name)
+
+
+def known_queues() -> list[tuple[str, str]]:
+    """``(name, connection alias)`` of every declared queue plus every queue found in
+    Redis on the connections the declared queues use, sorted by name."""
+    cfg = rsmq_settings()
+    found = {q.name: q.connection for q in cfg.queues.values()}
+    for alias in sorted(set(found.values()) or {"default"}):
+        for name in get_rsmq(alias).list_queues():
+            found.setdefault(name, alias)
+    return sorted(found.items())

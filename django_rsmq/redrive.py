@@ -1,0 +1,207 @@
+"""Dead-letter queues and failure records: list, requeue, delete, purge; and moving
+messages between queues.
+
+One code path for the ``rsmq_dlq`` / ``rsmq_failed`` commands and the admin: every
+requeue or move goes through the engine's ``redrive`` / ``requeue_failed`` (atomic,
+each message moves once even when two people click at once) and sends
+``message_requeued``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import messages, signals
+from .conf import rsmq_settings
+from .connections import rsmq_for_queue
+from .engine import FailedRecord, Page, PeekedMessage, RedriveResult
+from .engine.errors import QueueNotFound
+from .engine.reliability import default_dead_letter_queue
+
+__all__ = [
+    "DeadLetterQueueMissing",
+    "Requeued",
+    "dead_letter_queue_of",
+    "dlq_count",
+    "dlq_delete",
+    "dlq_list",
+    "dlq_page",
+    "dlq_purge",
+    "dlq_requeue",
+    "failed_count",
+    "failed_delete",
+    "failed_list",
+    "failed_purge",
+    "failed_requeue",
+    "move",
+]
+
+
+class DeadLetterQueueMissing(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """``moved``: how many moved; ``missing``: ids that were already gone."""
+
+    moved: int
+    missing: list[str] = field(default_factory=list)
+
+    def describe(self, verb: str = "Requeued") -> str:
+        """``"Requeued 42, 3 were already gone"``."""
+        text = f"{verb} {self.moved}"
+        n = len(self.missing)
+        if n:
+            text += f", {n} {'was' if n == 1 else 'were'} already gone"
+        return text
+
+
+def _done(result: RedriveResult) -> Requeued:
+    return Requeued(len(result.moved), list(result.missing))
+
+
+def dead_letter_queue_of(queue: str) -> str:
+    """The dead-letter queue of ``queue``: from settings (``DEAD_LETTER_QUEUE``, or
+    ``<queue>-dlq`` with ``MAX_RECEIVES``), else from the queue's attributes in Redis
+    (for queues made by other code). Raises :class:`DeadLetterQueueMissing`."""
+    declared = rsmq_settings().queue(queue).dlq
+    if declared:
+        return declared
+    try:
+        attrs = rsmq_for_queue(queue).get_queue_attributes(queue)
+    except QueueNotFound:
+        attrs = None
+    if attrs is not None and attrs.dead_letter_queue:
+        return attrs.dead_letter_queue
+    if attrs is not None and attrs.max_receives:
+        return default_dead_letter_queue(queue)
+    raise DeadLetterQueueMissing(f"Queue {queue!r} has no dead-letter queue")
+
+
+# -- dead-letter queues --------------------------------------------------------------
+
+
+def dlq_list(queue: str, *, offset: int = 0, limit: int = 20) -> list[PeekedMessage]:
+    """Messages waiting in ``queue``'s dead-letter queue (nothing is changed)."""
+    return dlq_page(queue, offset=offset, limit=limit).items
+
+
+def dlq_page(
+    queue: str, *, offset: int = 0, limit: int = 20, search: str | None = None
+) -> Page[PeekedMessage]:
+    """A page of ``queue``'s dead-letter queue, optionally searched (id or body)."""
+    return messages.page(dead_letter_queue_of(queue), offset=offset, limit=limit, search=search)
+
+
+def dlq_count(queue: str) -> int:
+    return messages.count(dead_letter_queue_of(queue))
+
+
+def dlq_requeue(
+    queue: str,
+    *,
+    ids: Sequence[str] | None = None,
+    limit: int | None = None,
+    to: str | None = None,
+    reset_rc: bool = False,
+    source: str = "command",
+    user: Any = None,
+) -> Requeued:
+    """Move messages from ``queue``'s DLQ (all, ``ids`` or the oldest ``limit``) back
+    to ``queue`` (or ``to``), keeping their ids and bodies."""
+    dlq = dead_letter_queue_of(queue)
+    result = rsmq_for_queue(dlq).redrive(
+        dlq, ids=list(ids) if ids else None, limit=limit, to=to or queue, reset_rc=reset_rc
+    )
+    done = _done(result)
+    signals.message_requeued.send(
+        sender=queue, ids=ids, moved=done.moved, to=to or queue, source=source, user=user
+    )
+    return done
+
+
+def dlq_delete(queue: str, ids: Sequence[str]) -> Requeued:
+    """Delete messages from ``queue``'s DLQ (``moved`` counts the deleted ones)."""
+    deleted, gone = messages.delete(dead_letter_queue_of(queue), list(ids))
+    return Requeued(deleted, gone)
+
+
+def dlq_purge(queue: str) -> int:
+    dlq = dead_letter_queue_of(queue)
+    return rsmq_for_queue(dlq).purge(dlq)
+
+
+# -- failure records -----------------------------------------------------------------
+
+
+def failed_list(
+    queue: str,
+    *,
+    offset: int = 0,
+    limit: int = 20,
+    exc_type: str | None = None,
+    search: str | None = None,
+) -> Page[FailedRecord]:
+    """A page of ``queue``'s failure records, newest first (filtered by exception type
+    and/or text in the type, message or traceback)."""
+    return rsmq_for_queue(queue).failed(
+        queue, offset=offset, limit=limit, exc_type=exc_type, search=search
+    )
+
+
+def failed_count(queue: str) -> int:
+    return failed_list(queue, limit=1).total
+
+
+def failed_requeue(
+    queue: str,
+    *,
+    ids: Sequence[str] | None = None,
+    limit: int | None = None,
+    to: str | None = None,
+    source: str = "command",
+    user: Any = None,
+) -> Requeued:
+    """Send failure records' bodies as new messages (to ``queue`` or ``to``) and drop
+    the records."""
+    result = rsmq_for_queue(queue).requeue_failed(
+        queue, ids=list(ids) if ids else None, limit=limit, to=to or queue
+    )
+    done = _done(result)
+    signals.message_requeued.send(
+        sender=queue, ids=ids, moved=done.moved, to=to or queue, source=source, user=user
+    )
+    return done
+
+
+def failed_delete(queue: str, ids: Sequence[str]) -> Requeued:
+    """Delete some failure records (``moved`` counts the deleted ones)."""
+    rsmq = rsmq_for_queue(queue)
+    gone = [rid for rid in ids if not rsmq.delete_failed(queue, [rid])]
+    return Requeued(len(ids) - len(gone), gone)
+
+
+def failed_purge(queue: str) -> int:
+    return rsmq_for_queue(queue).delete_failed(queue)
+
+
+# -- moving ----------------------------------------------------------------------------
+
+
+def move(
+    queue: str, ids: Sequence[str], to: str, *, source: str = "command", user: Any = None
+) -> Requeued:
+    """Move messages of ``queue`` to queue ``to`` (same id and body, receivable at
+    once), atomically per message. Raises ``QueueNotFound`` for an unknown ``to``."""
+    rsmq = rsmq_for_queue(queue)
+    if rsmq is not rsmq_for_queue(to):
+        raise ValueError(f"Queues {queue!r} and {to!r} are on different connections")
+    rsmq.get_queue_attributes(to)  # QueueNotFound before anything moves
+    done = _done(rsmq.redrive(queue, ids=list(ids), to=to))
+    signals.message_requeued.send(
+        sender=queue, ids=list(ids), moved=done.moved, to=to, source=source, user=user
+    )
+    return done

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from django_rsmq.conf import ConnectionSettings, parse, rsmq_settings
+
+
+def test_defaults_are_in_code_and_no_connection_means_embedded(tmp_path: Path) -> None:
+    with override_settings(BASE_DIR=tmp_path):
+        cfg = parse({})
+    assert cfg.namespace == "rsmq"
+    assert cfg.autodiscover_modules == ("handlers",)
+    assert cfg.eager is False
+    conn = cfg.connections["default"]
+    assert (conn.kind, conn.embedded, conn.data_dir) == ("embedded", True, str(tmp_path / ".rsmq"))
+    q = cfg.queue("anything")
+    assert (q.vt, q.delay, q.maxsize, q.connection, q.auto_create) == (
+        30,
+        0,
+        65536,
+        "default",
+        True,
+    )
+
+
+def test_queue_defaults_are_merged_into_every_queue() -> None:
+    cfg = parse(
+        {
+            "CONNECTIONS": {"default": "redis://127.0.0.1:6379/0"},
+            "QUEUE_DEFAULTS": {"VISIBILITY_TIMEOUT": 60, "MAX_RECEIVES": 5},
+            "QUEUES": {"a": {}, "b": {"VISIBILITY_TIMEOUT": 5, "TYPO": 1}},
+        }
+    )
+    assert (cfg.queues["a"].vt, cfg.queues["a"].max_receives) == (60, 5)
+    assert (cfg.queues["b"].vt, cfg.queues["b"].max_receives) == (5, 5)
+    assert cfg.queues["b"].unknown_keys == ("TYPO",)
+    assert cfg.queue("undeclared").vt == 60
+
+
+def test_override_settings_reloads_the_parsed_settings(namespace: str) -> None:
+    before = rsmq_settings()
+    assert before.namespace == namespace
+    with override_settings(RSMQ={**before.raw, "NAMESPACE": "other", "EAGER": True}):
+        assert (rsmq_settings().namespace, rsmq_settings().eager) == ("other", True)
+    assert rsmq_settings().namespace == namespace
+
+
+def test_connection_settings_from_url_and_dict() -> None:
+    c = ConnectionSettings.from_url("redis://u:secret@127.0.0.1:6380/2", alias="x")
+    assert (c.alias, c.kind) == ("x", "url")
+    assert "secret" not in c.display()
+    s = ConnectionSettings.from_dict(
+        "ha", {"SENTINELS": [["127.0.0.1", 26379]], "MASTER_NAME": "m"}
+    )
+    assert (s.kind, s.sentinels) == ("sentinel", [("127.0.0.1", 26379)])
+    assert ConnectionSettings.from_dict("c", {"USE_DJANGO_CACHE": "default"}).kind == (
+        "django_cache"
+    )
+
+
+def test_wrong_shapes_raise_improperly_configured() -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"settings\.RSMQ must be a dict"):
+        parse(["nope"])
+    with pytest.raises(ImproperlyConfigured, match="QUEUES"):
+        parse({"QUEUES": {"a": 1}})
+    with pytest.raises(ImproperlyConfigured, match="CONNECTIONS"):
+        parse({"CONNECTIONS": {"default": 42}})

@@ -1,0 +1,162 @@
+"""Consumer pieces in-process: the message processor, warm-stop release, retry delays."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from django_rsmq import send
+from django_rsmq.connections import get_rsmq
+from django_rsmq.consumer import Consumer, Counters, MessageProcessor
+from django_rsmq.consumer import processing as processing_mod
+from django_rsmq.engine import Message
+from django_rsmq.handlers import Handler, registry
+
+
+def test_close_old_connections_runs_around_every_handler_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(processing_mod, "close_old_connections", lambda: calls.append("close"))
+
+    def ok(message: Message) -> None:
+        calls.append("handler")
+
+    def boom(message: Message) -> None:
+        calls.append("handler")
+        raise RuntimeError("x")
+
+    send("work", "a")
+    send("work", "b")
+    r = get_rsmq()
+    processor = MessageProcessor([], manage_db_connections=True)
+    first = processor.handle(r.receive("work"), Handler("work", ok), r)  # type: ignore[arg-type]
+    second = processor.handle(r.receive("work"), Handler("work", boom), r)  # type: ignore[arg-type]
+    assert (first.status, second.status) == ("processed", "failed")
+    assert calls == ["close", "handler", "close"] * 2
+
+
+def test_undecodable_body_is_a_failure_not_a_crash(rsmq_on_test_redis: dict[str, Any]) -> None:
+    from django.test import override_settings
+
+    qs = {**rsmq_on_test_redis["QUEUES"], "strict": {"SERIALIZER": "json"}}
+    with override_settings(RSMQ={**rsmq_on_test_redis, "QUEUES": qs}):
+        r = get_rsmq()
+        r.create_queue("strict")
+        r.send("strict", "not json", serializer="text")
+        counters = Counters()
+        ran: list[Message] = []
+        message = r.receive("strict", serializer="json")
+        assert message is not None
+        result = MessageProcessor([counters]).handle(message, Handler("strict", ran.append), r)
+        assert result.status == "failed"
+        assert ran == []
+        assert type(result.exception).__name__ == "BodyDecodeError"
+        assert counters.failed_count == 1
+
+
+def test_warm_stop_returns_unstarted_prefetched_messages_at_once() -> None:
+    mid = send("work", "waiting")
+    consumer = Consumer(["work"], verbosity=0)
+    consumer.setup()
+    r = get_rsmq()
+    message = r.receive("work", vt=30)
+    assert message is not None
+    consumer._deliver(r, message, time.monotonic())  # prefetched, no worker took it
+    assert consumer._shutdown("test") == 0
+    again = r.receive("work")
+    assert again is not None
+    assert (again.id, again.rc) == (mid, 2)
+
+
+def test_consumer_refuses_queues_without_handlers() -> None:
+    assert registry.get("nobody") is None
+    assert Consumer(["nobody"], verbosity=0).run() == 2
+
+
+def test_consumes_across_connections_with_prefetch_bounded_by_free_workers(
+    rsmq_on_test_redis: dict[str, Any], namespace: str
+) -> None:
+    from django.test import override_settings
+
+    url = rsmq_on_test_redis["CONNECTIONS"]["default"]["URL"]
+    setting = {
+        **rsmq_on_test_redis,
+        "CONNECTIONS": {"default": {"URL": url}, "second": {"URL": url}},
+        "QUEUES": {**rsmq_on_test_redis["QUEUES"], "elsewhere": {"CONNECTION": "second"}},
+    }
+    seen: list[tuple[str, int]] = []
+
+    def note(message: Message) -> None:
+        r = get_rsmq("default")
+        held = sum(r.get_queue_attributes(q).in_flight for q in ("work", "elsewhere"))
+        seen.append((message.queue, held))
+
+    registry.register("elsewhere", note)
+    try:
+        with override_settings(RSMQ=setting):
+            assert get_rsmq("second") is not get_rsmq("default")
+            for i in range(3):
+                send("elsewhere", {"n": i})
+            send("work", "w")
+            registry.unregister("work")
+            registry.register("work", note)
+            consumer = Consumer(["work", "elsewhere"], burst=True, verbosity=0)
+            assert consumer.run() == 0
+            assert {f.rsmq.client for f in consumer.fetchers} == {
+                get_rsmq("default").client,
+                get_rsmq("second").client,
+            }
+    finally:
+        registry.unregister("elsewhere")
+        registry.unregister("work")
+        from tests.testapp import handlers
+
+        registry.register("work", handlers.work.func)
+    assert sorted(q for q, _ in seen) == ["elsewhere"] * 3 + ["work"]
+    assert max(held for _, held in seen) == 1  # concurrency 1: never more than one held
+
+
+def test_consumer_sends_its_signals_in_order() -> None:
+    from django_rsmq import signals
+
+    got: list[tuple[str, Any]] = []
+    names = [
+        "consumer_started",
+        "message_received",
+        "message_processed",
+        "message_failed",
+        "consumer_stopping",
+        "consumer_stopped",
+    ]
+    receivers = {}
+    for name in names:
+
+        def receiver(sender: Any, _name: str = name, **kwargs: Any) -> None:
+            got.append((_name, kwargs.get("exit_code", sender)))
+
+        receivers[name] = receiver
+        getattr(signals, name).connect(receiver)
+    try:
+        send("work", {})
+        send("flaky", "x")  # fails 3 times, then the DLQ
+        assert Consumer(["work", "flaky"], burst=True, verbosity=0).run() == 0
+    finally:
+        for name, receiver in receivers.items():
+            getattr(signals, name).disconnect(receiver)
+    order = [n for n, _ in got]
+    assert order[0] == "consumer_started"
+    assert order[-2:] == ["consumer_stopping", "consumer_stopped"]
+    assert got[-1][1] == 0  # exit_code
+    assert sorted(order[1:-2]) == sorted(
+        ["message_received", "message_processed"] + ["message_received", "message_failed"] * 3
+    )
+    senders = {(n, s) for n, s in got if n.startswith("message_")}  # sender = queue name
+    assert senders == {
+        ("message_received", "work"),
+        ("message_processed", "work"),
+        ("message_received", "flaky"),
+        ("message_failed", "flaky"),
+    }
