@@ -213,6 +213,43 @@ def latency(url: str) -> dict[str, Any]:
     return result
 
 
+# -- server time ---------------------------------------------------------------------------
+
+CALLS = 3000
+
+
+def _usec_per_call(client: redis.Redis, command: str, step: Callable[[], object]) -> float:
+    """Redis' own time per call of ``command`` (``INFO commandstats``) over CALLS steps:
+    for a script, its whole run including the commands it calls."""
+    client.config_resetstat()
+    for _ in range(CALLS):
+        step()
+    stats = client.info("commandstats")[f"cmdstat_{command}"]
+    return float(stats["usec_per_call"])
+
+
+def server(url: str) -> dict[str, dict[str, float]]:
+    """Time spent inside Redis per operation: our script vs the floor's native command."""
+    client, mq = setup(url)
+    fill(mq, client, 2 * CALLS)
+    got: list[Any] = []
+    ours = {
+        "send": _usec_per_call(client, "evalsha", lambda: mq.send(QUEUE, BODY_100)),
+        "receive": _usec_per_call(client, "evalsha", lambda: got.append(mq.receive(QUEUE))),
+        "ack": _usec_per_call(client, "evalsha", lambda: mq.ack(got.pop())),
+        "pop": _usec_per_call(client, "evalsha", lambda: mq.pop(QUEUE)),
+    }
+    floor = {
+        "send": _usec_per_call(client, "lpush", lambda: client.lpush(LIST, BODY_100)),
+        "receive": _usec_per_call(
+            client, "blmove", lambda: client.blmove(LIST, PROCESSING, 1, "RIGHT", "LEFT")
+        ),
+        "ack": _usec_per_call(client, "lrem", lambda: client.lrem(PROCESSING, 1, BODY_100)),
+        "pop": _usec_per_call(client, "rpop", lambda: client.rpop(LIST)),
+    }
+    return {"ours": ours, "floor": floor}
+
+
 # -- memory ---------------------------------------------------------------------------------
 
 
@@ -244,6 +281,7 @@ MEASUREMENTS: dict[str, Callable[[str], dict[str, Any]]] = {
     "pop": pop,
     "latency": latency,
     "memory": memory,
+    "server": server,
 }
 
 

@@ -49,6 +49,10 @@ ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
     ("latency p50, idle long poll vs BLMOVE", "latency", "p50", "ms", False, 2.0),
     ("latency p99, idle long poll vs BLMOVE", "latency", "p99", "ms", False, 3.0),
     ("memory per queued 1 KB msg (10k) vs list", "memory", None, "bytes", False, 1.4),
+    ("Redis time per call: send script vs LPUSH", "server", "send", "µs", False, None),
+    ("Redis time per call: receive script vs BLMOVE", "server", "receive", "µs", False, None),
+    ("Redis time per call: ack script vs LREM", "server", "ack", "µs", False, None),
+    ("Redis time per call: pop script vs RPOP", "server", "pop", "µs", False, None),
 ]
 
 
@@ -92,7 +96,7 @@ def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _num(value: float, unit: str) -> str:
-    if unit == "ms":
+    if unit in ("ms", "µs"):
         return f"{value:.2f}"
     return f"{value:,.0f}"
 

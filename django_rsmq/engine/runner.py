@@ -50,14 +50,11 @@ class SyncRunner(FrontEnd):
         self._listener_lock = threading.Lock()
 
     def _raw(self, call: Call[Any]) -> Any:
-        keys = call.keys
         try:
-            return self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVALSHA", call.script.sha, len(keys), *keys, *call.args, **RAW
-            )
+            return self.client.execute_command(*call.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         except NoScriptError:
             return self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVAL", call.script.source, len(keys), *keys, *call.args, **RAW
+                "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
             )
 
     def _run(self, call: Call[T]) -> T:
@@ -69,9 +66,7 @@ class SyncRunner(FrontEnd):
             return [self._run(calls[0])]
         pipe = self.client.pipeline(transaction=False)
         for c in calls:
-            pipe.execute_command(  # type: ignore[no-untyped-call]
-                "EVALSHA", c.script.sha, len(c.keys), *c.keys, *c.args, **RAW
-            )
+            pipe.execute_command(*c.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         replies = pipe.execute(raise_on_error=False)
         out = []
         for c, reply in zip(calls, replies, strict=True):

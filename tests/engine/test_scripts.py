@@ -45,13 +45,29 @@ def test_one_lua_file_per_operation() -> None:
         if p.name.endswith(".lua")
     }
     assert files == {f"{op}.lua" for op in OPERATIONS} | {"_lib.lua"}
-    lib = resources.files("django_rsmq.engine.scripts").joinpath("_lib.lua").read_text("utf-8")
     for op in OPERATIONS:
         s = scripts.get(op)
+        body = resources.files("django_rsmq.engine.scripts").joinpath(f"{op}.lua").read_text()
         assert s.name == op
-        assert s.source.startswith(lib)
+        assert s.source == f"{scripts.library_for(body)}\n\n{body}"
         assert s.sha == hashlib.sha1(s.source.encode()).hexdigest()
         assert scripts.get(op) is s  # loaded once per process
+
+
+def test_scripts_get_only_the_library_helpers_they_use(redis_client: redis.Redis) -> None:
+    """Redis runs the whole prelude on every call: a script carries what it uses, and the
+    helpers those use, nothing more."""
+    delete = scripts.get("delete").source
+    assert "local OK," in delete
+    assert "local function get_queue" not in delete
+    assert "local function dead_letter" not in delete
+    receive = scripts.get("receive").source
+    for helper in ("get_queue", "withheld", "dead_letter", "remove_message", "ensure_queue"):
+        assert f"local function {helper}(" in receive  # withheld -> dead_letter -> ...
+    assert "local function trim_failed" not in receive
+    assert "local function base36" not in receive
+    for op in OPERATIONS:  # every script compiles with its helpers
+        assert redis_client.script_load(scripts.get(op).source) == scripts.get(op).sha
 
 
 @pytest.fixture

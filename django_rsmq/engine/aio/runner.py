@@ -43,14 +43,11 @@ class AsyncRunner(FrontEnd):
         self._listener: AsyncListener | None = None
 
     async def _raw(self, call: Call[Any]) -> Any:
-        keys = call.keys
         try:
-            return await self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVALSHA", call.script.sha, len(keys), *keys, *call.args, **RAW
-            )
+            return await self.client.execute_command(*call.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         except NoScriptError:
             return await self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVAL", call.script.source, len(keys), *keys, *call.args, **RAW
+                "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
             )
 
     async def _run(self, call: Call[T]) -> T:
@@ -62,7 +59,7 @@ class AsyncRunner(FrontEnd):
             return [await self._run(calls[0])]
         pipe = self.client.pipeline(transaction=False)
         for c in calls:
-            pipe.execute_command("EVALSHA", c.script.sha, len(c.keys), *c.keys, *c.args, **RAW)
+            pipe.execute_command(*c.evalsha(), **RAW)
         replies = await pipe.execute(raise_on_error=False)
         out = []
         for c, reply in zip(calls, replies, strict=True):

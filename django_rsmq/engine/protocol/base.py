@@ -56,12 +56,28 @@ class Outcome(Generic[T]):
         return self.value  # type: ignore[return-value]
 
 
+# Key names as EVALSHA sends them (the count, then the UTF-8 names), cached: the same few
+# key tuples are sent on every operation, and redis-py passes bytes through unencoded.
+_WIRE_KEYS: dict[tuple[str, ...], tuple[bytes, ...]] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Call(Generic[T]):
     script: scripts.Script
     keys: tuple[str, ...]
     args: tuple[str | int, ...]
     parse: Callable[[Any], T]
+
+    def evalsha(self) -> tuple[Any, ...]:
+        """The EVALSHA command for redis-py's ``execute_command``."""
+        try:
+            wire = _WIRE_KEYS[self.keys]
+        except KeyError:
+            wire = (b"%d" % len(self.keys), *(k.encode("utf-8") for k in self.keys))
+            if len(_WIRE_KEYS) >= 10_000:
+                _WIRE_KEYS.clear()
+            _WIRE_KEYS[self.keys] = wire
+        return ("EVALSHA", self.script.sha_bytes, *wire, *self.args)
 
 
 CallPlan = Generator[Call[Any], Any, T]

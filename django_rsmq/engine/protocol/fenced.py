@@ -30,6 +30,10 @@ from .base import (
 )
 
 
+def _none(value: int) -> None:
+    return None
+
+
 class FencedOps(ProtocolBase):
     def delete_many(self, qname: str, message_ids: Iterable[str]) -> Call[list[Outcome[bool]]]:
         """Delete by bare ids (RSMQ semantics): per id ``True`` if it was there."""
@@ -80,7 +84,8 @@ class FencedOps(ProtocolBase):
 
     def ack(self, receipt: str | Receipt | Message) -> Call[None]:
         rcpt = Receipt.parse(receipt)
-        return _single(self.ack_many([rcpt])[rcpt.queue])
+        q = self._q(rcpt.queue)
+        return _single(self._fenced_batch("delete", q, [(rcpt.id, rcpt.rc)], (), _none))
 
     def change_visibility(self, qname: str, message_id: str, vt: float) -> Call[bool]:
         return _single(self.change_visibility_many(qname, [message_id], vt))

@@ -12,7 +12,7 @@ from ..errors import (
     RSMQError,
     SerializationError,
 )
-from ..message import Message, MessageState, PeekedMessage, Receipt
+from ..message import Message, MessageState, PeekedMessage
 from ..reliability import check_dedup_id
 from ..serializers import Serializer
 from ..validation import (
@@ -42,6 +42,8 @@ from .base import (
 def _utf8(wire: str) -> str:
     """The wire text, refused with a typed error if it cannot be sent as UTF-8 (lone
     surrogates): otherwise redis-py would fail the whole call, batch included."""
+    if wire.isascii():  # the common case, checked much faster than by encoding
+        return wire
     try:
         wire.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -126,11 +128,35 @@ class MessageOps(ProtocolBase):
         realtime: bool | None = None,
         dedup_id: str | None = None,
     ) -> Call[str]:
-        return _single(
-            self.send_many(
-                qname, [body], serializer, delay=delay, realtime=realtime, dedup_id=dedup_id
+        if isinstance(body, Entry):
+            return _single(
+                self.send_many(
+                    qname, [body], serializer, delay=delay, realtime=realtime, dedup_id=dedup_id
+                )
             )
-        )
+        # The hot path: the same checks and script call as a one-entry send_many, built
+        # directly (errors raised instead of wrapped in an Outcome).
+        q = self._q(qname)
+        d: str | int = "" if delay is None else check_duration("delay", delay)
+        publish = self.is_realtime(qname) if realtime is None else realtime
+        raw = _utf8(serializer.dumps(body))
+        keys: tuple[str, ...] = (q.hash, q.zset)
+        dkey: str | int = ""
+        if dedup_id is not None:
+            keys = (q.hash, q.zset, q.dedup(check_dedup_id(dedup_id)))
+            dkey = 3
+        args = (q.channel if publish else "", ids.random_suffix(), raw, d, dkey)
+
+        def parse(reply: Any) -> str:
+            r = _status(reply, qname)
+            code = int(r[2])
+            if code in (OK, DUPLICATE):
+                return to_str(r[3])
+            if code == QUEUE_FULL:
+                raise QueueFull(qname, int(r[3]))
+            raise MessageTooLong(qname, int(r[3]), int(r[1]))
+
+        return Call(scripts.get("send"), keys, args, parse)
 
     def _messages(
         self, qname: str, reply: Any, serializer: Serializer, *, received: bool
@@ -148,7 +174,7 @@ class MessageOps(ProtocolBase):
                     rc=rc,
                     fr=_int(r[i + 3]),
                     sent=ids.sent_ms(mid),
-                    receipt=str(Receipt(qname, mid, rc)) if received else "",
+                    receipt=f"{qname}:{mid}:{rc}" if received else "",  # str(Receipt(...))
                     serializer=serializer,
                 )
             )

@@ -1,18 +1,29 @@
 """The engine's Lua scripts, one ``.lua`` file per operation, loaded once per process.
 
-``_lib.lua`` is prepended to every script. Scripts are called with EVALSHA; a
-``NOSCRIPT`` reply (after ``SCRIPT FLUSH`` or a Redis restart) falls back to EVAL,
-which also puts the script back into Redis' cache.
+``_lib.lua`` holds the shared helpers. Redis runs a script's whole text on every call,
+so each script gets only the helpers it uses (and those they use), in library order:
+the library is split into top-level blocks (a block starts at an unindented ``--`` or
+``local`` line after a blank line) and a block is included when a name it defines
+(``local function name`` / ``local a, b =``) appears in the script or in another
+included block. Scripts are called with EVALSHA; a ``NOSCRIPT`` reply (after
+``SCRIPT FLUSH`` or a Redis restart) falls back to EVAL, which also puts the script
+back into Redis' cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["Script", "get"]
+__all__ = ["Script", "get", "library_for"]
+
+_BLOCK_START = re.compile(r"\n\n(?=--|local )")
+_DEFINES = re.compile(r"^local (?:function (\w+)|(\w+(?:\s*,\s*\w+)*)\s*=)", re.M)
+_COMMENT = re.compile(r"--[^\n]*")
+_WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,16 +31,46 @@ class Script:
     name: str
     source: str
     sha: str
+    sha_bytes: bytes  # what EVALSHA sends (redis-py passes bytes through unencoded)
+
+
+def _read(name: str) -> str:
+    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
 
 
 @cache
-def _library() -> str:
-    return resources.files(__name__).joinpath("_lib.lua").read_text(encoding="utf-8")
+def _blocks() -> tuple[tuple[str, frozenset[str], frozenset[str]], ...]:
+    """The library's blocks as (text, names it defines, words its code uses)."""
+    out = []
+    for text in _BLOCK_START.split(_read("_lib.lua")):
+        defined: set[str] = set()
+        for fn, names in _DEFINES.findall(text):
+            defined.update([fn] if fn else (n.strip() for n in names.split(",")))
+        if defined:  # a block of comments only (the file header) defines nothing
+            used = frozenset(_WORD.findall(_COMMENT.sub("", text))) - defined
+            out.append((text.strip("\n"), frozenset(defined), used))
+    return tuple(out)
+
+
+def library_for(body: str) -> str:
+    """The library blocks that Lua code ``body`` needs, transitively, in library order."""
+    blocks = _blocks()
+    wanted = set(_WORD.findall(_COMMENT.sub("", body)))
+    included = [False] * len(blocks)
+    changed = True
+    while changed:
+        changed = False
+        for i, (_, defined, used) in enumerate(blocks):
+            if not included[i] and defined & wanted:
+                included[i] = changed = True
+                wanted |= used
+    return "\n\n".join(text for (text, _, _), inc in zip(blocks, included, strict=True) if inc)
 
 
 @cache
 def get(name: str) -> Script:
-    """The script ``<name>.lua`` with the shared library prepended."""
-    body = resources.files(__name__).joinpath(f"{name}.lua").read_text(encoding="utf-8")
-    source = f"{_library()}\n{body}"
-    return Script(name, source, hashlib.sha1(source.encode("utf-8")).hexdigest())
+    """The script ``<name>.lua`` with the library helpers it uses prepended."""
+    body = _read(f"{name}.lua")
+    source = f"{library_for(body)}\n\n{body}"
+    sha = hashlib.sha1(source.encode("utf-8")).hexdigest()
+    return Script(name, source, sha, sha.encode("ascii"))

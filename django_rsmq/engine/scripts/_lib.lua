@@ -1,5 +1,9 @@
--- django-rsmq shared Lua helpers, prepended to every script at load time.
--- Status codes returned as the first element of every reply (see engine/protocol.py):
+-- django-rsmq shared Lua helpers. Redis runs a script's whole text on every call, so each
+-- script gets only the blocks of this file it uses (scripts/__init__.py): keep one
+-- definition (or a few related ones) per block, blocks separated by a blank line, and no
+-- unindented line starting with "--" or "local" after a blank line inside a function.
+--
+-- Status codes returned as the first element of every reply (see engine/protocol/base.py):
 --   0 ok, 1 empty, -1 queue not found, -2 queue exists, -3 message too long,
 --   -4 message not found, -5 stale receipt, -6 queue full (per entry), 2 duplicate (per entry)
 local OK, EMPTY, NO_QUEUE, QUEUE_EXISTS, TOO_LONG, NO_MESSAGE, STALE = 0, 1, -1, -2, -3, -4, -5
@@ -21,14 +25,49 @@ local function seconds_to_ms(v)
   return math.floor((tonumber(v) or 0) * 1000 + 0.5)
 end
 
+-- Reliability settings (docs/reliability.md) are ext:* fields of the queue hash; the names
+-- match FIELDS in engine/reliability.py, the defaults its *_DEFAULT constants.
+local CFG = { "ext:max_receives", "ext:dlq_target", "ext:retry", "ext:retention",
+  "ext:retention_action", "ext:max_messages", "ext:dedup_window", "ext:failed_cap",
+  "ext:failed_ttl" }
+local DEDUP_DEFAULT_MS, FAILED_CAP_DEFAULT, FAILED_TTL_DEFAULT_MS = 300000, 1000, 604800000
+
 -- The queue's vt/delay in ms and maxsize, or nil when the queue does not exist.
--- A queue exists for RSMQ when vt, delay and maxsize are all present.
-local function get_queue(hkey)
-  local a = redis.call("HMGET", hkey, "vt", "delay", "maxsize")
+-- A queue exists for RSMQ when vt, delay and maxsize are all present. With `config`, the
+-- same HMGET also reads the reliability settings (q.cfg) and the cursor of the side-data
+-- sweep (q.gc, see gc_side).
+local function get_queue(hkey, config)
+  local a
+  if config then
+    a = redis.call("HMGET", hkey, "vt", "delay", "maxsize", "ext:gc", unpack(CFG))
+  else
+    a = redis.call("HMGET", hkey, "vt", "delay", "maxsize")
+  end
   if not a[1] or not a[2] or not a[3] then
     return nil
   end
-  return { vt = seconds_to_ms(a[1]), delay = seconds_to_ms(a[2]), maxsize = tonumber(a[3]) or -1 }
+  local q = { vt = seconds_to_ms(a[1]), delay = seconds_to_ms(a[2]), maxsize = tonumber(a[3]) or -1 }
+  if config then
+    q.gc = a[4] or "0"
+    if not (a[5] or a[6] or a[7] or a[8] or a[9] or a[10] or a[11] or a[12] or a[13]) then
+      -- The common case, a queue without reliability settings: only the defaults.
+      q.cfg = { retention_action = "drop", dedup = DEDUP_DEFAULT_MS,
+        failed_cap = FAILED_CAP_DEFAULT, failed_ttl = FAILED_TTL_DEFAULT_MS }
+      return q
+    end
+    q.cfg = {
+      max_receives = tonumber(a[5]),
+      dlq = a[6] and cjson.decode(a[6]) or nil, -- {name, h, z, m, s, c}: keys made by keys.py
+      retry = a[7] or nil,
+      retention = a[8] and seconds_to_ms(a[8]) or nil,
+      retention_action = a[9] or "drop",
+      max_messages = tonumber(a[10]),
+      dedup = a[11] and seconds_to_ms(a[11]) or DEDUP_DEFAULT_MS,
+      failed_cap = tonumber(a[12]) or FAILED_CAP_DEFAULT,
+      failed_ttl = a[13] and seconds_to_ms(a[13]) or FAILED_TTL_DEFAULT_MS,
+    }
+  end
+  return q
 end
 
 local B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -57,30 +96,6 @@ local function remove_message(hkey, zkey, id, mkey)
     redis.call("HDEL", mkey, id .. ":lr", id .. ":err", id .. ":dl")
   end
   return z, h
-end
-
-------------------------------------------------------------------------------------------
--- Reliability (docs/reliability.md). Settings are ext:* fields of the queue hash; the
--- names match FIELDS in engine/reliability.py. Defaults match its *_DEFAULT constants.
-------------------------------------------------------------------------------------------
-local CFG = { "ext:max_receives", "ext:dlq_target", "ext:retry", "ext:retention",
-  "ext:retention_action", "ext:max_messages", "ext:dedup_window", "ext:failed_cap",
-  "ext:failed_ttl" }
-local DEDUP_DEFAULT_MS, FAILED_CAP_DEFAULT, FAILED_TTL_DEFAULT_MS = 300000, 1000, 604800000
-
-local function get_config(hkey)
-  local a = redis.call("HMGET", hkey, unpack(CFG))
-  return {
-    max_receives = tonumber(a[1]),
-    dlq = a[2] and cjson.decode(a[2]) or nil, -- {name, h, z, m, s}: keys made by keys.py
-    retry = a[3] or nil,
-    retention = a[4] and seconds_to_ms(a[4]) or nil,
-    retention_action = a[5] or "drop",
-    max_messages = tonumber(a[6]),
-    dedup = a[7] and seconds_to_ms(a[7]) or DEDUP_DEFAULT_MS,
-    failed_cap = tonumber(a[8]) or FAILED_CAP_DEFAULT,
-    failed_ttl = a[9] and seconds_to_ms(a[9]) or FAILED_TTL_DEFAULT_MS,
-  }
 end
 
 -- The send time of an RSMQ id (base 36 epoch µs in its first 10 chars) in ms, or nil.
@@ -121,9 +136,11 @@ end
 -- ms), {id}:err (last error JSON), {id}:dl (dead-letter info JSON). Our own scripts
 -- delete them with the message (remove_message). A plain RSMQ client's delete/pop does
 -- not, so entries whose id left the zset are garbage: gc_side() drops them, a bounded
--- HSCAN step per call with the cursor kept in the queue hash (ext:gc). Returns the cursor.
-local function gc_side(hkey, zkey, mkey, count)
-  local cursor = redis.call("HGET", hkey, "ext:gc") or "0"
+-- HSCAN step per call with the cursor kept in the queue hash (ext:gc; pass it as `cursor`
+-- when already read, e.g. by get_queue(hkey, true)). Returns the next cursor and whether
+-- the meta hash was seen empty (a whole pass that found no entry).
+local function gc_side(hkey, zkey, mkey, count, cursor)
+  cursor = cursor or redis.call("HGET", hkey, "ext:gc") or "0"
   local r = redis.call("HSCAN", mkey, cursor, "COUNT", count)
   local fields = r[2]
   for i = 1, #fields, 2 do
@@ -138,7 +155,7 @@ local function gc_side(hkey, zkey, mkey, count)
       redis.call("HSET", hkey, "ext:gc", r[1])
     end
   end
-  return r[1]
+  return r[1], cursor == "0" and r[1] == "0" and #fields == 0
 end
 
 -- Realtime (Node rsmq's option): PUBLISH a queue's message count on its channel after a

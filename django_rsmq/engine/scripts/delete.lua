@@ -3,27 +3,59 @@
 -- Reply: status, then per message: code, value.
 --   by id:      0, 1|0 (1 iff ZREM removed it and HDEL removed a field, as Node)
 --   by receipt: 0, 1 | NO_MESSAGE, 0 | STALE, current rc  (fenced on rc)
-local out = { OK }
+-- Cost: one HMGET reads every receipt's rc, then one ZREM per message; the fields of
+-- messages removed by receipt (whose rc field exists, so HDEL removes one) and the side
+-- entries of all removed messages go with one HDEL each. Deletes by bare id HDEL per
+-- message, as they need HDEL's count.
+local rcs = {}
 for i = 1, #ARGV, 2 do
-  local id, want = ARGV[i], ARGV[i + 1]
+  rcs[(i + 1) / 2] = ARGV[i] .. ":rc"
+end
+local out = { OK }
+if #rcs == 0 then
+  return out
+end
+local f = redis.call("HMGET", KEYS[1], unpack(rcs))
+local del, side = {}, {} -- hash fields and side entries to remove
+for i = 1, #ARGV, 2 do
+  local id, want, rc = ARGV[i], ARGV[i + 1], f[(i + 1) / 2]
   local code, value = OK, 0
-  if want ~= "" then
-    if not redis.call("ZSCORE", KEYS[2], id) then
-      code = NO_MESSAGE
+  local remove = want == ""
+  if not remove then
+    if tonumber(rc or "0") == tonumber(want) then
+      remove = true
+    elseif redis.call("ZSCORE", KEYS[2], id) then
+      code, value = STALE, tonumber(rc or "0")
     else
-      local rc = tonumber(redis.call("HGET", KEYS[1], id .. ":rc") or "0")
-      if rc ~= tonumber(want) then
-        code, value = STALE, rc
+      code = NO_MESSAGE
+    end
+  end
+  if remove then
+    local z = redis.call("ZREM", KEYS[2], id)
+    if z == 0 and want ~= "" then
+      code = NO_MESSAGE -- not in the queue (or removed earlier in this call): nothing to do
+    else
+      if want == "" or not rc then
+        local h = redis.call("HDEL", KEYS[1], id, id .. ":rc", id .. ":fr")
+        value = (z == 1 and h > 0) and 1 or 0
+      else
+        value = 1 -- z == 1, and its rc field exists
+        del[#del + 1] = id
+        del[#del + 1] = id .. ":rc"
+        del[#del + 1] = id .. ":fr"
       end
+      side[#side + 1] = id .. ":lr"
+      side[#side + 1] = id .. ":err"
+      side[#side + 1] = id .. ":dl"
     end
   end
-  if code == OK then
-    local z, h = remove_message(KEYS[1], KEYS[2], id, KEYS[3])
-    if z == 1 and h > 0 then
-      value = 1
-    end
-  end
-  table.insert(out, code)
-  table.insert(out, value)
+  out[#out + 1] = code
+  out[#out + 1] = value
+end
+if #del > 0 then
+  redis.call("HDEL", KEYS[1], unpack(del))
+end
+if #side > 0 then
+  redis.call("HDEL", KEYS[3], unpack(side))
 end
 return out

@@ -7,7 +7,8 @@
 -- make it receivable again after the retry policy's delay (0 without a policy).
 -- Reply: OK, record id ("" when failed_cap is 0), dead-lettered 1|0, delay ms (-1 when
 --        dead-lettered) | NO_MESSAGE | STALE, current rc.
-if not get_queue(KEYS[1]) then
+local q = get_queue(KEYS[1], true)
+if not q then
   return { NO_QUEUE }
 end
 local id = ARGV[2]
@@ -19,7 +20,7 @@ if rc ~= tonumber(ARGV[3]) then
   return { STALE, rc }
 end
 local now, t = now_ms()
-local cfg = get_config(KEYS[1])
+local cfg = q.cfg
 local src = source(KEYS, ARGV[1], cfg, ARGV[7], ARGV[8])
 local dead = (cfg.max_receives and src.dlq and rc >= cfg.max_receives) and true or false
 local delay = -1

@@ -4,11 +4,12 @@
 --       page through the records, newest first).
 -- Drops records past failed_ttl first. Reply: OK, total matching, then per record on the
 -- page: id, error JSON, queue-side JSON, body | NO_MESSAGE (record id not found).
-if not get_queue(KEYS[1]) then
+local q = get_queue(KEYS[1], true)
+if not q then
   return { NO_QUEUE }
 end
 local now = now_ms()
-trim_failed(KEYS[2], KEYS[3], get_config(KEYS[1]), now)
+trim_failed(KEYS[2], KEYS[3], q.cfg, now)
 local function record(out, rid)
   local f = redis.call("HMGET", KEYS[2], rid, rid .. ":m", rid .. ":b")
   table.insert(out, rid)

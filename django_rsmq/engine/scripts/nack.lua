@@ -4,7 +4,8 @@
 -- Makes a received message receivable again after the delay; rc is untouched, so the next
 -- receive counts towards max_receives (receive.lua moves it to the DLQ past the limit).
 -- Reply: OK, delay ms | NO_MESSAGE | STALE, current rc.
-if not get_queue(KEYS[1]) then
+local q = get_queue(KEYS[1], true)
+if not q then
   return { NO_QUEUE }
 end
 local id = ARGV[1]
@@ -19,7 +20,7 @@ local delay
 if ARGV[3] ~= "" then
   delay = tonumber(ARGV[3])
 else
-  delay = retry_delay_ms(get_config(KEYS[1]).retry, rc, tonumber(ARGV[4]))
+  delay = retry_delay_ms(q.cfg.retry, rc, tonumber(ARGV[4]))
 end
 local now = now_ms()
 redis.call("ZADD", KEYS[2], int(now + delay), id)

@@ -4,10 +4,11 @@
 -- dead-lettered (retention_action), exactly as receive.lua would. The client repeats
 -- with the returned cursor until it is "0".
 -- Reply: OK, next cursor, number of messages dropped or dead-lettered in this step.
-if not get_queue(KEYS[1]) then
+local q = get_queue(KEYS[1], true)
+if not q then
   return { NO_QUEUE }
 end
-local cfg = get_config(KEYS[1])
+local cfg = q.cfg
 if not cfg.retention then
   return { OK, "0", 0 }
 end
