@@ -246,9 +246,11 @@ class Consumer:
             return
         with self._settled:
             self._settled.wait_for(
-                lambda: self._stop.is_set()
-                or self._last_settled >= fetcher.last_empty_at
-                or not self._in_flight(),
+                lambda: (
+                    self._stop.is_set()
+                    or self._last_settled >= fetcher.last_empty_at
+                    or not self._in_flight()
+                ),
                 timeout=1.0,
             )
 
