@@ -106,7 +106,7 @@ def dlq_requeue(
     ids: Sequence[str] | None = None,
     limit: int | None = None,
     to: str | None = None,
-    reset_rc: bool = False,
+    reset_rc: bool = True,
     source: str = "command",
     user: Any = None,
 ) -> Requeued:

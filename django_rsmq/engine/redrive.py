@@ -58,7 +58,7 @@ def redrive_plan(
     ids: Iterable[str] | None = None,
     limit: int | None = None,
     to: QueueKeys | None = None,
-    reset_rc: bool = False,
+    reset_rc: bool = True,
     realtime: bool = False,
 ) -> CallPlan[RedriveResult]:
     """Move DLQ messages (``mode="dlq"``: ``source`` is the DLQ; ``to`` defaults to each

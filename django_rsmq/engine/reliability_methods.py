@@ -100,11 +100,12 @@ class ReliabilityMethods:
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
-        reset_rc: bool = False,
+        reset_rc: bool = True,
     ) -> RedriveResult:
         """Move DLQ messages (all, ``ids``, or the oldest ``limit``) back to the queue
         each came from, or to ``to``; each moves exactly once even under racing
-        redrives. ``reset_rc`` starts their receive count afresh."""
+        redrives. They start with a fresh receive count (``reset_rc=False`` restores
+        it, so with an unchanged ``max_receives`` the next receive dead-letters them again)."""
         plan = self.protocol.redrive(dlq, ids=ids, limit=limit, to=to, reset_rc=reset_rc)
         return self._run_plan(plan)
 
@@ -208,11 +209,12 @@ class AsyncReliabilityMethods:
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
-        reset_rc: bool = False,
+        reset_rc: bool = True,
     ) -> RedriveResult:
         """Move DLQ messages (all, ``ids``, or the oldest ``limit``) back to the queue
         each came from, or to ``to``; each moves exactly once even under racing
-        redrives. ``reset_rc`` starts their receive count afresh."""
+        redrives. They start with a fresh receive count (``reset_rc=False`` restores
+        it, so with an unchanged ``max_receives`` the next receive dead-letters them again)."""
         plan = self.protocol.redrive(dlq, ids=ids, limit=limit, to=to, reset_rc=reset_rc)
         return await self._run_plan(plan)
 

@@ -30,7 +30,10 @@ class RedriveCommand(BaseCommand):
         p.add_argument("--to", help="another queue instead of the source queue")
         if self.kind == "dlq":
             p.add_argument(
-                "--reset-receive-count", action="store_true", help="start rc from 0 again"
+                "--keep-receive-count",
+                action="store_true",
+                help="restore each message's rc (with an unchanged max_receives its next "
+                "receive dead-letters it again); by default rc starts from 0",
             )
         p = sub.add_parser("purge")
         p.add_argument("--yes", action="store_true", help="really delete them")
@@ -59,14 +62,14 @@ class RedriveCommand(BaseCommand):
         all: bool = False,
         limit: int | None = None,
         to: str | None = None,
-        reset_receive_count: bool = False,
+        keep_receive_count: bool = False,
         **_: Any,
     ) -> None:
         if not ids and not all and limit is None:
             raise CommandError("Say which messages: --ids ID ..., --limit N or --all")
         if self.kind == "dlq":
             done = redrive.dlq_requeue(
-                queue, ids=ids, limit=limit, to=to, reset_rc=reset_receive_count
+                queue, ids=ids, limit=limit, to=to, reset_rc=not keep_receive_count
             )
         else:
             done = redrive.failed_requeue(queue, ids=ids, limit=limit, to=to)

@@ -148,8 +148,22 @@ def test_dlq_requeue_goes_through_the_engine_redrive() -> None:
         ("flaky", 1, "flaky", "command")
     ]
     assert r.get_queue_attributes("flaky-dlq").msgs == 0
-    assert [m.raw for m in r.peek("flaky")] == ["x"]
+    assert [(m.raw, m.rc) for m in r.peek("flaky")] == [("x", 0)]  # a fresh receive count
     assert "requeued 0, 1 missing" in run("rsmq_dlq", "flaky", "requeue", "--ids", in_dlq.id)
+
+
+def test_dlq_requeue_keep_receive_count_dead_letters_again() -> None:
+    send("flaky", "x")
+    r = get_rsmq()
+    for _ in range(3):  # MAX_RECEIVES 3, RETRY [0]
+        msg = r.receive("flaky")
+        assert msg is not None
+        r.fail(msg.receipt, RuntimeError("no"))
+    assert r.receive("flaky") is None  # moved to the DLQ on this receive
+    assert "requeued 1" in run("rsmq_dlq", "flaky", "requeue", "--all", "--keep-receive-count")
+    assert [m.rc for m in r.peek("flaky")] == [3]
+    assert r.receive("flaky") is None  # rc kept: straight back to the DLQ
+    assert r.get_queue_attributes("flaky-dlq").msgs == 1
 
 
 def test_failed_list_requeue_purge() -> None:

@@ -62,9 +62,8 @@ KINDS = {
 def requeue(kind: Kind, request: HttpRequest, queue: str, ids: list[str] | None) -> str:
     """The admin's one requeue call (selected ids, or all with ``None``); returns the
     outcome text ("Requeued 42, 3 were already gone"). Dead letters start with a fresh
-    receive count, or their next receive would dead-letter them again."""
-    extra = {"reset_rc": True} if kind.name == "dlq" else {}
-    done = kind.requeue(queue, ids=ids, source="admin", user=request.user, **extra)
+    receive count (the redrive default)."""
+    done = kind.requeue(queue, ids=ids, source="admin", user=request.user)
     return done.describe("Requeued")
 
 

@@ -199,7 +199,7 @@ class ReliabilityOps(ProtocolBase):
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
-        reset_rc: bool = False,
+        reset_rc: bool = True,
     ) -> CallPlan[RedriveResult]:
         """Move messages from a DLQ back to their source queue (or ``to``)."""
         target = None if to is None else self._q(to)

@@ -93,7 +93,7 @@ class TestRedrive:
     def test_all_back_to_the_source_keeping_rc(self, rsmq: RSMQ) -> None:
         rsmq.create_queue("q", max_receives=1)
         ids = self._dead(rsmq, 3)
-        res = rsmq.redrive("q-dlq")
+        res = rsmq.redrive("q-dlq", reset_rc=False)
         assert sorted(res.moved) == sorted(ids)
         assert res.missing == []
         assert res.message_ids == res.moved
@@ -102,10 +102,10 @@ class TestRedrive:
         assert rsmq.receive("q") is None
         assert rsmq.get_queue_attributes("q-dlq").msgs == 3
 
-    def test_reset_rc_starts_over(self, rsmq: RSMQ) -> None:
+    def test_reset_rc_starts_over_by_default(self, rsmq: RSMQ) -> None:
         rsmq.create_queue("q", max_receives=1)
         (mid,) = self._dead(rsmq, 1)
-        rsmq.redrive("q-dlq", reset_rc=True)
+        rsmq.redrive("q-dlq")
         m = _recv(rsmq)
         assert (m.id, m.rc, m.raw) == (mid, 1, "m0")
 
