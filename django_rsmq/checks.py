@@ -14,6 +14,8 @@ E008        a connection is invalid (USE_DJANGO_CACHE to a missing / non-Redis c
             SENTINELS without MASTER_NAME, more than one way to connect)
 W001        a @handler is registered for a queue that is not declared
 W002        the embedded Redis is used with DEBUG = False
+W003        a queue with a @handler has neither RETRY nor MAX_RECEIVES, so a message
+            whose handler keeps failing is retried at once, forever
 E010        (deploy) a Redis connection is unreachable
 W011        (deploy) Redis ``maxmemory-policy`` can evict queue data
 W012        (deploy) Redis persists nothing (no AOF, no RDB snapshots)
@@ -244,6 +246,18 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                     hint="Declare the queue so its settings (vt, retries, DLQ) are explicit",
                     obj=h.name,
                     id="django_rsmq.W001",
+                )
+            )
+        elif cfg.queues[qname].retry is None and not cfg.queues[qname].max_receives:
+            out.append(
+                Warning(
+                    f"Queue {qname!r} (handled by {h.name}) has neither RETRY nor "
+                    "MAX_RECEIVES: a message whose handler keeps failing is delivered "
+                    "again at once, forever",
+                    hint="Set RETRY (a back-off) and/or MAX_RECEIVES (then a dead-letter "
+                    "queue takes it), for this queue or in QUEUE_DEFAULTS",
+                    obj=h.name,
+                    id="django_rsmq.W003",
                 )
             )
     if not settings.DEBUG and any(c.embedded for c in cfg.connections.values()):

@@ -60,7 +60,7 @@ def queues() -> dict[str, dict[str, object]]:
     """The queues the test handlers (tests/testapp/handlers.py) consume."""
     return {
         "work": {"VISIBILITY_TIMEOUT": 1, "RETRY": [30], "REALTIME": True},
-        "awork": {"VISIBILITY_TIMEOUT": 1, "REALTIME": True},
+        "awork": {"VISIBILITY_TIMEOUT": 1, "RETRY": [30], "REALTIME": True},
         "flaky": {
             "VISIBILITY_TIMEOUT": 1,
             "MAX_RECEIVES": 3,

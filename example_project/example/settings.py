@@ -79,6 +79,10 @@ STATIC_URL = "static/"
 RSMQ = {
     # No "CONNECTIONS": the embedded Redis in BASE_DIR / ".rsmq" (see the docstring).
     "NAMESPACE": os.environ.get("EXAMPLE_RSMQ_NAMESPACE", "rsmq"),
+    # Every queue: a failed message comes back after 5 s, 10 s, 20 s ... at most 5 min
+    # (without RETRY or MAX_RECEIVES a failing message would come back at once, forever:
+    # check django_rsmq.W003).
+    "QUEUE_DEFAULTS": {"RETRY": {"BASE": 5, "FACTOR": 2, "MAX": 300, "JITTER": 0.1}},
     "QUEUES": {
         # Retries and a dead-letter queue: an order whose handler raises is retried;
         # after its 3rd failed delivery it moves to "orders-dlq" (see shop/handlers.py
