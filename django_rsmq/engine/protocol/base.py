@@ -183,6 +183,16 @@ class ProtocolBase:
         """Whether sends to ``qname`` PUBLISH (the whole namespace, or listed queues)."""
         return self.realtime or qname in self.realtime_queues
 
+    @property
+    def publishes_moves(self) -> bool:
+        """Whether dead-letter moves and redrives PUBLISH on their destination's channel.
+
+        The destination is often chosen inside a script (a queue's DLQ, a dead letter's
+        source), so with per-queue realtime they publish whenever any queue is realtime:
+        a publish nobody listens to costs Redis next to nothing, a missing one leaves a
+        waiting consumer of the destination to its poll interval."""
+        return self.realtime or bool(self.realtime_queues)
+
     def _q(self, qname: str) -> QueueKeys:
         # Validated names and their keys are cached: this runs on every operation.
         try:

@@ -191,7 +191,7 @@ class MessageOps(ProtocolBase):
             return self._messages(qname, reply, serializer, received=True)
 
         keys = (q.hash, q.zset, q.meta, q.queues)
-        args = (vt_ms, count, qname, q.channel, "1" if self.realtime else "")
+        args = (vt_ms, count, qname, q.channel, "1" if self.publishes_moves else "")
         return Call(scripts.get("receive"), keys, args, parse)
 
     def pop(self, qname: str, serializer: Serializer, *, count: int = 1) -> Call[list[Message]]:
@@ -202,7 +202,7 @@ class MessageOps(ProtocolBase):
             return self._messages(qname, reply, serializer, received=False)
 
         keys = (q.hash, q.zset, q.meta, q.queues)
-        args = (count, qname, q.channel, "1" if self.realtime else "")
+        args = (count, qname, q.channel, "1" if self.publishes_moves else "")
         return Call(scripts.get("pop"), keys, args, parse)
 
     def peek(

@@ -95,7 +95,7 @@ class ReliabilityOps(ProtocolBase):
             _error_json(error, traceback),
             repr(_rng.random()),
             q.channel,
-            "1" if self.realtime else "",
+            "1" if self.publishes_moves else "",
         )
         return Call(scripts.get("fail"), keys, args, parse)
 
@@ -210,7 +210,7 @@ class ReliabilityOps(ProtocolBase):
             limit=limit,
             to=target,
             reset_rc=reset_rc,
-            realtime=self.realtime,
+            realtime=self.publishes_moves,
         )
 
     def requeue_failed(
@@ -225,7 +225,7 @@ class ReliabilityOps(ProtocolBase):
         delete the records."""
         target = None if to is None else self._q(to)
         return redrive_plan(
-            "failed", self._q(qname), ids=ids, limit=limit, to=target, realtime=self.realtime
+            "failed", self._q(qname), ids=ids, limit=limit, to=target, realtime=self.publishes_moves
         )
 
     def purge_expired(self, qname: str) -> CallPlan[int]:
@@ -237,7 +237,7 @@ class ReliabilityOps(ProtocolBase):
             step: tuple[str, int] = yield Call(
                 scripts.get("purge_expired"),
                 keys,
-                (qname, cursor, q.channel, "1" if self.realtime else ""),
+                (qname, cursor, q.channel, "1" if self.publishes_moves else ""),
                 _cursor_step(qname),
             )
             cursor, n = step

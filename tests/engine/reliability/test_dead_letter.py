@@ -200,10 +200,12 @@ class TestRequeueFailed:
             rsmq.failed_record("q", "y" * 32)
 
 
+@pytest.mark.parametrize("realtime", [True, ["q"]], ids=["namespace", "per-queue"])
 def test_realtime_clients_publish_dead_letter_and_redrive_moves(
-    redis_client: redis.Redis, namespace: str
+    redis_client: redis.Redis, namespace: str, realtime: bool | list[str]
 ) -> None:
-    rt = RSMQ(redis_client, namespace=namespace, realtime=True)
+    # With per-queue realtime the DLQ (chosen inside the script) is published too.
+    rt = RSMQ(redis_client, namespace=namespace, realtime=realtime)
     rt.create_queue("q", max_receives=1)
     pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(f"{namespace}:rt:q-dlq", f"{namespace}:rt:q")
