@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from django_rsmq.engine import RSMQ, Keys, MessageNotFound, QueueNotFound
+from django_rsmq.engine import RSMQ, InvalidValue, Keys, MessageNotFound, QueueNotFound
 
 from .helpers import redis_ms, snapshot
 
@@ -59,6 +59,10 @@ def test_peek_pages(rsmq: RSMQ, q: str) -> None:
     assert rsmq.peek(q, offset=1000, limit=1000) == []
     assert [m.id for m in rsmq.peek(q)] == ids[:20]  # default limit 20
     assert len(rsmq.peek(q, limit=1000)) == 25
+    assert rsmq.peek(q, offset=2**53 - 1) == []
+    for bad in (-1, 2**53, 10**30, 1.0, True):
+        with pytest.raises(InvalidValue, match="offset"):
+            rsmq.peek(q, offset=bad)  # type: ignore[arg-type]
 
 
 def test_peek_message_by_id(rsmq: RSMQ, q: str) -> None:

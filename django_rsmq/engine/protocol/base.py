@@ -26,6 +26,7 @@ OK, EMPTY, NO_QUEUE, QUEUE_EXISTS, TOO_LONG, NO_MESSAGE, STALE = 0, 1, -1, -2, -
 QUEUE_FULL, DUPLICATE = -6, 2  # per-entry codes of send.lua
 PEEK_MAX = 1000
 BATCH_MAX = 1000
+OFFSET_MAX = 2**53
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +152,9 @@ def _status(reply: Any, qname: str, message_id: str = "") -> list[Any]:
 
 
 def _check_page(offset: object, limit: object) -> None:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise InvalidValue(f"offset must be an int >= 0, got {offset!r}")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset < OFFSET_MAX:
+        # Lua numbers are doubles: past 2**53 the script could not page exactly.
+        raise InvalidValue(f"offset must be an int from 0 to {OFFSET_MAX - 1}, got {offset!r}")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= PEEK_MAX:
         raise InvalidValue(f"limit must be an int between 1 and {PEEK_MAX}, got {limit!r}")
 
