@@ -8,6 +8,12 @@ the same connection; Redis answers in order, so the token's ``pong`` proves ever
 earlier SUBSCRIBE is active. After a reconnect (redis-py re-subscribes in
 ``on_connect``) a new barrier is sent and every waiter is woken to look again, so
 nothing published while the connection was down is missed.
+
+A channel nobody watches any more stays subscribed for a grace period (``LINGER``),
+so a consumer that long-polls again soon needs no UNSUBSCRIBE/SUBSCRIBE round trips;
+a janitor unsubscribes it once it has been unwatched for ``LINGER`` (at most about
+twice that). Notifications that arrive meanwhile are read and ignored by the next
+waiter: its ``PING`` barrier comes after them, and it looks at the queue afterwards.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ TOKEN_PREFIX = "django-rsmq:"
 # A reading waiter hands over at least this often (so a newly due waiter can take over).
 READ_TIMEOUT = 5.0
 RETRY_BACKOFF = (0.05, 0.2, 1.0, 2.0)
+# An unwatched channel stays subscribed this long (up to twice: the janitor's period).
+LINGER = 0.5
 
 
 def _text(value: Any) -> str:
@@ -39,6 +47,7 @@ class Subscriptions:
 
     def __init__(self) -> None:
         self.channels: dict[str, set[Any]] = {}
+        self.idle: dict[str, float] = {}  # subscribed, unwatched channel -> since when
         self.needs: dict[Any, tuple[int, int]] = {}
         self.epoch = 0  # +1 per reconnect: tokens of an older connection never count
         self.sent = 0  # barriers sent on this connection
@@ -53,27 +62,40 @@ class Subscriptions:
     def join(self, waiter: Any, channels: Iterable[str]) -> tuple[list[str], str | None]:
         """Register ``waiter``; returns the channels to SUBSCRIBE and the barrier to PING."""
         new: list[str] = []
+        rejoined = False
         for channel in channels:
             watchers = self.channels.get(channel)
             if watchers is None:
                 watchers = self.channels[channel] = set()
                 new.append(channel)
+            elif self.idle.pop(channel, None) is not None:
+                rejoined = True  # a barrier after what was published while unwatched
             watchers.add(waiter)
-        token = self._barrier() if new else None
+        token = self._barrier() if new or rejoined else None
         self.needs[waiter] = (self.epoch, self.last)
         return new, token
 
-    def leave(self, waiter: Any, channels: Iterable[str]) -> list[str]:
-        """Unregister ``waiter``; returns the channels nobody watches any more."""
+    def leave(self, waiter: Any, channels: Iterable[str], now: float) -> list[str]:
+        """Unregister ``waiter``; returns the channels nobody watches any more (they
+        stay subscribed, idle since ``now``, until :meth:`expire`)."""
         self.needs.pop(waiter, None)
-        gone = []
+        unwatched = []
         for channel in channels:
             watchers = self.channels.get(channel)
-            if watchers is not None:
+            if watchers is not None and waiter in watchers:
                 watchers.discard(waiter)
                 if not watchers:
-                    del self.channels[channel]
-                    gone.append(channel)
+                    self.idle[channel] = now
+                    unwatched.append(channel)
+        return unwatched
+
+    def expire(self, before: float) -> list[str]:
+        """Forget the channels unwatched since ``before`` or earlier; returns them (to
+        UNSUBSCRIBE)."""
+        gone = [channel for channel, since in self.idle.items() if since <= before]
+        for channel in gone:
+            del self.idle[channel]
+            del self.channels[channel]
         return gone
 
     def ready(self, waiter: Any) -> bool:
@@ -129,8 +151,15 @@ class Watch:
         self.woken = False  # guarded by listener.cond
 
     def ready(self, timeout: float) -> bool:
-        """Wait (at most ``timeout``) until Redis confirmed our subscriptions."""
-        return self.listener._await(lambda: self.listener.subs.ready(self), timeout)
+        """Wait (at most ``timeout``) until Redis confirmed our subscriptions.
+
+        Wake-ups so far are dropped: the caller looks at the queue next, which covers
+        everything published until now (e.g. notifications read before the barrier).
+        """
+        ok = self.listener._await(lambda: self.listener.subs.ready(self), timeout)
+        with self.listener.cond:
+            self.woken = False
+        return ok
 
     def wait(self, timeout: float) -> bool:
         """Wait for a publish (or one since the last wait); returns whether our
@@ -162,6 +191,8 @@ class Listener:
         self.failures = 0
         self.retry_at = 0.0
         self.closed = False
+        self.janitor: threading.Thread | None = None
+        self.stop = threading.Event()
 
     def watch(self, channels: tuple[str, ...]) -> Watch:
         watch = Watch(self, channels)
@@ -170,14 +201,39 @@ class Listener:
                 raise RuntimeError("this RSMQ was closed")
             new, token = self.subs.join(watch, channels)
             try:
-                if new:
+                if token is not None:
+                    self._start_janitor()
                     pubsub = self._pubsub()
-                    pubsub.subscribe(*new)
+                    if new:
+                        pubsub.subscribe(*new)
                     pubsub.ping(token)
             except BaseException:
-                self.subs.leave(watch, channels)
+                self.subs.leave(watch, channels, time.monotonic())
                 raise
         return watch
+
+    def _start_janitor(self) -> None:
+        if self.janitor is None:
+            self.janitor = threading.Thread(
+                target=self._janitor, name="django-rsmq-listener-janitor", daemon=True
+            )
+            self.janitor.start()
+
+    def _janitor(self) -> None:
+        """Every ``LINGER`` seconds: unsubscribe channels unwatched for ``LINGER``;
+        ends when nothing is subscribed (or on close, or in a forked child)."""
+        while not self.stop.wait(LINGER):
+            with self.cond:
+                if self.closed or os.getpid() != self.pid:
+                    return
+                gone = self.subs.expire(time.monotonic() - LINGER)
+                if gone and self.pubsub is not None:
+                    # A failed UNSUBSCRIBE only costs wake-ups nobody waits for.
+                    with contextlib.suppress(redis.RedisError):
+                        self.pubsub.unsubscribe(*gone)  # type: ignore[no-untyped-call]
+                if not self.subs.channels:
+                    self.janitor = None
+                    return
 
     def _pubsub(self) -> _PubSub:
         if self.pubsub is None:
@@ -236,12 +292,9 @@ class Listener:
                 self.subs.answered(message["data"])
 
     def _leave(self, watch: Watch) -> None:
+        # No UNSUBSCRIBE here (it would sit in the latency path): the janitor does it.
         with self.cond:
-            gone = self.subs.leave(watch, watch.channels)
-            if gone and self.pubsub is not None and not self.closed:
-                # A failed UNSUBSCRIBE only costs wake-ups nobody waits for.
-                with contextlib.suppress(redis.RedisError):
-                    self.pubsub.unsubscribe(*gone)  # type: ignore[no-untyped-call]
+            self.subs.leave(watch, watch.channels, time.monotonic())
 
     def _reconnected(self, pubsub: _PubSub) -> None:
         with self.cond:
@@ -257,6 +310,7 @@ class Listener:
 
     def close(self) -> None:
         """Drop the pub/sub connection; waiting calls look again, then poll."""
+        self.stop.set()
         with self.cond:
             self.closed = True
             self.subs.reconnected()  # nobody is confirmed any more

@@ -117,11 +117,14 @@ def long_poll(
     def receive(qname: str, n: int) -> Call[list[Message]]:
         return protocol.receive(qname, serializer, vt=vt, count=n)
 
+    # A Call is immutable (Redis reads the clock): build the single queue's once.
+    only = None if multi else receive(qnames[0], count)
+
     def attempt() -> Generator[Step, Any, tuple[list[Message], Due | None]]:
-        if not multi:
+        if only is not None:
             # Woken by a publish or a due message, the receive alone usually succeeds:
             # read the next due time only when going back to sleep.
-            (got,) = yield Run((receive(qnames[0], count),))
+            (got,) = yield Run((only,))
             if got:
                 return got, None
             (due,) = yield Run((protocol.next_due(qnames),))
@@ -134,9 +137,9 @@ def long_poll(
                 found += more
         return found, due
 
-    if not multi:
+    if only is not None:
         # The common, busy case: one call, no subscription.
-        (got,) = yield Run((receive(qnames[0], count),))
+        (got,) = yield Run((only,))
         if got or not wait:
             return list(got)
     else:

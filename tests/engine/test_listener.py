@@ -51,15 +51,40 @@ def test_reconnect_needs_a_new_barrier_and_old_tokens_are_void() -> None:
     assert subs.ready(a)
 
 
-def test_leave_reports_channels_nobody_watches() -> None:
+def test_unwatched_channels_linger_until_they_expire() -> None:
     subs = Subscriptions()
     a, b = object(), object()
-    subs.join(a, ["x", "y"])
+    _, token = subs.join(a, ["x", "y"])
+    assert token is not None
+    assert subs.answered(token)
     subs.join(b, ["y"])
-    assert subs.leave(a, ["x", "y"]) == ["x"]
-    assert subs.leave(b, ["y"]) == ["y"]
+    assert subs.leave(a, ["x", "y"], now=10.0) == ["x"]
+    assert subs.leave(b, ["y"], now=11.0) == ["y"]
     assert subs.waiters() == []
+    # Still subscribed: a reconnect re-confirms them, and nobody is woken by them.
+    assert subs.published("x") == set()
+    assert subs.expire(before=10.5) == ["x"]
+    assert subs.expire(before=10.5) == []
+    assert subs.reconnected() is not None  # "y" is still subscribed
+    assert subs.expire(before=11.0) == ["y"]
     assert subs.reconnected() is None  # nothing to re-confirm
+
+
+def test_rejoining_a_lingering_channel_needs_a_barrier_but_no_subscribe() -> None:
+    subs = Subscriptions()
+    a, b = object(), object()
+    _, first = subs.join(a, ["x"])
+    assert first is not None
+    assert subs.answered(first)
+    subs.leave(a, ["x"], now=1.0)
+    new, token = subs.join(b, ["x"])
+    assert new == []
+    # The barrier orders b after the notifications read while nobody watched.
+    assert token is not None
+    assert not subs.ready(b)
+    assert subs.answered(token)
+    assert subs.ready(b)
+    assert subs.expire(before=2.0) == []  # watched again: it does not expire
 
 
 @pytest.mark.parametrize(

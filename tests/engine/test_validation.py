@@ -283,9 +283,9 @@ def test_id_format_allows_colons_like_node(rsmq: RSMQ, q: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"offset": -1}, "offset must be an int >= 0"),
-        ({"offset": 1.0}, "offset must be an int >= 0"),
-        ({"offset": True}, "offset must be an int >= 0"),
+        ({"offset": -1}, "offset must be an int from 0"),
+        ({"offset": 1.0}, "offset must be an int from 0"),
+        ({"offset": True}, "offset must be an int from 0"),
         ({"limit": 0}, "limit must be an int between 1 and 1000"),
         ({"limit": 1001}, "limit must be an int between 1 and 1000"),
         ({"limit": 2.0}, "limit must be an int between 1 and 1000"),

@@ -3,7 +3,8 @@
 Same bookkeeping (:class:`~django_rsmq.engine.listener.Subscriptions`), one pub/sub
 connection per AsyncRSMQ and event loop. Commands to the pub/sub connection go
 through one sender task in the order they were decided, so a cancelled waiter's
-UNSUBSCRIBE can never overtake a newer SUBSCRIBE of the same channel.
+UNSUBSCRIBE can never overtake a newer SUBSCRIBE of the same channel. Unwatched
+channels linger (``LINGER``) like the sync listener's; a janitor task unsubscribes them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import redis.asyncio
 from redis.asyncio.client import PubSub
 
+from .. import listener as sync_listener
 from ..listener import RETRY_BACKOFF, Subscriptions
 
 __all__ = ["AsyncListener", "AsyncWatch"]
@@ -46,9 +48,11 @@ class AsyncWatch:
         self.confirmed = asyncio.Event()
 
     async def ready(self, timeout: float) -> bool:
-        """Wait (at most ``timeout``) until Redis confirmed our subscriptions."""
+        """Wait (at most ``timeout``) until Redis confirmed our subscriptions (wake-ups
+        so far are dropped: the caller looks at the queue next)."""
         if not self.listener.subs.ready(self):
             await _until(self.confirmed, timeout)
+        self.event.clear()
         return self.listener.subs.ready(self)
 
     async def wait(self, timeout: float) -> bool:
@@ -72,6 +76,7 @@ class AsyncListener:
         self.outbox: asyncio.Queue[tuple[str, ...] | None] = asyncio.Queue()
         self.sender: asyncio.Task[None] | None = None
         self.reader: asyncio.Task[None] | None = None
+        self.janitor: asyncio.Task[None] | None = None
         self.closed = False
 
     def watch(self, channels: tuple[str, ...]) -> AsyncWatch:
@@ -81,15 +86,28 @@ class AsyncListener:
         new, token = self.subs.join(watch, channels)
         if new:
             self.outbox.put_nowait(("SUBSCRIBE", *new))
-            self.outbox.put_nowait(("PING", token or ""))
+        if token is not None:
+            self.outbox.put_nowait(("PING", token))
+            if self.janitor is None:
+                self.janitor = asyncio.ensure_future(self._expire())
         if self.sender is None:
             self.sender = asyncio.ensure_future(self._send())
         return watch
 
     def _leave(self, watch: AsyncWatch) -> None:
-        gone = self.subs.leave(watch, watch.channels)
-        if gone and not self.closed:
-            self.outbox.put_nowait(("UNSUBSCRIBE", *gone))
+        self.subs.leave(watch, watch.channels, self.loop.time())
+
+    async def _expire(self) -> None:
+        """Every ``LINGER`` seconds: unsubscribe channels unwatched for ``LINGER``."""
+        while not self.closed:
+            linger = sync_listener.LINGER
+            await asyncio.sleep(linger)
+            gone = self.subs.expire(self.loop.time() - linger)
+            if gone and not self.closed:
+                self.outbox.put_nowait(("UNSUBSCRIBE", *gone))
+            if not self.subs.channels:
+                break
+        self.janitor = None
 
     def _reconnected(self) -> None:
         token = self.subs.reconnected()
@@ -154,8 +172,10 @@ class AsyncListener:
         self.closed = True
         self._wake_all()
         self.outbox.put_nowait(None)
-        sender, reader = self.sender, self.reader
-        self.sender = self.reader = None
+        sender, reader, janitor = self.sender, self.reader, self.janitor
+        self.sender = self.reader = self.janitor = None
+        if janitor is not None:
+            janitor.cancel()
         if sender is not None:  # let it send what was decided (UNSUBSCRIBEs) first
             await asyncio.wait([sender], timeout=1.0)
         if reader is not None:
