@@ -82,11 +82,11 @@ class AsyncRSMQ(AsyncBatchOps, AsyncReliabilityMethods):
             dead_letter_queue=dead_letter_queue,
             retry=retry,
             retention=retention,
-            retention_action=None if retention_action == "drop" else retention_action,
+            retention_action=retention_action,
             max_messages=max_messages,
-            dedup_window=None if dedup_window == DEDUP_WINDOW_DEFAULT else dedup_window,
-            failed_cap=None if failed_cap == FAILED_CAP_DEFAULT else failed_cap,
-            failed_ttl=None if failed_ttl == FAILED_TTL_DEFAULT else failed_ttl,
+            dedup_window=dedup_window,
+            failed_cap=failed_cap,
+            failed_ttl=failed_ttl,
         )
         await self._run(call)
 

@@ -40,6 +40,15 @@ def _opt(value: Any) -> str | None:
     return None if value is None else to_str(value)
 
 
+#: Reliability settings with a default, which is what an unstored setting reads as.
+SETTING_DEFAULTS: dict[str, Any] = {
+    "dedup_window": DEDUP_WINDOW_DEFAULT,
+    "failed_cap": FAILED_CAP_DEFAULT,
+    "failed_ttl": FAILED_TTL_DEFAULT,
+    "retention_action": "drop",
+}
+
+
 class QueueOps(ProtocolBase):
     def _config(self, q: QueueKeys, settings: dict[str, Any]) -> list[str]:
         """Default DLQ target, then the reliability field/value pairs (validated)."""
@@ -68,7 +77,15 @@ class QueueOps(ProtocolBase):
             check_int_seconds("vt", vt),
             check_int_seconds("delay", delay),
             check_maxsize(maxsize),
-            *self._config(q, {k: v for k, v in reliability.items() if v is not None}),
+            # A setting left at its default (or None) is not stored: readers fill it in.
+            *self._config(
+                q,
+                {
+                    k: v
+                    for k, v in reliability.items()
+                    if v is not None and v != SETTING_DEFAULTS.get(k)
+                },
+            ),
         )
 
         def parse(reply: Any) -> None:
@@ -148,14 +165,9 @@ class QueueOps(ProtocolBase):
             rsmq += ["delay", check_int_seconds("delay", delay)]
         if maxsize is not None:
             rsmq += ["maxsize", check_maxsize(maxsize)]
-        for name in ("dedup_window", "failed_cap", "failed_ttl", "retention_action"):
+        for name, default in SETTING_DEFAULTS.items():
             if name in given and given[name] is None:  # None = back to the default
-                given[name] = {
-                    "dedup_window": DEDUP_WINDOW_DEFAULT,
-                    "failed_cap": FAILED_CAP_DEFAULT,
-                    "failed_ttl": FAILED_TTL_DEFAULT,
-                    "retention_action": "drop",
-                }[name]
+                given[name] = default
         args = (len(rsmq) // 2, *rsmq, *self._config(q, given))
 
         def parse(reply: Any) -> None:
