@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 
 import redis
 from redis.client import NEVER_DECODE
-from redis.exceptions import NoScriptError
+from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
 
 from .connection import sync_client
+from .fastpath import FastPath, fast_path_for
 from .frontend import FrontEnd
 from .listener import Listener, Watch
 from .longpoll import Listen, Plan, Run
@@ -46,32 +47,52 @@ class SyncRunner(FrontEnd):
             poll_interval=poll_interval,
         )
         self.client = sync_client(client)
+        self._fast: FastPath | None = fast_path_for(self.client)
         self._listener: Listener | None = None
         self._listener_lock = threading.Lock()
 
     def _raw(self, call: Call[Any]) -> Any:
+        if self._fast is not None:
+            try:
+                return self._fast.execute(call.command())
+            except NoScriptError:
+                return self._eval(call)
+            except (ConnectionError, TimeoutError):
+                pass  # a stale connection: redis-py's path below reconnects and retries
         try:
             return self.client.execute_command(*call.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         except NoScriptError:
-            return self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
-            )
+            return self._eval(call)
+
+    def _eval(self, call: Call[Any]) -> Any:
+        """EVAL the script's source, which also puts it back into Redis' script cache."""
+        return self.client.execute_command(  # type: ignore[no-untyped-call]
+            "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
+        )
 
     def _run(self, call: Call[T]) -> T:
         return call.parse(self._raw(call))
+
+    def _pipelined(self, calls: Sequence[Call[Any]]) -> list[Any]:
+        """The replies of several calls sent in one round trip, errors as instances."""
+        if self._fast is not None:
+            try:
+                return self._fast.execute_many([c.command() for c in calls])
+            except (ConnectionError, TimeoutError):
+                pass  # as in _raw
+        pipe = self.client.pipeline(transaction=False)
+        for c in calls:
+            pipe.execute_command(*c.evalsha(), **RAW)  # type: ignore[no-untyped-call]
+        return pipe.execute(raise_on_error=False)
 
     def _run_calls(self, calls: Sequence[Call[Any]]) -> list[Any]:
         """Several calls in one round trip (a non-transactional pipeline), parsed in order."""
         if len(calls) == 1:
             return [self._run(calls[0])]
-        pipe = self.client.pipeline(transaction=False)
-        for c in calls:
-            pipe.execute_command(*c.evalsha(), **RAW)  # type: ignore[no-untyped-call]
-        replies = pipe.execute(raise_on_error=False)
         out = []
-        for c, reply in zip(calls, replies, strict=True):
+        for c, reply in zip(calls, self._pipelined(calls), strict=True):
             if isinstance(reply, NoScriptError):
-                reply = self._raw(c)  # that call did not run; EVAL loads the script again
+                reply = self._eval(c)  # that call did not run; EVAL loads the script again
             elif isinstance(reply, Exception):
                 raise reply
             out.append(c.parse(reply))
@@ -106,7 +127,8 @@ class SyncRunner(FrontEnd):
                 watch.close()
 
     def close(self) -> None:
-        """Close the long-poll listener's pub/sub connection, if any.
+        """Close the long-poll listener's pub/sub connection, if any, and give the
+        connections kept for script calls back to the client's pool.
 
         The Redis client passed in is left open. Long polls started afterwards start
         a new listener.
@@ -115,3 +137,5 @@ class SyncRunner(FrontEnd):
             listener, self._listener = self._listener, None
         if listener is not None:
             listener.close()
+        if self._fast is not None:
+            self._fast.close()

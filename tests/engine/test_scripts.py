@@ -4,6 +4,7 @@ and after a Redis restart; every message operation is one round trip."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -149,19 +150,24 @@ def test_scripts_and_data_survive_a_redis_restart(
     assert mq.get_queue_attributes("q").totalsent == 3
 
 
-class CountingRedis(redis.Redis):
-    """Records the commands sent (a plain real client otherwise)."""
+class CountingConnection(redis.Connection):
+    """Records the names of the commands each write sends (a plain real connection
+    otherwise): one entry per round trip, whichever client path packed them."""
 
-    sent: list[str]
+    sent: list[list[str]] = []
 
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        self.sent.append(str(args[0]))
-        return super().execute_command(*args, **options)
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        data = command.encode() if isinstance(command, str) else b"".join(command)
+        if not data.startswith(b"*1\r\n$4\r\nPING"):  # health checks are not ours
+            CountingConnection.sent.append(
+                [m.decode() for m in re.findall(rb"(?:^|\r\n)\*\d+\r\n\$\d+\r\n([A-Z]+)\r\n", data)]
+            )
+        super().send_packed_command(command, check_health)
 
 
 def test_message_operations_are_one_round_trip(test_redis: TestRedis, namespace: str) -> None:
-    client = CountingRedis.from_url(test_redis.url)
-    client.sent = []
+    client = redis.Redis.from_url(test_redis.url, connection_class=CountingConnection)
+    sent = CountingConnection.sent
     mq = RSMQ(client, namespace=namespace)
     try:
         mq.create_queue("q")
@@ -183,21 +189,26 @@ def test_message_operations_are_one_round_trip(test_redis: TestRedis, namespace:
             lambda: mq.purge("q"),
         ]
         for call in calls:
-            client.sent = []
+            sent.clear()
             call()
-            assert client.sent == ["EVALSHA"]
+            assert sent == [["EVALSHA"]]
         mq.send("q", "y")
         msg = mq.receive("q")
         assert msg is not None
-        client.sent = []
+        sent.clear()
         mq.ack(msg)
-        assert client.sent == ["EVALSHA"]
-        client.sent = []
+        assert sent == [["EVALSHA"]]
+        mq.send("q", "y")
+        sent.clear()
+        assert len(mq.receive_many("q", 10)) == 1
+        mq.send_many("q", ["a", "b", "c"])
+        assert sent == [["EVALSHA"], ["EVALSHA"]]
         mq.client.script_flush()
-        client.sent = []
+        sent.clear()
         mq.send("q", "z")
-        assert client.sent == ["EVALSHA", "EVAL"]  # NOSCRIPT fallback
+        assert sent == [["EVALSHA"], ["EVAL"]]  # NOSCRIPT fallback
     finally:
+        mq.close()
         client.close()
 
 

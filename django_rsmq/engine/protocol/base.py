@@ -60,6 +60,9 @@ class Outcome(Generic[T]):
 # Key names as EVALSHA sends them (the count, then the UTF-8 names), cached: the same few
 # key tuples are sent on every operation, and redis-py passes bytes through unencoded.
 _WIRE_KEYS: dict[tuple[str, ...], tuple[bytes, ...]] = {}
+# The packed start of an EVALSHA command (array length, SHA, key count, key names) by
+# (SHA, keys, number of arguments): only the arguments are packed per call.
+_HEADS: dict[tuple[bytes, tuple[str, ...], int], bytes] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,37 @@ class Call(Generic[T]):
                 _WIRE_KEYS.clear()
             _WIRE_KEYS[self.keys] = wire
         return ("EVALSHA", self.script.sha_bytes, *wire, *self.args)
+
+    def command(self) -> bytes:
+        """The EVALSHA command packed as RESP bytes (for engine/fastpath.py)."""
+        key = (self.script.sha_bytes, self.keys, len(self.args))
+        try:
+            head = _HEADS[key]
+        except KeyError:
+            parts = [b"EVALSHA", self.script.sha_bytes, b"%d" % len(self.keys)]
+            parts += (k.encode("utf-8") for k in self.keys)
+            head = b"*%d\r\n" % (len(parts) + len(self.args)) + b"".join(
+                b"$%d\r\n%s\r\n" % (len(p), p) for p in parts
+            )
+            if len(_HEADS) >= 10_000:
+                _HEADS.clear()
+            _HEADS[key] = head
+        out = [head]
+        for arg in self.args:
+            data = arg.encode("utf-8") if isinstance(arg, str) else _arg_bytes(arg)
+            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        return b"".join(out)
+
+
+def _arg_bytes(arg: object) -> bytes:
+    """A non-``str`` argument as redis-py's encoder would send it."""
+    if isinstance(arg, bytes):
+        return arg
+    if isinstance(arg, int) and not isinstance(arg, bool):
+        return b"%d" % arg
+    if isinstance(arg, float):
+        return repr(arg).encode("ascii")
+    raise TypeError(f"a script argument must be str, bytes, int or float, not {arg!r}")
 
 
 CallPlan = Generator[Call[Any], Any, T]

@@ -1,0 +1,132 @@
+"""The fast path for script calls: EVALSHA packed by us, sent on connections we keep clean.
+
+redis-py's ``execute_command`` costs more client time per call than our whole
+operation: the pool's ``get_connection`` polls the socket (``can_read``, a system call)
+to make sure a connection it hands out has no stale reply pending, the generic packer
+encodes each argument, and the observability hooks run around every command. For the
+engine's hot path (one script call per operation) that doubled the time of a send.
+
+:class:`FastPath` borrows connections from the client's own pool (so TLS, AUTH, the
+database, RESP2/RESP3, timeouts and Sentinel discovery are the pool's, unchanged) and
+keeps them in a private free list between calls. A connection goes back to that list
+only after its replies were read in full, so it is known to be clean and needs no poll;
+on any error it is disconnected and handed back to the pool instead. The command bytes
+come from :meth:`Call.command <django_rsmq.engine.protocol.Call.command>`.
+
+The caller falls back to ``execute_command`` on a connection error (the client's retry
+policy then applies, as before) and to ``EVAL`` on ``NOSCRIPT``. Clients that are not a
+plain :class:`redis.Redis` over a connection pool (cluster clients, single-connection
+clients, client-side caching) use ``execute_command`` only: :func:`fast_path_for` returns
+``None`` for them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import weakref
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+from redis.exceptions import ResponseError
+
+__all__ = ["FastPath", "fast_path_for"]
+
+
+def fast_path_for(client: Any) -> FastPath | None:
+    """A :class:`FastPath` over ``client``'s pool, or ``None`` when it must not be used."""
+    if not isinstance(client, redis.Redis) or getattr(client, "connection", None) is not None:
+        return None  # not a pooled redis.Redis (e.g. single_connection_client=True)
+    pool = getattr(client, "connection_pool", None)
+    if pool is None or getattr(pool, "cache", None) is not None:
+        return None  # client-side caching wraps connections: leave them to redis-py
+    return FastPath(pool)
+
+
+def _legacy_get_connection(pool: Any) -> bool:
+    """redis-py < 5.3 needs a command name for ``get_connection``; newer ones warn on it."""
+    params = inspect.signature(pool.get_connection).parameters
+    first = next(iter(params.values()), None)
+    return (
+        first is not None
+        and first.name == "command_name"
+        and first.default is inspect.Parameter.empty
+    )
+
+
+class FastPath:
+    """Clean connections borrowed from one redis-py connection pool (thread-safe)."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self._legacy = _legacy_get_connection(pool)
+        self._free: deque[Any] = deque()
+        self._pid = os.getpid()
+        # Connections kept here count as in use for the pool: give them back when this
+        # FastPath is dropped without close() (an RSMQ made per request, say).
+        self._finalizer = weakref.finalize(self, _release, pool, self._free, self._pid)
+
+    def _take(self) -> Any:
+        if self._pid != os.getpid():  # a forked child must not use its parent's sockets
+            self._free.clear()  # the pool resets itself in the child: nothing to release
+            self._pid = os.getpid()
+        try:
+            return self._free.pop()
+        except IndexError:
+            if self._legacy:
+                return self.pool.get_connection("EVALSHA")
+            return self.pool.get_connection()
+
+    def _drop(self, conn: Any) -> None:
+        """An error left ``conn`` in an unknown state: close it, give it back to the pool."""
+        conn.disconnect()
+        self.pool.release(conn)
+
+    def execute(self, command: bytes) -> Any:
+        """Send one packed command, return its reply (an error reply is raised)."""
+        conn = self._take()
+        try:
+            conn.send_packed_command((command,))
+            reply = conn.read_response(disable_decoding=True)
+        except ResponseError:
+            self._free.append(conn)  # the error reply was read in full: still clean
+            raise
+        except BaseException:
+            self._drop(conn)
+            raise
+        self._free.append(conn)
+        return reply
+
+    def execute_many(self, commands: Sequence[bytes]) -> list[Any]:
+        """Send several packed commands at once; their replies in order, an error reply
+        as its exception instance (like ``pipeline.execute(raise_on_error=False)``)."""
+        conn = self._take()
+        replies: list[Any] = []
+        try:
+            conn.send_packed_command((b"".join(commands),))
+            for _ in commands:
+                try:
+                    replies.append(conn.read_response(disable_decoding=True))
+                except ResponseError as error:
+                    replies.append(error)
+        except BaseException:
+            self._drop(conn)
+            raise
+        self._free.append(conn)
+        return replies
+
+    def close(self) -> None:
+        """Give every kept connection back to the pool (they stay connected there)."""
+        _release(self.pool, self._free, self._pid)
+
+
+def _release(pool: Any, free: deque[Any], pid: int) -> None:
+    while free:
+        try:
+            conn = free.pop()
+        except IndexError:  # another thread took the last one
+            break
+        if pid == os.getpid():
+            pool.release(conn)
