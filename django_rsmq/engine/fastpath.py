@@ -14,10 +14,12 @@ on any error it is disconnected and handed back to the pool instead. The command
 come from :meth:`Call.command <django_rsmq.engine.protocol.Call.command>`.
 
 The caller falls back to ``execute_command`` on a connection error (the client's retry
-policy then applies, as before) and to ``EVAL`` on ``NOSCRIPT``. Clients that are not a
+policy then applies, as before) and to ``EVAL`` on ``NOSCRIPT``. At most a quarter of
+the pool's ``max_connections`` (and at most 64) stay kept while idle, so the pool's
+other users (a cache sharing the client, say) keep the rest. Clients that are not a
 plain :class:`redis.Redis` over a connection pool (cluster clients, single-connection
-clients, client-side caching) use ``execute_command`` only: :func:`fast_path_for` returns
-``None`` for them.
+clients, client-side caching, pools of fewer than 4 connections) use
+``execute_command`` only: :func:`fast_path_for` returns ``None`` for them.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ from redis.exceptions import ResponseError
 
 __all__ = ["FastPath", "fast_path_for"]
 
+# At most this share of a pool's max_connections is kept idle by one FastPath; the rest
+# stays available to the pool's other users (a cache sharing the client, say).
+KEEP_SHARE = 4
+
 
 def fast_path_for(client: Any) -> FastPath | None:
     """A :class:`FastPath` over ``client``'s pool, or ``None`` when it must not be used."""
@@ -42,7 +48,15 @@ def fast_path_for(client: Any) -> FastPath | None:
     pool = getattr(client, "connection_pool", None)
     if pool is None or getattr(pool, "cache", None) is not None:
         return None  # client-side caching wraps connections: leave them to redis-py
-    return FastPath(pool)
+    keep = _keep(pool)
+    if keep < 1:
+        return None  # a pool this small has no connection to spare for us
+    return FastPath(pool, keep)
+
+
+def _keep(pool: Any) -> int:
+    limit = getattr(pool, "max_connections", None)
+    return 64 if not isinstance(limit, int) else min(64, limit // KEEP_SHARE)
 
 
 def _legacy_get_connection(pool: Any) -> bool:
@@ -59,8 +73,9 @@ def _legacy_get_connection(pool: Any) -> bool:
 class FastPath:
     """Clean connections borrowed from one redis-py connection pool (thread-safe)."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, keep: int = 1) -> None:
         self.pool = pool
+        self.keep = keep  # idle connections kept at most; more go back to the pool
         self._legacy = _legacy_get_connection(pool)
         self._free: deque[Any] = deque()
         self._pid = os.getpid()
@@ -79,6 +94,13 @@ class FastPath:
                 return self.pool.get_connection("EVALSHA")
             return self.pool.get_connection()
 
+    def _put(self, conn: Any) -> None:
+        """Keep a clean connection (or give it back if enough are kept already)."""
+        if len(self._free) < self.keep:
+            self._free.append(conn)
+        else:
+            self.pool.release(conn)
+
     def _drop(self, conn: Any) -> None:
         """An error left ``conn`` in an unknown state: close it, give it back to the pool."""
         conn.disconnect()
@@ -91,12 +113,12 @@ class FastPath:
             conn.send_packed_command((command,))
             reply = conn.read_response(disable_decoding=True)
         except ResponseError:
-            self._free.append(conn)  # the error reply was read in full: still clean
+            self._put(conn)  # the error reply was read in full: still clean
             raise
         except BaseException:
             self._drop(conn)
             raise
-        self._free.append(conn)
+        self._put(conn)
         return reply
 
     def execute_many(self, commands: Sequence[bytes]) -> list[Any]:
@@ -114,7 +136,7 @@ class FastPath:
         except BaseException:
             self._drop(conn)
             raise
-        self._free.append(conn)
+        self._put(conn)
         return replies
 
     def close(self) -> None:

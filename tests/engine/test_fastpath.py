@@ -85,6 +85,7 @@ def test_concurrent_threads_get_their_own_replies(client: redis.Redis) -> None:
         got.update({m.id: m.body for m in batch})
     assert got == sent  # every id came back to the thread that sent its body
     assert _in_use(client) <= 8
+    assert mq._fast is not None and len(mq._fast._free) <= mq._fast.keep
     mq.close()
     assert _in_use(client) == 0
 
@@ -162,14 +163,50 @@ def test_a_forked_child_uses_its_own_connection(client: redis.Redis) -> None:
     mq.close()
 
 
+@pytest.mark.parametrize(("max_connections", "keep"), [(None, 25), (8, 2), (4, 1), (1000, 64)])
+def test_a_share_of_the_pool_stays_for_its_other_users(
+    test_redis: TestRedis, max_connections: int | None, keep: int
+) -> None:
+    """Idle kept connections never take more than a quarter of the pool: with 8 threads
+    calling at once on a pool of 8, 2 stay kept and the pool has 6 free again."""
+    kwargs = {} if max_connections is None else {"max_connections": max_connections}
+    client = redis.Redis.from_url(test_redis.url, **kwargs)
+    pool = client.connection_pool
+    mq = RSMQ(client, namespace=unique_namespace())
+    try:
+        assert mq._fast is not None
+        assert mq._fast.keep == keep == min(64, pool.max_connections // 4)
+        mq.create_queue("q")
+        threads = min(8, pool.max_connections)
+        barrier = threading.Barrier(threads)
+
+        def send() -> None:
+            barrier.wait(10)
+            for _ in range(20):
+                mq.send("q", "x")
+
+        workers = [threading.Thread(target=send) for _ in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(30)
+        assert mq.get_queue_attributes("q").totalsent == 20 * threads
+        assert len(mq._fast._free) <= keep
+        assert _in_use(client) <= keep
+    finally:
+        mq.close()
+        client.close()
+
+
 @pytest.mark.parametrize(
     "make",
     [
         lambda url: redis.Redis.from_url(url, single_connection_client=True),
         lambda url: redis.RedisCluster.__new__(redis.RedisCluster),
+        lambda url: redis.Redis.from_url(url, max_connections=3),
         lambda url: "not a client",
     ],
-    ids=["single-connection", "cluster", "other"],
+    ids=["single-connection", "cluster", "tiny-pool", "other"],
 )
 def test_clients_the_fast_path_leaves_alone(test_redis: TestRedis, make: Any) -> None:
     assert fast_path_for(make(test_redis.url)) is None
