@@ -3,35 +3,62 @@
 -- Reply: status, then per message: code, value.
 --   by id:      0, 1|0 (1 iff ZREM removed it and HDEL removed a field, as Node)
 --   by receipt: 0, 1 | NO_MESSAGE, 0 | STALE, current rc  (fenced on rc)
--- Cost: one HMGET reads every receipt's rc, then one ZREM per message; the fields of
--- messages removed by receipt (whose rc field exists, so HDEL removes one) and the side
--- entries of all removed messages go with one HDEL each. Deletes by bare id HDEL per
--- message, as they need HDEL's count.
-local rcs = {}
-for i = 1, #ARGV, 2 do
-  rcs[(i + 1) / 2] = ARGV[i] .. ":rc"
+-- Cost: one HMGET reads every receipt's rc. One message: one ZREM (and a ZSCORE when its
+-- receipt is stale). Several: one ZMSCORE tells which are in the zset (a message
+-- removed earlier in the same call counts as gone, as a second ZREM would find) and one
+-- ZREM removes them all. The fields of messages removed by receipt (whose rc field
+-- exists, so HDEL removes one) and the side entries of all removed messages go with one
+-- HDEL each. Deletes by bare id HDEL per message, as they need HDEL's count.
+local m = #ARGV / 2
+if m < 1 then
+  return { OK }
 end
-local out = { OK }
-if #rcs == 0 then
-  return out
+local rcs = {}
+for i = 1, m do
+  rcs[i] = ARGV[2 * i - 1] .. ":rc"
 end
 local f = redis.call("HMGET", KEYS[1], unpack(rcs))
-local del, side = {}, {} -- hash fields and side entries to remove
-for i = 1, #ARGV, 2 do
-  local id, want, rc = ARGV[i], ARGV[i + 1], f[(i + 1) / 2]
+-- present[id]: whether message id is in the zset (false once this call removed it).
+local present
+if m > 1 then
+  local ids = {}
+  for i = 1, m do
+    ids[i] = ARGV[2 * i - 1]
+  end
+  present = {}
+  local scores = redis.call("ZMSCORE", KEYS[2], unpack(ids))
+  for i = 1, m do
+    if scores[i] then
+      present[ids[i]] = true
+    end
+  end
+end
+local out = { OK }
+local del, side, gone = {}, {}, {} -- hash fields, side entries and zset members to remove
+for i = 1, m do
+  local id, want, rc = ARGV[2 * i - 1], ARGV[2 * i], f[i]
   local code, value = OK, 0
   local remove = want == ""
   if not remove then
     if tonumber(rc or "0") == tonumber(want) then
       remove = true
-    elseif redis.call("ZSCORE", KEYS[2], id) then
+    elseif (present and present[id]) or (not present and redis.call("ZSCORE", KEYS[2], id)) then
       code, value = STALE, tonumber(rc or "0")
     else
       code = NO_MESSAGE
     end
   end
   if remove then
-    local z = redis.call("ZREM", KEYS[2], id)
+    local z
+    if present then
+      z = present[id] and 1 or 0
+      if z == 1 then
+        present[id] = false
+        gone[#gone + 1] = id
+      end
+    else
+      z = redis.call("ZREM", KEYS[2], id)
+    end
     if z == 0 and want ~= "" then
       code = NO_MESSAGE -- not in the queue (or removed earlier in this call): nothing to do
     else
@@ -41,7 +68,7 @@ for i = 1, #ARGV, 2 do
       else
         value = 1 -- z == 1, and its rc field exists
         del[#del + 1] = id
-        del[#del + 1] = id .. ":rc"
+        del[#del + 1] = rcs[i]
         del[#del + 1] = id .. ":fr"
       end
       side[#side + 1] = id .. ":lr"
@@ -49,8 +76,11 @@ for i = 1, #ARGV, 2 do
       side[#side + 1] = id .. ":dl"
     end
   end
-  out[#out + 1] = code
-  out[#out + 1] = value
+  out[2 * i] = code
+  out[2 * i + 1] = value
+end
+if #gone > 0 then
+  redis.call("ZREM", KEYS[2], unpack(gone))
 end
 if #del > 0 then
   redis.call("HDEL", KEYS[1], unpack(del))
