@@ -85,7 +85,8 @@ def test_concurrent_threads_get_their_own_replies(client: redis.Redis) -> None:
         got.update({m.id: m.body for m in batch})
     assert got == sent  # every id came back to the thread that sent its body
     assert _in_use(client) <= 8
-    assert mq._fast is not None and len(mq._fast._free) <= mq._fast.keep
+    assert mq._fast is not None
+    assert len(mq._fast._free) <= mq._fast.keep
     mq.close()
     assert _in_use(client) == 0
 

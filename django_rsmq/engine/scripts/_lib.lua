@@ -27,10 +27,12 @@ end
 
 -- Reliability settings (docs/reliability.md) are ext:* fields of the queue hash; the names
 -- match FIELDS in engine/reliability.py, the defaults its *_DEFAULT constants.
+local DEDUP_DEFAULT_MS, FAILED_CAP_DEFAULT, FAILED_TTL_DEFAULT_MS = 300000, 1000, 604800000
+
+-- The reliability fields that get_queue(hkey, true) reads.
 local CFG = { "ext:max_receives", "ext:dlq_target", "ext:retry", "ext:retention",
   "ext:retention_action", "ext:max_messages", "ext:dedup_window", "ext:failed_cap",
   "ext:failed_ttl" }
-local DEDUP_DEFAULT_MS, FAILED_CAP_DEFAULT, FAILED_TTL_DEFAULT_MS = 300000, 1000, 604800000
 
 -- The queue's vt/delay in ms and maxsize, or nil when the queue does not exist.
 -- A queue exists for RSMQ when vt, delay and maxsize are all present. With `config`, the
@@ -70,20 +72,66 @@ local function get_queue(hkey, config)
   return q
 end
 
-local B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+-- What receive and pop read of queue `hkey` with one HMGET, or nil when it does not exist:
+-- its vt in ms, the side-data sweep cursor (see gc_side), max_receives (or nil) and,
+-- only when withheld() can hold a message back (retention, or max_receives with a DLQ),
+-- the settings withheld() reads (the same values get_queue(hkey, true) gives), else nil.
+local function get_receive_queue(hkey)
+  local a = redis.call("HMGET", hkey, "vt", "delay", "maxsize", "ext:gc", "ext:max_receives",
+    "ext:dlq_target", "ext:retention", "ext:retention_action")
+  if not a[1] or not a[2] or not a[3] then
+    return nil
+  end
+  local max_receives = tonumber(a[5])
+  local dlq = a[6] and cjson.decode(a[6]) or nil -- {name, h, z, m, s, c}: keys made by keys.py
+  local retention = a[7] and seconds_to_ms(a[7]) or nil
+  local cfg
+  if retention or (max_receives and dlq) then
+    cfg = { max_receives = max_receives, dlq = dlq, retention = retention,
+      retention_action = a[8] or "drop" }
+  end
+  return seconds_to_ms(a[1]), a[4] or "0", max_receives, cfg
+end
 
 -- Non-negative integer (exact below 2^53) to lowercase base 36, like Number#toString(36).
+-- Epoch µs (every id's time part) have 10 digits until 2085: those take one string.char
+-- of the unrolled digits (a sixth of the general loop's time, which builds a table).
 local function base36(n)
+  if n >= 101559956668416 and n < 3656158440062976 then -- 36^9 <= n < 36^10
+    local d0 = n % 36
+    n = (n - d0) / 36
+    local d1 = n % 36
+    n = (n - d1) / 36
+    local d2 = n % 36
+    n = (n - d2) / 36
+    local d3 = n % 36
+    n = (n - d3) / 36
+    local d4 = n % 36
+    n = (n - d4) / 36
+    local d5 = n % 36
+    n = (n - d5) / 36
+    local d6 = n % 36
+    n = (n - d6) / 36
+    local d7 = n % 36
+    n = (n - d7) / 36
+    local d8 = n % 36
+    local d9 = (n - d8) / 36
+    return string.char(d9 < 10 and d9 + 48 or d9 + 87, d8 < 10 and d8 + 48 or d8 + 87,
+      d7 < 10 and d7 + 48 or d7 + 87, d6 < 10 and d6 + 48 or d6 + 87,
+      d5 < 10 and d5 + 48 or d5 + 87, d4 < 10 and d4 + 48 or d4 + 87,
+      d3 < 10 and d3 + 48 or d3 + 87, d2 < 10 and d2 + 48 or d2 + 87,
+      d1 < 10 and d1 + 48 or d1 + 87, d0 < 10 and d0 + 48 or d0 + 87)
+  end
   if n == 0 then
     return "0"
   end
-  local out = {}
+  local out = ""
   while n > 0 do
     local d = n % 36
-    table.insert(out, 1, string.sub(B36, d + 1, d + 1))
+    out = string.char(d < 10 and d + 48 or d + 87) .. out
     n = (n - d) / 36
   end
-  return table.concat(out)
+  return out
 end
 
 -- Remove a message's RSMQ data: zset member and the three hash fields, plus its side

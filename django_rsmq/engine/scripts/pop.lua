@@ -6,18 +6,18 @@
 -- Cost: the messages taken in one pass are read with one HMGET and removed with one ZREM
 -- and one HDEL (their rc is the stored one + 1, what RSMQ's HINCRBY returns before the
 -- field is deleted); their side entries with one more HDEL unless the meta hash is empty.
-local q = get_queue(KEYS[1], true)
-if not q then
+local _, gc, _, cfg = get_receive_queue(KEYS[1])
+if not gc then
   return { NO_QUEUE }
 end
-local now = now_ms()
-local cfg = q.cfg
-local _, no_side_data = gc_side(KEYS[1], KEYS[2], KEYS[3], 20, q.gc)
--- Whether withheld() can hold anything back: without these settings it never does.
-local guarded = cfg.retention or (cfg.max_receives and cfg.dlq)
-local src = guarded and source(KEYS, ARGV[2], cfg, ARGV[3], ARGV[4])
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nows = int(now)
+local _, no_side_data = gc_side(KEYS[1], KEYS[2], KEYS[3], 20, gc)
+-- cfg only when withheld() can hold anything back.
+local src = cfg and source(KEYS, ARGV[2], cfg, ARGV[3], ARGV[4])
 local want = tonumber(ARGV[1])
-local out = { OK, int(now) }
+local out = { OK, nows }
 local n = 2 -- entries in `out`
 
 -- Deliver and delete `take` (ids, visible, not withheld).
@@ -37,7 +37,7 @@ local function deliver(take)
     out[n + 1] = id
     out[n + 2] = f[3 * i - 2] or false
     out[n + 3] = rc
-    out[n + 4] = rc > 1 and f[3 * i] or int(now)
+    out[n + 4] = rc > 1 and f[3 * i] or nows
     n = n + 4
   end
   redis.call("ZREM", KEYS[2], unpack(take))
@@ -47,16 +47,30 @@ local function deliver(take)
   end
 end
 
+if not cfg then
+  -- Nothing can be withheld: one pass takes what is visible.
+  if want <= 0 then
+    return { EMPTY, nows }
+  end
+  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", nows, "LIMIT", 0, want)
+  if #ids == 0 then
+    return { EMPTY, nows }
+  end
+  deliver(ids)
+  redis.call("HINCRBY", KEYS[1], "totalrecv", #ids)
+  return out
+end
+
 -- Another pass is only needed when messages were withheld.
 local got, withheld_n = 0, 0
 while got < want and withheld_n < 10000 do
-  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", int(now), "LIMIT", 0, want)
+  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", nows, "LIMIT", 0, want)
   local before = withheld_n
   local take = {}
   for _, id in ipairs(ids) do
     if got >= want then
       break
-    elseif guarded and withheld(src, cfg, id, now) then
+    elseif cfg and withheld(src, cfg, id, now) then
       withheld_n = withheld_n + 1
     else
       got = got + 1
@@ -71,7 +85,7 @@ while got < want and withheld_n < 10000 do
   end
 end
 if got == 0 then
-  return { EMPTY, int(now) }
+  return { EMPTY, nows }
 end
 redis.call("HINCRBY", KEYS[1], "totalrecv", got)
 return out

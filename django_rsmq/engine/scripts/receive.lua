@@ -7,53 +7,58 @@
 -- to the DLQ here instead of being delivered (withheld() in _lib.lua), and the next
 -- visible one is taken. On queues with max_receives the last receive time is kept as
 -- side data ({id}:lr). Each call also runs one bounded step of the side-data sweep.
--- Cost: the messages taken in one pass are hidden with one ZADD and read with one HMGET;
--- a first delivery's rc and fr are set by one HSET for all of them, a redelivery's rc
--- takes one HINCRBY.
-local q = get_queue(KEYS[1], true)
-if not q then
+-- Cost: the messages taken in one pass are hidden with one ZADD and read with one HMGET
+-- (which also reads totalrecv); their rc and fr are written with one HSET. A redelivery's
+-- rc is the stored one + 1, what RSMQ's HINCRBY gives (RSMQ clients only ever HINCRBY rc
+-- and totalrecv, so both are integer strings). Without retention or max_receives + DLQ
+-- (nothing can be withheld) there is one pass and that HSET also writes totalrecv;
+-- otherwise totalrecv takes one HINCRBY at the end.
+local vt, gc, max_receives, cfg = get_receive_queue(KEYS[1])
+if not vt then
   return { NO_QUEUE }
 end
-local now = now_ms()
-local cfg = q.cfg
-gc_side(KEYS[1], KEYS[2], KEYS[3], 20, q.gc)
--- Whether withheld() can hold anything back: without these settings it never does.
-local guarded = cfg.retention or (cfg.max_receives and cfg.dlq)
-local src = guarded and source(KEYS, ARGV[3], cfg, ARGV[4], ARGV[5])
-local vt = q.vt
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nows = int(now)
+gc_side(KEYS[1], KEYS[2], KEYS[3], 20, gc)
 if ARGV[1] ~= "" then
   vt = tonumber(ARGV[1])
 end
 local hidden_until = int(now + vt)
 local want = tonumber(ARGV[2])
-local out = { OK, int(now) }
+local out = { OK, nows }
 local n = 2 -- entries in `out`
 
 -- Deliver `take` (ids, visible, not withheld): hide them, count the receive, reply.
-local function deliver(take)
+-- With `last`, also set totalrecv to its stored value + `last` in the same HSET.
+local function deliver(take, last)
+  local k = #take
   local scored, fields = {}, {}
-  for i, id in ipairs(take) do
+  for i = 1, k do
+    local id = take[i]
     scored[2 * i - 1] = hidden_until
     scored[2 * i] = id
     fields[3 * i - 2] = id
     fields[3 * i - 1] = id .. ":rc"
     fields[3 * i] = id .. ":fr"
   end
+  if last then
+    fields[3 * k + 1] = "totalrecv"
+  end
   redis.call("ZADD", KEYS[2], unpack(scored))
   local f = redis.call("HMGET", KEYS[1], unpack(fields))
-  local set = {} -- rc and fr of first deliveries, as HSET field/value pairs
-  for i, id in ipairs(take) do
-    local rc, fr = 1, f[3 * i]
-    if f[3 * i - 1] then
-      rc = redis.call("HINCRBY", KEYS[1], id .. ":rc", 1)
-    else
-      set[#set + 1] = id .. ":rc"
-      set[#set + 1] = "1"
-    end
+  local set, s = {}, 0 -- rc and fr, as HSET field/value pairs
+  for i = 1, k do
+    local id = take[i]
+    local rc, fr = tonumber(f[3 * i - 1] or "0") + 1, f[3 * i]
+    set[s + 1] = fields[3 * i - 1]
+    set[s + 2] = int(rc)
+    s = s + 2
     if rc == 1 then -- like RSMQ: the first receive (re)sets fr
-      fr = int(now)
-      set[#set + 1] = id .. ":fr"
-      set[#set + 1] = fr
+      fr = nows
+      set[s + 1] = fields[3 * i]
+      set[s + 2] = nows
+      s = s + 2
     end
     out[n + 1] = id
     out[n + 2] = f[3 * i - 2] or false
@@ -61,31 +66,47 @@ local function deliver(take)
     out[n + 4] = fr or false
     n = n + 4
   end
-  if #set > 0 then
-    redis.call("HSET", KEYS[1], unpack(set))
+  if last then
+    set[s + 1] = "totalrecv"
+    set[s + 2] = int((tonumber(f[3 * k + 1]) or 0) + last)
   end
-  if cfg.max_receives then
-    local last = {}
-    for i, id in ipairs(take) do
-      last[2 * i - 1] = id .. ":lr"
-      last[2 * i] = int(now)
+  redis.call("HSET", KEYS[1], unpack(set))
+  if max_receives then
+    local lr = {}
+    for i = 1, k do
+      lr[2 * i - 1] = take[i] .. ":lr"
+      lr[2 * i] = nows
     end
-    redis.call("HSET", KEYS[3], unpack(last))
+    redis.call("HSET", KEYS[3], unpack(lr))
   end
+end
+
+if not cfg then
+  -- Nothing can be withheld: one pass takes what is visible.
+  if want <= 0 then
+    return { EMPTY, nows }
+  end
+  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", nows, "LIMIT", 0, want)
+  if #ids == 0 then
+    return { EMPTY, nows }
+  end
+  deliver(ids, #ids)
+  return out
 end
 
 -- Another pass is only needed when messages were withheld; `seen` skips messages this call
 -- already delivered (a vt of 0 leaves them visible).
+local src = source(KEYS, ARGV[3], cfg, ARGV[4], ARGV[5])
 local got, withheld_n, seen = 0, 0, {}
 while got < want and withheld_n < 10000 do
-  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", int(now), "LIMIT", 0, want)
+  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", nows, "LIMIT", 0, want)
   local before = withheld_n
   local take = {}
   for _, id in ipairs(ids) do
     if got >= want or seen[id] then
       -- full, or delivered earlier in this call
       seen[id] = true
-    elseif guarded and withheld(src, cfg, id, now) then
+    elseif withheld(src, cfg, id, now) then
       withheld_n = withheld_n + 1
     else
       seen[id] = true
@@ -101,7 +122,7 @@ while got < want and withheld_n < 10000 do
   end
 end
 if got == 0 then
-  return { EMPTY, int(now) }
+  return { EMPTY, nows }
 end
 redis.call("HINCRBY", KEYS[1], "totalrecv", got)
 return out

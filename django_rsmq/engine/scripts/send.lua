@@ -8,20 +8,42 @@
 -- Reliability (docs/reliability.md): a dedup key lives for the queue's dedup window and
 -- holds the first id; the check and the enqueue are this one script, so concurrent
 -- producers cannot both enqueue. The max_messages cap counts every message in the zset.
--- Cost: the whole batch is one ZADD, one HSET and one HINCRBY (plus a GET/SET per dedup
--- id), whatever its size.
-local q = get_queue(KEYS[1], true)
-if not q then
+-- Cost: one HMGET reads the queue (the two settings send uses and totalsent), then the
+-- whole batch is one ZADD and one HSET, which also writes totalsent (what HINCRBY would:
+-- RSMQ clients only ever HINCRBY it, so it is an integer string), plus a GET/SET per
+-- dedup id.
+local a = redis.call("HMGET", KEYS[1], "vt", "delay", "maxsize", "ext:max_messages",
+  "ext:dedup_window", "totalsent")
+if not a[1] or not a[2] or not a[3] then
   return { NO_QUEUE }
 end
-local cfg = q.cfg
-local now, t = now_ms()
+local maxsize = tonumber(a[3]) or -1
+local max_messages = tonumber(a[4])
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local out = { OK, q.maxsize }
+if #ARGV == 5 and ARGV[5] == "" and not max_messages then
+  -- One message without a dedup id on a queue without a cap: no tables to build.
+  local body = ARGV[3]
+  if maxsize ~= -1 and #body > maxsize then
+    return { OK, maxsize, TOO_LONG, #body }
+  end
+  local id = base36(us) .. ARGV[2]
+  local delay = ARGV[4] ~= "" and tonumber(ARGV[4]) or seconds_to_ms(a[2])
+  redis.call("ZADD", KEYS[2], now + delay, id) -- numbers go as %.17g: exact
+  redis.call("HSET", KEYS[1], id, body, "totalsent", int((tonumber(a[6]) or 0) + 1))
+  if ARGV[1] ~= "" then
+    redis.call("PUBLISH", ARGV[1], redis.call("ZCARD", KEYS[2]))
+  end
+  return { OK, maxsize, OK, id }
+end
+local default_delay = seconds_to_ms(a[2])
+local dedup = a[5] and seconds_to_ms(a[5]) or DEDUP_DEFAULT_MS
+local out = { OK, maxsize }
 local n = 2 -- entries in `out`
 local scored, bodies = {}, {} -- ZADD score/member and HSET field/value pairs
 local sent = 0
-local size = cfg.max_messages and redis.call("ZCARD", KEYS[2]) or 0
+local size = max_messages and redis.call("ZCARD", KEYS[2]) or 0
 for i = 2, #ARGV, 4 do
   local body = ARGV[i + 1]
   local dkey = ARGV[i + 3] ~= "" and KEYS[tonumber(ARGV[i + 3])] or nil
@@ -29,22 +51,22 @@ for i = 2, #ARGV, 4 do
   local code, value
   if first then
     code, value = DUPLICATE, first
-  elseif q.maxsize ~= -1 and #body > q.maxsize then
+  elseif maxsize ~= -1 and #body > maxsize then
     code, value = TOO_LONG, #body
-  elseif cfg.max_messages and size >= cfg.max_messages then
-    code, value = QUEUE_FULL, cfg.max_messages
+  elseif max_messages and size >= max_messages then
+    code, value = QUEUE_FULL, max_messages
   else
-    local delay = q.delay
+    local delay = default_delay
     if ARGV[i + 2] ~= "" then
       delay = tonumber(ARGV[i + 2])
     end
     local id = base36(us + sent) .. ARGV[i]
-    scored[2 * sent + 1] = now + delay -- redis.call sends numbers as %.17g: exact
+    scored[2 * sent + 1] = now + delay
     scored[2 * sent + 2] = id
     bodies[2 * sent + 1] = id
     bodies[2 * sent + 2] = body
-    if dkey and cfg.dedup > 0 then
-      redis.call("SET", dkey, id, "PX", cfg.dedup)
+    if dkey and dedup > 0 then
+      redis.call("SET", dkey, id, "PX", dedup)
     end
     sent = sent + 1
     size = size + 1
@@ -55,9 +77,10 @@ for i = 2, #ARGV, 4 do
   n = n + 2
 end
 if sent > 0 then
+  bodies[2 * sent + 1] = "totalsent"
+  bodies[2 * sent + 2] = int((tonumber(a[6]) or 0) + sent)
   redis.call("ZADD", KEYS[2], unpack(scored))
   redis.call("HSET", KEYS[1], unpack(bodies))
-  redis.call("HINCRBY", KEYS[1], "totalsent", sent)
   if ARGV[1] ~= "" then
     redis.call("PUBLISH", ARGV[1], redis.call("ZCARD", KEYS[2]))
   end
