@@ -20,8 +20,8 @@ import redis
 from django_rsmq.engine import RSMQ
 from django_rsmq.engine.fastpath import FastPath
 
-ROUNDS = 6
-DURATION = 0.25  # per round and side
+ROUNDS = 10
+DURATION = 0.2  # per round and side
 WARMUP = 0.1
 BODY_100 = "x" * 100
 BODY_1K = "x" * 1024
@@ -38,15 +38,24 @@ def rate(step: Callable[[], int], duration: float = DURATION) -> float:
 
 
 def compare(ours: Callable[[], int], floor: Callable[[], int]) -> dict[str, float]:
-    """Best rate of each side over interleaved rounds: ours and the floor alternate, so a
-    busy moment of a shared machine hits both, and the best round is the least disturbed."""
+    """Ours and the floor in ROUNDS back-to-back pairs (the order alternating between
+    pairs); the ratio is the median of the pairs' ratios. A shared VM's speed drifts and
+    jumps over seconds: a pair sees nearly the same machine, so its ratio is fair even
+    when the rates are not, and the median drops the pairs a jump fell into. The rates
+    reported are each side's median."""
     for step in (ours, floor):
         rate(step, WARMUP)
-    best = {"ours": 0.0, "floor": 0.0}
-    for _ in range(ROUNDS):
-        best["ours"] = max(best["ours"], rate(ours))
-        best["floor"] = max(best["floor"], rate(floor))
-    return best
+    rates: dict[str, list[float]] = {"ours": [], "floor": []}
+    for i in range(ROUNDS):
+        pair = [("ours", ours), ("floor", floor)]
+        for name, step in pair if i % 2 == 0 else reversed(pair):
+            rates[name].append(rate(step))
+    ratios = [o / f for o, f in zip(rates["ours"], rates["floor"], strict=True)]
+    return {
+        "ours": statistics.median(rates["ours"]),
+        "floor": statistics.median(rates["floor"]),
+        "ratio": statistics.median(ratios),
+    }
 
 
 def setup(url: str) -> tuple[redis.Redis, RSMQ]:

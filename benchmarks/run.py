@@ -85,9 +85,11 @@ def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         if name not in results:
             continue
         ours, floor = results[name]["ours"], results[name]["floor"]
+        ratio = results[name].get("ratio")  # throughput rows: the median of paired ratios
         if key is not None:
             ours, floor = ours[key], floor[key]
-        ratio = ours / floor if floor else float("nan")
+        if ratio is None:
+            ratio = ours / floor if floor else float("nan")
         met = None if target is None else (ratio >= target if higher else ratio <= target)
         out.append(
             {
