@@ -110,15 +110,22 @@ def dlq_requeue(
     source: str = "command",
     user: Any = None,
 ) -> Requeued:
-    """Move messages from ``queue``'s DLQ (all, ``ids`` or the oldest ``limit``) back
-    to ``queue`` (or ``to``), keeping their ids and bodies."""
+    """Move messages from ``queue``'s DLQ (all, ``ids`` or the oldest ``limit``) back,
+    keeping their ids and bodies: each to the queue it was dead-lettered from (a DLQ
+    shared by several queues sends each message home), one without that record to
+    ``queue``; or all of them to ``to``."""
     dlq = dead_letter_queue_of(queue)
     result = rsmq_for_queue(dlq).redrive(
-        dlq, ids=list(ids) if ids else None, limit=limit, to=to or queue, reset_rc=reset_rc
+        dlq,
+        ids=list(ids) if ids else None,
+        limit=limit,
+        to=to,
+        default_to=None if to else queue,
+        reset_rc=reset_rc,
     )
     done = _done(result)
     signals.message_requeued.send(
-        sender=queue, ids=ids, moved=done.moved, to=to or queue, source=source, user=user
+        sender=queue, ids=ids, moved=done.moved, to=to, source=source, user=user
     )
     return done
 

@@ -34,12 +34,14 @@ def _chunk_call(
     reset_rc: bool,
     realtime: bool,
     qname: str,
+    fallback: bool = False,
 ) -> Call[list[tuple[str, str | None]]]:
     keys: tuple[str, ...] = source
     if dest is not None:
         keys += (dest.hash, dest.zset, dest.meta, dest.queues)
     channel = "" if dest is None else dest.channel
-    args = (mode, "1" if reset_rc else "", limit, "1" if realtime else "", channel, *ids)
+    flags = ("1" if reset_rc else "", limit, "1" if realtime else "", channel)
+    args = (mode, *flags, "1" if fallback else "", *ids)
 
     def parse(reply: Any) -> list[tuple[str, str | None]]:
         r = _status(reply, qname)
@@ -58,18 +60,24 @@ def redrive_plan(
     ids: Iterable[str] | None = None,
     limit: int | None = None,
     to: QueueKeys | None = None,
+    default_to: QueueKeys | None = None,
     reset_rc: bool = True,
     realtime: bool = False,
 ) -> CallPlan[RedriveResult]:
     """Move DLQ messages (``mode="dlq"``: ``source`` is the DLQ; ``to`` defaults to each
-    message's source queue) or failed records (``mode="failed"``: ``source`` is the queue
-    the records belong to and the default ``to``): all, the given ``ids``, or at most
-    ``limit`` (oldest first). With ``realtime``, each destination's channel gets Node
-    rsmq's PUBLISH of its message count."""
+    message's source queue, and ``default_to`` is where a message without that record
+    goes) or failed records (``mode="failed"``: ``source`` is the queue the records
+    belong to and the default ``to``): all, the given ``ids``, or at most ``limit``
+    (oldest first). With ``realtime``, each destination's channel gets Node rsmq's
+    PUBLISH of its message count."""
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidValue(f"limit must be an int >= 1 or None, got {limit!r}")
-    if to is not None and to.name == source.name and mode == "dlq":
-        raise InvalidValue(f"cannot redrive {source.name!r} into itself")
+    for target in (to, default_to):
+        if target is not None and target.name == source.name and mode == "dlq":
+            raise InvalidValue(f"cannot redrive {source.name!r} into itself")
+    fallback = to is None and default_to is not None and mode == "dlq"
+    if fallback:
+        to = default_to
     if mode == "dlq":
         src = (source.hash, source.zset, source.meta)
     else:
@@ -83,14 +91,14 @@ def redrive_plan(
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             done = yield _chunk_call(
-                mode, src, to, chunk, len(chunk), reset_rc, realtime, source.name
+                mode, src, to, chunk, len(chunk), reset_rc, realtime, source.name, fallback
             )
             _collect(result, done)
         return result
     remaining = limit
     while remaining is None or remaining > 0:
         n = CHUNK if remaining is None else min(CHUNK, remaining)
-        done = yield _chunk_call(mode, src, to, [], n, reset_rc, realtime, source.name)
+        done = yield _chunk_call(mode, src, to, [], n, reset_rc, realtime, source.name, fallback)
         _collect(result, done)
         moved = sum(1 for _, dest_id in done if dest_id is not None)
         if remaining is not None:

@@ -100,13 +100,18 @@ class ReliabilityMethods:
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
+        default_to: str | None = None,
         reset_rc: bool = True,
     ) -> RedriveResult:
         """Move DLQ messages (all, ``ids``, or the oldest ``limit``) back to the queue
-        each came from, or to ``to``; each moves exactly once even under racing
-        redrives. They start with a fresh receive count (``reset_rc=False`` restores
-        it, so with an unchanged ``max_receives`` the next receive dead-letters them again)."""
-        plan = self.protocol.redrive(dlq, ids=ids, limit=limit, to=to, reset_rc=reset_rc)
+        each came from, or all to ``to``; a message with no record of where it came from
+        (put there by another client) goes to ``default_to``, or stays and is reported
+        in ``missing``. Each moves exactly once even under racing redrives. They start
+        with a fresh receive count (``reset_rc=False`` restores it, so with an unchanged
+        ``max_receives`` the next receive dead-letters them again)."""
+        plan = self.protocol.redrive(
+            dlq, ids=ids, limit=limit, to=to, default_to=default_to, reset_rc=reset_rc
+        )
         return self._run_plan(plan)
 
     def requeue_failed(
@@ -209,13 +214,18 @@ class AsyncReliabilityMethods:
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
+        default_to: str | None = None,
         reset_rc: bool = True,
     ) -> RedriveResult:
         """Move DLQ messages (all, ``ids``, or the oldest ``limit``) back to the queue
-        each came from, or to ``to``; each moves exactly once even under racing
-        redrives. They start with a fresh receive count (``reset_rc=False`` restores
-        it, so with an unchanged ``max_receives`` the next receive dead-letters them again)."""
-        plan = self.protocol.redrive(dlq, ids=ids, limit=limit, to=to, reset_rc=reset_rc)
+        each came from, or all to ``to``; a message with no record of where it came from
+        (put there by another client) goes to ``default_to``, or stays and is reported
+        in ``missing``. Each moves exactly once even under racing redrives. They start
+        with a fresh receive count (``reset_rc=False`` restores it, so with an unchanged
+        ``max_receives`` the next receive dead-letters them again)."""
+        plan = self.protocol.redrive(
+            dlq, ids=ids, limit=limit, to=to, default_to=default_to, reset_rc=reset_rc
+        )
         return await self._run_plan(plan)
 
     async def requeue_failed(

@@ -145,11 +145,30 @@ def test_dlq_requeue_goes_through_the_engine_redrive() -> None:
     finally:
         signals.message_requeued.disconnect(on_requeued)
     assert [(g["sender"], g["moved"], g["to"], g["source"]) for g in got] == [
-        ("flaky", 1, "flaky", "command")
+        ("flaky", 1, None, "command")  # to=None: each message back to its own queue
     ]
     assert r.get_queue_attributes("flaky-dlq").msgs == 0
     assert [(m.raw, m.rc) for m in r.peek("flaky")] == [("x", 0)]  # a fresh receive count
     assert "requeued 0, 1 missing" in run("rsmq_dlq", "flaky", "requeue", "--ids", in_dlq.id)
+
+
+def test_dlq_requeue_sends_each_message_of_a_shared_dlq_home() -> None:
+    """Two queues share one DLQ: requeue from either sends every message back to the
+    queue it came from; one a plain RSMQ client put there goes to the named queue."""
+    r = get_rsmq()
+    r.create_queue("shared")
+    for name in ("qa", "qb"):
+        r.create_queue(name, max_receives=1, dead_letter_queue="shared")
+        r.send(name, f"from {name}")
+        msg = r.receive(name)
+        assert msg is not None
+        r.nack(msg.receipt, delay=0)
+        assert r.receive(name) is None  # dead-lettered
+    r.send("shared", "plain")
+    assert "requeued 3" in run("rsmq_dlq", "qa", "requeue", "--all")
+    assert sorted(m.raw for m in r.peek("qa")) == ["from qa", "plain"]
+    assert [m.raw for m in r.peek("qb")] == ["from qb"]
+    assert r.get_queue_attributes("shared").msgs == 0
 
 
 def test_dlq_requeue_keep_receive_count_dead_letters_again() -> None:

@@ -199,16 +199,18 @@ class ReliabilityOps(ProtocolBase):
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
+        default_to: str | None = None,
         reset_rc: bool = True,
     ) -> CallPlan[RedriveResult]:
-        """Move messages from a DLQ back to their source queue (or ``to``)."""
-        target = None if to is None else self._q(to)
+        """Move messages from a DLQ back to their source queue (or ``to``); those with
+        no record of their source to ``default_to`` (else they stay)."""
         return redrive_plan(
             "dlq",
             self._q(dlq),
             ids=ids,
             limit=limit,
-            to=target,
+            to=None if to is None else self._q(to),
+            default_to=None if default_to is None else self._q(default_to),
             reset_rc=reset_rc,
             realtime=self.publishes_moves,
         )

@@ -4,8 +4,10 @@
 -- KEYS[4..7]: the destination's hash, zset, meta, QUEUES; absent in "dlq" mode to send each
 --             message back to the queue it was dead-lettered from (its {id}:dl info).
 -- ARGV: mode "dlq" | "failed", reset rc "1" | "", limit, realtime "1" | "", the
---       destination's realtime channel (with KEYS[4..7]), then source ids (none = the
---       oldest `limit`).
+--       destination's realtime channel (with KEYS[4..7]), fallback "1" | "" (in "dlq"
+--       mode: KEYS[4..7] only for messages without {id}:dl info or whose home queue is
+--       gone; the others go home),
+--       then source ids (none = the oldest `limit`).
 -- Each id is checked and moved in this one script, so when redrives race every message
 -- moves exactly once; the loser reports it missing. A DLQ message keeps its id and body
 -- and (unless reset) its rc and first-receive time; a failed record's body is sent as a
@@ -13,8 +15,9 @@
 -- Reply: OK, then per source id: id, destination id | id, false (missing / no destination).
 local mode, reset, rt = ARGV[1], ARGV[2] == "1", ARGV[4] == "1"
 local ids = {}
-if #ARGV > 5 then
-  for i = 6, #ARGV do
+local fallback = ARGV[6] == "1"
+if #ARGV > 6 then
+  for i = 7, #ARGV do
     table.insert(ids, ARGV[i])
   end
 else
@@ -42,7 +45,10 @@ for _, sid in ipairs(ids) do
     if redis.call("ZSCORE", KEYS[2], sid) then
       local raw = redis.call("HGET", KEYS[3], sid .. ":dl")
       local info = raw and cjson.decode(raw) or nil
-      local dest = given or (info and info.src) or nil
+      local dest = (not fallback and given) or (info and info.src) or given
+      if fallback and dest ~= given and not get_queue(dest.h) then
+        dest = given -- its home queue was deleted meanwhile
+      end
       if dest and get_queue(dest.h) and not redis.call("ZSCORE", dest.z, sid) then
         deliver(dest, sid, redis.call("HGET", KEYS[1], sid) or "")
         if info and not reset and info.rc and info.rc > 0 then

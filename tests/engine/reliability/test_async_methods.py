@@ -63,8 +63,11 @@ async def test_async_mirror(rsmq: RSMQ, front: AsyncFront) -> None:
     info = await front.dead_letter_info("q-dlq", mid)
     assert info is not None
     assert (info.queue, info.rc, info.error) == ("q", 2, "async boom")
-    moved = await front.redrive("q-dlq", reset_rc=True)
-    assert moved.moved == [mid]
+    plain = rsmq.send("q-dlq", "put there by a plain RSMQ client")
+    rsmq.create_queue("triage")
+    moved = await front.redrive("q-dlq", reset_rc=True, default_to="triage")
+    assert sorted(moved.moved) == sorted([mid, plain])
+    assert [m.id for m in rsmq.peek("triage")] == [plain]
     requeued = await front.requeue_failed("q")
     assert requeued.moved == [res.record_id]
     assert await front.delete_failed("q") == 0

@@ -127,10 +127,34 @@ class TestRedrive:
         assert rsmq.redrive("dlq").missing == [plain]
         assert rsmq.redrive("dlq", to="q").moved == [plain]
 
+    def test_default_to_takes_only_messages_without_a_home(self, rsmq: RSMQ) -> None:
+        """A DLQ shared by two queues: each message goes home; one a plain RSMQ client
+        put there, and one whose home queue was deleted, go to ``default_to``."""
+        rsmq.create_queue("shared")
+        for name in ("a", "b", "gone"):
+            rsmq.create_queue(name, max_receives=1, dead_letter_queue="shared")
+        homes = {}
+        for name in ("a", "b", "gone"):
+            homes[rsmq.send(name, name)] = name
+            rsmq.nack(_recv(rsmq, name).receipt, delay=0)
+            assert rsmq.receive(name) is None  # dead-lettered into "shared"
+        rsmq.delete_queue("gone")
+        plain = rsmq.send("shared", "plain")  # as a plain RSMQ client would
+        rsmq.create_queue("triage")
+        res = rsmq.redrive("shared", default_to="triage")
+        assert sorted(res.moved) == sorted([*homes, plain])
+        assert res.missing == []
+        assert [m.raw for m in rsmq.peek("a")] == ["a"]
+        assert [m.raw for m in rsmq.peek("b")] == ["b"]
+        assert sorted(m.raw for m in rsmq.peek("triage")) == ["gone", "plain"]
+        assert rsmq.get_queue_attributes("shared").msgs == 0
+
     def test_bad_arguments(self, rsmq: RSMQ) -> None:
         rsmq.create_queue("q", max_receives=1)
         with pytest.raises(InvalidValue):
             rsmq.redrive("q-dlq", to="q-dlq")
+        with pytest.raises(InvalidValue):
+            rsmq.redrive("q-dlq", default_to="q-dlq")
         with pytest.raises(InvalidValue):
             rsmq.redrive("q-dlq", limit=0)
 
