@@ -64,6 +64,7 @@ class Consumer:
         self,
         queues: Sequence[str] | None = None,
         *,
+        exclude: Sequence[str] = (),
         concurrency: int = 1,
         burst: bool = False,
         max_messages: int | None = None,
@@ -78,6 +79,7 @@ class Consumer:
         if concurrency < 1:
             raise ConsumerError("--concurrency must be at least 1", ExitCode.CONFIG_ERROR)
         self.requested = list(queues or [])
+        self.exclude = list(exclude)
         self.concurrency = concurrency
         self.burst = burst
         self.max_messages = max_messages
@@ -141,9 +143,18 @@ class Consumer:
         cfg = rsmq_settings()
         handlers = registry.all()
         names = self.requested or sorted(q for q in cfg.queues if q in handlers)
+        unknown = [q for q in self.exclude if q not in names]
+        if unknown:
+            raise ConsumerError(
+                f"--exclude names queue(s) that would not be consumed anyway: "
+                f"{', '.join(unknown)} (consumed: {', '.join(names) or 'none'})",
+                ExitCode.CONFIG_ERROR,
+            )
+        names = [q for q in names if q not in self.exclude]
         if not names:
             raise ConsumerError(
-                "Nothing to consume: no declared queue in RSMQ['QUEUES'] has a handler",
+                "Nothing to consume: no declared queue in RSMQ['QUEUES'] has a handler"
+                + (" (all excluded)" if self.exclude else ""),
                 ExitCode.CONFIG_ERROR,
             )
         missing = [q for q in names if q not in handlers]

@@ -11,6 +11,7 @@ from django_rsmq import send
 from django_rsmq.connections import get_rsmq
 from django_rsmq.consumer import Consumer, Counters, MessageProcessor
 from django_rsmq.consumer import processing as processing_mod
+from django_rsmq.consumer.worker import ConsumerError
 from django_rsmq.engine import Message
 from django_rsmq.handlers import Handler, registry
 
@@ -69,6 +70,24 @@ def test_warm_stop_returns_unstarted_prefetched_messages_at_once() -> None:
     again = r.receive("work")
     assert again is not None
     assert (again.id, again.rc) == (mid, 2)
+
+
+def test_exclude_drops_queues_from_the_selection() -> None:
+    every = Consumer(verbosity=0).resolve_queues()
+    assert "work" in every
+    assert Consumer(exclude=["work"], verbosity=0).resolve_queues() == [
+        q for q in every if q != "work"
+    ]
+    assert Consumer(["work", "flaky"], exclude=["flaky"], verbosity=0).resolve_queues() == ["work"]
+
+
+def test_exclude_of_an_unselected_queue_or_of_everything_is_a_config_error() -> None:
+    with pytest.raises(ConsumerError, match="would not be consumed anyway: wrok") as e:
+        Consumer(["work"], exclude=["wrok"], verbosity=0).resolve_queues()
+    assert e.value.exit_code == 2
+    with pytest.raises(ConsumerError, match="all excluded"):
+        Consumer(["work"], exclude=["work"], verbosity=0).resolve_queues()
+    assert Consumer(["work"], exclude=["work"], verbosity=0).run() == 2
 
 
 def test_consumer_refuses_queues_without_handlers() -> None:

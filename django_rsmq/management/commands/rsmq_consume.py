@@ -22,6 +22,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("queues", nargs="*", metavar="queue")
+        parser.add_argument(
+            "--exclude",
+            nargs="+",
+            default=[],
+            metavar="QUEUE",
+            help="consume every selected queue but these",
+        )
         parser.add_argument("-c", "--concurrency", type=int, default=1, help="worker threads")
         parser.add_argument("--burst", action="store_true", help="drain the queues, then exit")
         parser.add_argument("--max-messages", type=int, help="exit after handling N messages")
@@ -43,6 +50,7 @@ class Command(BaseCommand):
 
         consumer = Consumer(
             options["queues"],
+            exclude=options["exclude"],
             concurrency=options["concurrency"],
             burst=options["burst"],
             max_messages=options["max_messages"],
