@@ -13,8 +13,10 @@ class RSMQConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
         from .handlers import autodiscover
+        from .tasks.registration import sync_handlers
 
         autodiscover()
+        sync_handlers()  # task handlers for TASKS backends of ours (after the @handlers)
         self.register_admin()
 
     def register_admin(self) -> None:

@@ -19,7 +19,15 @@ W003        a queue with a @handler has neither RETRY nor MAX_RECEIVES, so a mes
 E010        (deploy) a Redis connection is unreachable
 W011        (deploy) Redis ``maxmemory-policy`` can evict queue data
 W012        (deploy) Redis persists nothing (no AOF, no RDB snapshots)
+E013        a Tasks backend's QUEUES is empty or names an invalid queue
+E014        a queue a Tasks backend serves also has a @handler
+W015        a queue a Tasks backend serves is not declared in RSMQ['QUEUES']
+E016        a Tasks backend has unknown OPTIONS
+E017        a Tasks backend is configured but django_rsmq is not in INSTALLED_APPS
 ==========  =====================================================================
+
+E013-E017 come from ``RSMQTaskBackend.check()`` (django_rsmq/tasks/backend.py),
+which Django's own Tasks check runs.
 """
 
 from __future__ import annotations
@@ -239,6 +247,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
     for qname, h in sorted(registry.all().items()):
         if qname not in cfg.queues:
+            if registry.is_default(qname):
+                continue  # an integration's handler: its own check reports it (W015)
             out.append(
                 Warning(
                     f"@handler {h.name} is registered for queue {qname!r}, which is not "

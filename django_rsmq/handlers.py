@@ -12,6 +12,11 @@
 
 One handler per queue. Modules named in ``RSMQ["AUTODISCOVER_MODULES"]`` (default
 ``["handlers"]``) are imported from every installed app when Django starts.
+
+Integrations (the Django Tasks backend) put *default* handlers on queues with
+:meth:`HandlerRegistry.register_default`: a user's ``@handler`` for the same queue
+replaces such a default instead of raising, whatever the import order, and the
+integration's system check reports the clash.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ class HandlerRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_queue: dict[str, Handler] = {}
+        self._defaults: set[str] = set()  # queues whose handler is a replaceable default
 
     def register(self, queue: str, func: HandlerFunc, **options: Any) -> Handler:
         check_qname(queue)
@@ -99,17 +105,38 @@ class HandlerRegistry:
         new = Handler(queue, func, dict(options))
         with self._lock:
             old = self._by_queue.get(queue)
-            if old is not None and old.name != new.name:
+            if old is not None and old.name != new.name and queue not in self._defaults:
                 raise ImproperlyConfigured(
                     f"Queue {queue!r} already has handler {old.name}; cannot also register "
                     f"{new.name} (one handler per queue)"
                 )
             self._by_queue[queue] = new
+            self._defaults.discard(queue)
         return new
+
+    def register_default(self, queue: str, func: HandlerFunc, **options: Any) -> Handler | None:
+        """Register ``func`` for ``queue`` unless the queue has a handler already.
+
+        Returns the new handler, or ``None`` when another one was there (it stays). A
+        later :meth:`register` for the queue replaces this default without an error.
+        """
+        check_qname(queue)
+        with self._lock:
+            if queue in self._by_queue:
+                return None
+            new = Handler(queue, func, dict(options))
+            self._by_queue[queue] = new
+            self._defaults.add(queue)
+        return new
+
+    def is_default(self, queue: str) -> bool:
+        """Whether ``queue``'s handler was registered by :meth:`register_default`."""
+        return queue in self._defaults
 
     def unregister(self, queue: str) -> None:
         with self._lock:
             self._by_queue.pop(queue, None)
+            self._defaults.discard(queue)
 
     def get(self, queue: str) -> Handler | None:
         return self._by_queue.get(queue)
@@ -121,6 +148,7 @@ class HandlerRegistry:
     def clear(self) -> None:
         with self._lock:
             self._by_queue.clear()
+            self._defaults.clear()
 
 
 registry = HandlerRegistry()
