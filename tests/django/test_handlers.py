@@ -58,3 +58,23 @@ def test_bad_queue_name_and_unknown_option_fail_at_decoration() -> None:
         handler("bad name!")(lambda m: None)
     with pytest.raises(TypeError, match="Unknown handler option"):
         handler("okname", retries=3)(lambda m: None)
+
+
+def test_a_default_handler_gives_way_to_a_users_handler(scratch: HandlerRegistry) -> None:
+    def integration(message: Message) -> None: ...
+
+    def users(message: Message) -> None: ...
+
+    added = scratch.register_default("shared", integration)
+    assert added is not None
+    assert scratch.get("shared") is added
+    assert scratch.is_default("shared")
+    assert scratch.register_default("shared", users) is None  # a default never replaces
+    mine = handler("shared")(users)  # a user's @handler replaces a default, no error
+    assert scratch.get("shared") is mine
+    assert not scratch.is_default("shared")
+    assert scratch.register_default("shared", integration) is None
+    scratch.unregister("shared")
+    assert not scratch.is_default("shared")
+    with pytest.raises(InvalidName):
+        scratch.register_default("bad name!", integration)
