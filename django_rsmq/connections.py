@@ -145,9 +145,12 @@ def rsmq_for_queue(queue: str) -> RSMQ:
 def reset() -> None:
     """Drop every engine object (after a settings change); closes their clients."""
     with _lock:
-        old = [r for alias, r in _rsmqs.items() if alias not in _shared]
+        old = [(r, alias not in _shared) for alias, r in _rsmqs.items()]
         _rsmqs.clear()
         _shared.clear()
-    for r in old:
+    for r, own_client in old:
         with contextlib.suppress(Exception):
-            r.client.close()
+            r.close()  # its pub/sub connection, and the connections its fast path keeps
+        if own_client:  # a client shared with Django's cache stays open
+            with contextlib.suppress(Exception):
+                r.client.close()

@@ -49,6 +49,13 @@ def test_use_django_cache_shares_the_cache_client(
         r = get_rsmq()
         r.create_queue("q")
         assert r.get_queue_attributes("q").vt == 30
+        pool = r.client.connection_pool
+        kept = len(pool._in_use_connections)  # type: ignore[attr-defined]
+        assert kept >= 1  # the engine's fast path keeps a connection of the cache's pool
+    # The settings change dropped that RSMQ: its kept connections are back in the
+    # cache's pool, and the cache's client is still open.
+    assert len(pool._in_use_connections) == kept - 1  # type: ignore[attr-defined]
+    assert r.client.ping()
 
 
 def test_use_django_cache_rejects_a_non_redis_cache() -> None:
