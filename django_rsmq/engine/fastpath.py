@@ -18,7 +18,9 @@ policy then applies, as before) and to ``EVAL`` on ``NOSCRIPT``. At most a quart
 the pool's ``max_connections`` (and at most 64) stay kept while idle, so the pool's
 other users (a cache sharing the client, say) keep the rest. Clients that are not a
 plain :class:`redis.Redis` over a connection pool (cluster clients, single-connection
-clients, client-side caching, pools of fewer than 4 connections) use
+clients, client-side caching, pools of fewer than 4 connections, a subclass that
+overrides ``execute_command`` or an ``execute_command`` wrapped by instrumentation such
+as a tracer) use
 ``execute_command`` only: :func:`fast_path_for` returns ``None`` for them.
 """
 
@@ -45,6 +47,9 @@ def fast_path_for(client: Any) -> FastPath | None:
     """A :class:`FastPath` over ``client``'s pool, or ``None`` when it must not be used."""
     if not isinstance(client, redis.Redis) or getattr(client, "connection", None) is not None:
         return None  # not a pooled redis.Redis (e.g. single_connection_client=True)
+    run = type(client).execute_command
+    if run is not redis.Redis.execute_command or hasattr(run, "__wrapped__"):
+        return None  # overridden or instrumented (tracing): its hook must see every call
     pool = getattr(client, "connection_pool", None)
     if pool is None or getattr(pool, "cache", None) is not None:
         return None  # client-side caching wraps connections: leave them to redis-py

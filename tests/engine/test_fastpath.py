@@ -3,6 +3,7 @@ calls, given back to the pool, replaced after a fault; clients it must not touch
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import subprocess
@@ -218,15 +219,23 @@ def test_a_share_of_the_pool_stays_for_its_other_users(
         client.close()
 
 
+class Hooked(redis.Redis):
+    """A client whose own execute_command must see every command."""
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return super().execute_command(*args, **options)
+
+
 @pytest.mark.parametrize(
     "make",
     [
         lambda url: redis.Redis.from_url(url, single_connection_client=True),
         lambda url: redis.RedisCluster.__new__(redis.RedisCluster),
         lambda url: redis.Redis.from_url(url, max_connections=3),
+        lambda url: Hooked.from_url(url),
         lambda url: "not a client",
     ],
-    ids=["single-connection", "cluster", "tiny-pool", "other"],
+    ids=["single-connection", "cluster", "tiny-pool", "overridden", "other"],
 )
 def test_clients_the_fast_path_leaves_alone(test_redis: TestRedis, make: Any) -> None:
     assert fast_path_for(make(test_redis.url)) is None
@@ -241,3 +250,30 @@ def test_the_packed_command_is_what_redis_py_would_send(client: redis.Redis) -> 
     finally:
         client.connection_pool.release(conn)
     assert isinstance(mq._fast, FastPath)
+
+
+def test_an_instrumented_execute_command_keeps_redis_py_s_path(
+    test_redis: TestRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tracer that wraps redis.Redis.execute_command itself (functools.wraps and wrapt
+    set ``__wrapped__``) must still see every command the engine sends."""
+    stock = redis.Redis.execute_command
+    seen: list[str] = []
+
+    @functools.wraps(stock)
+    def traced(self: redis.Redis, *args: Any, **options: Any) -> Any:
+        seen.append(str(args[0]))
+        return stock(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", traced)
+    client = redis.Redis.from_url(test_redis.url)
+    mq = RSMQ(client, namespace=unique_namespace())
+    try:
+        assert mq._fast is None
+        mq.create_queue("q")
+        seen.clear()
+        mq.send("q", "x")
+        assert seen == ["EVALSHA"]
+    finally:
+        mq.close()
+        client.close()
