@@ -72,16 +72,19 @@ class Call(Generic[T]):
     args: tuple[str | int, ...]
     parse: Callable[[Any], T]
 
-    def evalsha(self) -> tuple[Any, ...]:
-        """The EVALSHA command for redis-py's ``execute_command``."""
+    def _wire_keys(self) -> tuple[bytes, ...]:
         try:
-            wire = _WIRE_KEYS[self.keys]
+            return _WIRE_KEYS[self.keys]
         except KeyError:
             wire = (b"%d" % len(self.keys), *(k.encode("utf-8") for k in self.keys))
             if len(_WIRE_KEYS) >= 10_000:
                 _WIRE_KEYS.clear()
             _WIRE_KEYS[self.keys] = wire
-        return ("EVALSHA", self.script.sha_bytes, *wire, *self.args)
+            return wire
+
+    def evalsha(self) -> tuple[Any, ...]:
+        """The EVALSHA command for redis-py's ``execute_command``."""
+        return ("EVALSHA", self.script.sha_bytes, *self._wire_keys(), *self.args)
 
     def command(self) -> bytes:
         """The EVALSHA command packed as RESP bytes (for engine/fastpath.py)."""
@@ -89,8 +92,7 @@ class Call(Generic[T]):
         try:
             head = _HEADS[key]
         except KeyError:
-            parts = [b"EVALSHA", self.script.sha_bytes, b"%d" % len(self.keys)]
-            parts += (k.encode("utf-8") for k in self.keys)
+            parts = [b"EVALSHA", self.script.sha_bytes, *self._wire_keys()]
             head = b"*%d\r\n" % (len(parts) + len(self.args)) + b"".join(
                 b"$%d\r\n%s\r\n" % (len(p), p) for p in parts
             )
