@@ -134,6 +134,14 @@ local function base36(n)
   return out
 end
 
+-- Up to `want` ids of a queue's zset that are visible at `nows` (ms), oldest first.
+local function visible_ids(zkey, nows, want)
+  if want <= 0 then
+    return {}
+  end
+  return redis.call("ZRANGEBYSCORE", zkey, "-inf", nows, "LIMIT", 0, want)
+end
+
 -- Remove a message's RSMQ data: zset member and the three hash fields, plus its side
 -- entries in the queue's meta hash when `mkey` is given (see "Side data" below).
 -- Returns ZREM's and HDEL's counts (RSMQ's deleteMessage reports both).

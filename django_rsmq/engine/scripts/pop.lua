@@ -49,10 +49,7 @@ end
 
 if not cfg then
   -- Nothing can be withheld: one pass takes what is visible.
-  if want <= 0 then
-    return { EMPTY, nows }
-  end
-  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", nows, "LIMIT", 0, want)
+  local ids = visible_ids(KEYS[2], nows, want)
   if #ids == 0 then
     return { EMPTY, nows }
   end
@@ -64,7 +61,7 @@ end
 -- Another pass is only needed when messages were withheld.
 local got, withheld_n = 0, 0
 while got < want and withheld_n < 10000 do
-  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", nows, "LIMIT", 0, want)
+  local ids = visible_ids(KEYS[2], nows, want)
   local before = withheld_n
   local take = {}
   for _, id in ipairs(ids) do

@@ -83,10 +83,7 @@ end
 
 if not cfg then
   -- Nothing can be withheld: one pass takes what is visible.
-  if want <= 0 then
-    return { EMPTY, nows }
-  end
-  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", nows, "LIMIT", 0, want)
+  local ids = visible_ids(KEYS[2], nows, want)
   if #ids == 0 then
     return { EMPTY, nows }
   end
@@ -99,7 +96,7 @@ end
 local src = source(KEYS, ARGV[3], cfg, ARGV[4], ARGV[5])
 local got, withheld_n, seen = 0, 0, {}
 while got < want and withheld_n < 10000 do
-  local ids = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", nows, "LIMIT", 0, want)
+  local ids = visible_ids(KEYS[2], nows, want)
   local before = withheld_n
   local take = {}
   for _, id in ipairs(ids) do
