@@ -15,6 +15,7 @@ replies thrown away, ``accepted`` the client connections opened through the prox
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -36,10 +37,8 @@ class _Link:
                 return
             self.closed = True
         for s in (self.client, self.upstream):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
 
@@ -119,10 +118,10 @@ class FaultProxy:
         try:
             while data := link.client.recv(65536):
                 with self._lock:
-                    if self._drop_left and self._drop_pattern is not None:
-                        if self._drop_pattern in data:
-                            self._drop_left -= 1
-                            link.armed = True
+                    pattern = self._drop_pattern
+                    if self._drop_left and pattern is not None and pattern in data:
+                        self._drop_left -= 1
+                        link.armed = True
                 link.upstream.sendall(data)
         except OSError:
             pass
