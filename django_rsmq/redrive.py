@@ -100,6 +100,12 @@ def dlq_count(queue: str) -> int:
     return messages.count(dead_letter_queue_of(queue))
 
 
+def _selection(ids: Sequence[str] | None) -> list[str] | None:
+    """``None`` selects everything; any sequence, the empty one too, exactly its ids
+    (``[]`` selects nothing: one rule for the engine, the API, the commands and the admin)."""
+    return None if ids is None else list(ids)
+
+
 def dlq_requeue(
     queue: str,
     *,
@@ -117,7 +123,7 @@ def dlq_requeue(
     dlq = dead_letter_queue_of(queue)
     result = rsmq_for_queue(dlq).redrive(
         dlq,
-        ids=list(ids) if ids else None,
+        ids=_selection(ids),
         limit=limit,
         to=to,
         default_to=None if to else queue,
@@ -175,7 +181,7 @@ def failed_requeue(
     """Send failure records' bodies as new messages (to ``queue`` or ``to``) and drop
     the records."""
     result = rsmq_for_queue(queue).requeue_failed(
-        queue, ids=list(ids) if ids else None, limit=limit, to=to or queue
+        queue, ids=_selection(ids), limit=limit, to=to or queue
     )
     done = _done(result)
     signals.message_requeued.send(

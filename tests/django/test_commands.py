@@ -221,3 +221,25 @@ def test_queues_sync_updates_reliability_settings(rsmq_on_test_redis: dict[str, 
         a = get_rsmq().get_queue_attributes("flaky")
         assert (a.max_receives, a.retry.delays if a.retry else None) == (5, (1.0, 2.0))
         assert "in sync" in run("rsmq_queues", "sync")
+
+
+def test_an_empty_selection_requeues_nothing() -> None:
+    """``ids=[]`` selects nothing in the Python API, as in the engine and the admin
+    (it used to mean "everything": the whole DLQ and every failure record moved)."""
+    from django_rsmq import redrive
+
+    r = get_rsmq()
+    send("flaky", "x")
+    for _ in range(3):  # MAX_RECEIVES 3: failure records, then the DLQ
+        dead = r.receive("flaky")
+        assert dead is not None
+        r.fail(dead.receipt, RuntimeError("no"))
+    assert r.receive("flaky") is None
+    assert r.get_queue_attributes("flaky-dlq").msgs == 1
+    records = redrive.failed_count("flaky")
+    assert records >= 1
+    assert redrive.dlq_requeue("flaky", ids=[]).moved == 0
+    assert redrive.failed_requeue("flaky", ids=[]).moved == 0
+    assert r.get_queue_attributes("flaky-dlq").msgs == 1
+    assert r.get_queue_attributes("flaky").msgs == 0
+    assert redrive.failed_count("flaky") == records
