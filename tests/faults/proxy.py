@@ -53,7 +53,6 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._drop_pattern: bytes | None = None
         self._drop_left = 0
-        self._refusing = False
         self.dropped = 0
         self.accepted = 0
         self._closed = False
@@ -72,10 +71,6 @@ class FaultProxy:
         with self._lock:
             self._drop_pattern, self._drop_left = pattern, count
 
-    def pending_drops(self) -> int:
-        with self._lock:
-            return self._drop_left
-
     def cut(self) -> int:
         """Close every open connection now; the number closed."""
         with self._lock:
@@ -83,10 +78,6 @@ class FaultProxy:
         for link in links:
             link.close()
         return len(links)
-
-    def refuse(self, on: bool = True) -> None:
-        """While on, new connections are accepted and closed at once (Redis 'down')."""
-        self._refusing = on
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -96,9 +87,6 @@ class FaultProxy:
                 client, _ = self._server.accept()
             except OSError:
                 return
-            if self._refusing:
-                client.close()
-                continue
             try:
                 upstream = socket.create_connection(self.upstream, timeout=5)
             except OSError:
