@@ -19,6 +19,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from .engine.reliability import default_dead_letter_queue
+
 __all__ = [
     "ADMIN_KEYS",
     "CONNECTION_KEYS",
@@ -29,6 +31,7 @@ __all__ = [
     "ConsumerSettings",
     "QueueSettings",
     "RSMQSettings",
+    "dead_letter_sources",
     "rsmq_settings",
 ]
 
@@ -209,7 +212,7 @@ class QueueSettings:
         if self.dead_letter_queue:
             return str(self.dead_letter_queue)
         if self.max_receives:
-            return f"{self.name}-dlq"
+            return default_dead_letter_queue(self.name)
         return None
 
 
@@ -248,13 +251,32 @@ class RSMQSettings:
     api_token: str | None = None  # bearer token for stats.json / metrics
     unknown_keys: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+    #: undeclared dead-letter queues named by DEAD_LETTER_QUEUE -> their queues' connection
+    dlq_homes: dict[str, str] = field(default_factory=dict)
 
     def queue(self, name: str) -> QueueSettings:
-        """The declared queue, or the defaults for an undeclared name."""
+        """The declared queue, or the defaults for an undeclared name. A dead-letter
+        queue lives where its queue lives: an undeclared one (``<name>-dlq`` or a
+        DEAD_LETTER_QUEUE not in QUEUES), and a declared one without a CONNECTION of
+        its own, are on the connection of the queue that dead-letters into it."""
         found = self.queues.get(name)
         if found is not None:
             return found
-        return _queue(name, {}, self.queue_defaults, self.serializer)
+        q = _queue(name, {}, self.queue_defaults, self.serializer)
+        home = self._home(name)
+        return replace(q, connection=home) if home is not None else q
+
+    def _home(self, name: str) -> str | None:
+        """The connection of the queue whose undeclared DLQ ``name`` is (or ``None``)."""
+        home = self.dlq_homes.get(name)
+        if home is not None:
+            return home
+        suffix = default_dead_letter_queue("")
+        if name.endswith(suffix) and len(name) > len(suffix):
+            source = self.queue(name[: -len(suffix)])  # shorter name: the recursion ends
+            if source.dlq == name:
+                return source.connection
+        return None
 
     def connection_for(self, queue: str) -> ConnectionSettings:
         return self.connections[self.queue(queue).connection]
@@ -283,6 +305,51 @@ def _dict(raw: Any, where: str) -> dict[str, Any]:
     return raw
 
 
+def dead_letter_sources(queues: dict[str, QueueSettings]) -> dict[str, dict[str, str]]:
+    """``{dlq: {source queue: its connection}}`` for every declared queue with a DLQ
+    (other than itself)."""
+    out: dict[str, dict[str, str]] = {}
+    for name, q in sorted(queues.items()):
+        dlq = q.dlq
+        if dlq and dlq != name:
+            out.setdefault(dlq, {})[name] = q.connection
+    return out
+
+
+def _place_dead_letter_queues(
+    queues: dict[str, QueueSettings], raw_queues: dict[str, Any]
+) -> dict[str, str]:
+    """Put each DLQ on its queues' connection (the engine dead-letters on the queue's
+    own server): a declared DLQ without a CONNECTION of its own (QUEUE_DEFAULTS does
+    not count) takes it, in ``queues``; an undeclared one is returned
+    ``{dlq: connection}``. Only when all the queues feeding a DLQ agree; the system
+    check reports the rest (``django_rsmq.E009``). Chains (a DLQ with a DLQ) follow."""
+    inherits = {
+        name
+        for name in queues
+        if not (isinstance(raw_queues.get(name), dict) and "CONNECTION" in raw_queues[name])
+    }
+    for _ in range(len(queues) + 1):  # each round settles one more link of a chain
+        changed = False
+        for dlq, conn in _agreed(queues).items():
+            if dlq in inherits and queues[dlq].connection != conn:
+                queues[dlq] = replace(queues[dlq], connection=conn)
+                changed = True
+        if not changed:
+            break
+    return {dlq: conn for dlq, conn in _agreed(queues).items() if dlq not in queues}
+
+
+def _agreed(queues: dict[str, QueueSettings]) -> dict[str, str]:
+    """``{dlq: connection}`` for the DLQs whose queues are all on one connection."""
+    out = {}
+    for dlq, sources in dead_letter_sources(queues).items():
+        conns = set(sources.values())
+        if len(conns) == 1:
+            out[dlq] = conns.pop()
+    return out
+
+
 def parse(raw: Any) -> RSMQSettings:
     """Turn a ``settings.RSMQ`` value into :class:`RSMQSettings`."""
     top = _dict(raw, "settings.RSMQ")
@@ -305,6 +372,7 @@ def parse(raw: Any) -> RSMQSettings:
         str(name): _queue(str(name), _dict(q, f"RSMQ['QUEUES'][{name!r}]"), defaults, serializer)
         for name, q in _dict(top.get("QUEUES"), "RSMQ['QUEUES']").items()
     }
+    homes = _place_dead_letter_queues(queues, _dict(top.get("QUEUES"), "RSMQ['QUEUES']"))
     modules = top.get("AUTODISCOVER_MODULES", ["handlers"])
     if isinstance(modules, str):
         modules = [modules]
@@ -333,6 +401,7 @@ def parse(raw: Any) -> RSMQSettings:
         api_token=str(token) if token else None,
         unknown_keys=tuple(sorted(str(k) for k in top if k not in TOP_LEVEL_KEYS)),
         raw=top,
+        dlq_homes=homes,
     )
 
 

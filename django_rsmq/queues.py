@@ -179,7 +179,12 @@ def known_queues() -> list[tuple[str, str]]:
     Redis on the connections the declared queues use, sorted by name."""
     cfg = rsmq_settings()
     found = {q.name: q.connection for q in cfg.queues.values()}
+    seen: dict[str, list[str]] = {}
     for alias in sorted(set(found.values()) or {"default"}):
         for name in get_rsmq(alias).list_queues():
-            found.setdefault(name, alias)
+            seen.setdefault(name, []).append(alias)
+    for name, aliases in seen.items():
+        if name not in found:  # an undeclared DLQ: where its queue is, if it is there
+            home = cfg.queue(name).connection
+            found[name] = home if home in aliases else aliases[0]
     return sorted(found.items())

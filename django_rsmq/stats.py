@@ -33,8 +33,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .conf import rsmq_settings
-from .connections import get_rsmq
-from .engine import RSMQ
+from .connections import get_rsmq, rsmq_for_queue
 from .engine.errors import QueueNotFound
 from .engine.registry import ConsumerInfo, ConsumerRegistry, consumers_of
 from .engine.throughput import sample_rates
@@ -83,11 +82,11 @@ class Stats:
         }
 
 
-def _msgs(rsmq: RSMQ, qname: str | None) -> int | None:
+def _msgs(qname: str | None) -> int | None:
     if not qname:
         return None
-    try:
-        return rsmq.get_queue_attributes(qname).msgs
+    try:  # on the DLQ's connection: its queue's, unless it was given another (E009)
+        return rsmq_for_queue(qname).get_queue_attributes(qname).msgs
     except QueueNotFound:
         return 0
 
@@ -136,7 +135,7 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
                 sent=a.totalsent,
                 received=a.totalrecv,
                 failed=rsmq.failed(qname, limit=1).total,
-                dlq=_msgs(rsmq, dlq),
+                dlq=_msgs(dlq),
                 oldest_age=a.oldest_age,
                 vt=a.vt,
                 delay=a.delay,
