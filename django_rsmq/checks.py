@@ -12,6 +12,8 @@ E006        a DEAD_LETTER_QUEUE points at the queue itself
 E007        a DEAD_LETTER_QUEUE names a queue that is not declared
 E008        a connection is invalid (USE_DJANGO_CACHE to a missing / non-Redis cache,
             SENTINELS without MASTER_NAME, more than one way to connect)
+E009        a queue's dead-letter queue is on another connection than the queue (its
+            own CONNECTION differs, or queues on several connections share it)
 W001        a @handler is registered for a queue that is not declared
 W002        the embedded Redis is used with DEBUG = False
 W003        a queue with a @handler has neither RETRY nor MAX_RECEIVES, so a message
@@ -40,7 +42,14 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from .conf import QUEUE_KEYS, ConnectionSettings, QueueSettings, RSMQSettings, rsmq_settings
+from .conf import (
+    QUEUE_KEYS,
+    ConnectionSettings,
+    QueueSettings,
+    RSMQSettings,
+    dead_letter_sources,
+    rsmq_settings,
+)
 from .engine.errors import InvalidName, InvalidValue
 from .engine.retry import RetryPolicy
 from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, SECONDS_MAX, check_qname
@@ -233,6 +242,39 @@ def _settings_messages(cfg: RSMQSettings) -> Iterable[CheckMessage]:
                 hint="Declare it in RSMQ['QUEUES'] too",
                 obj=where,
                 id="django_rsmq.E007",
+            )
+    yield from _dlq_connection_messages(cfg)
+
+
+def _dlq_connection_messages(cfg: RSMQSettings) -> Iterable[CheckMessage]:
+    """E009: the engine dead-letters on the queue's own server, so a DLQ elsewhere is
+    one the commands, the admin and stats would never find the messages in."""
+    raw_queues = cfg.raw.get("QUEUES")
+    raw_queues = raw_queues if isinstance(raw_queues, dict) else {}
+    for dlq, sources in dead_letter_sources(cfg.queues).items():
+        home = cfg.queue(dlq).connection
+        for name, conn in sources.items():
+            if conn == home or conn not in cfg.connections:
+                continue  # E005 covers an unknown alias
+            where = f"RSMQ['QUEUES'][{name!r}]"
+            raw = raw_queues.get(dlq)
+            if isinstance(raw, dict) and "CONNECTION" in raw:
+                why = f"its CONNECTION is {home!r}"
+                hint = (
+                    f"Remove CONNECTION from RSMQ['QUEUES'][{dlq!r}] (a dead-letter queue "
+                    f"lives on its queue's connection) or set it to {conn!r}"
+                )
+            else:
+                others = sorted(f"{n!r} ({c})" for n, c in sources.items() if c != conn)
+                why = f"queues on other connections share it: {', '.join(others)}"
+                hint = "Give the queues of each connection a dead-letter queue of their own"
+            yield Error(
+                f"{where} is on connection {conn!r} but its dead-letter queue {dlq!r} is "
+                f"not ({why}): messages are dead-lettered on {conn!r}'s server, where "
+                "the commands, the admin and stats would not look for them",
+                hint=hint,
+                obj=where,
+                id="django_rsmq.E009",
             )
 
 

@@ -121,6 +121,63 @@ def test_e008_invalid_connection(rsmq_on_test_redis: dict[str, Any], conn: dict[
         assert ids(check_settings()) == ["django_rsmq.E008"]
 
 
+def two_connections(base: dict[str, Any]) -> dict[str, Any]:
+    url = base["CONNECTIONS"]["default"]["URL"]
+    return {"default": {"URL": url}, "far": {"URL": url}}
+
+
+@pytest.mark.parametrize(
+    "qs",
+    [
+        {"remote": {"CONNECTION": "far", "MAX_RECEIVES": 2}},  # implicit remote-dlq
+        {
+            "remote": {"CONNECTION": "far", "MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "dead"},
+            "dead": {},  # no CONNECTION: it lives on far with its queue
+        },
+        {
+            "remote": {"CONNECTION": "far", "MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "dead"},
+            "dead": {"CONNECTION": "far"},
+        },
+    ],
+)
+def test_a_dlq_on_its_queues_connection_is_clean(
+    rsmq_on_test_redis: dict[str, Any], qs: dict[str, Any]
+) -> None:
+    conns = two_connections(rsmq_on_test_redis)
+    with with_rsmq(rsmq_on_test_redis, CONNECTIONS=conns, QUEUES=queues(rsmq_on_test_redis, **qs)):
+        assert check_settings() == []
+
+
+def test_e009_dlq_declared_on_another_connection(rsmq_on_test_redis: dict[str, Any]) -> None:
+    qs = queues(
+        rsmq_on_test_redis,
+        remote={"CONNECTION": "far", "MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "dead"},
+        dead={"CONNECTION": "default"},
+    )
+    conns = two_connections(rsmq_on_test_redis)
+    with with_rsmq(rsmq_on_test_redis, CONNECTIONS=conns, QUEUES=qs):
+        (msg,) = check_settings()
+    assert msg.id == "django_rsmq.E009"
+    assert msg.obj == "RSMQ['QUEUES']['remote']"
+    assert "is on connection 'far' but its dead-letter queue 'dead'" in msg.msg
+    assert "CONNECTION is 'default'" in msg.msg
+    assert "Remove CONNECTION from RSMQ['QUEUES']['dead']" in msg.hint
+
+
+def test_e009_dlq_shared_by_queues_on_two_connections(rsmq_on_test_redis: dict[str, Any]) -> None:
+    qs = queues(
+        rsmq_on_test_redis,
+        near={"MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "dead"},
+        remote={"CONNECTION": "far", "MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "dead"},
+        dead={},
+    )
+    conns = two_connections(rsmq_on_test_redis)
+    with with_rsmq(rsmq_on_test_redis, CONNECTIONS=conns, QUEUES=qs):
+        (msg,) = check_settings()
+    assert (msg.id, msg.obj) == ("django_rsmq.E009", "RSMQ['QUEUES']['remote']")
+    assert "share it: 'near' (default)" in msg.msg
+
+
 def test_w001_handler_for_an_undeclared_queue(rsmq_on_test_redis: dict[str, Any]) -> None:
     registry.register("ghost", lambda m: None)
     try:
