@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -93,6 +94,18 @@ def test_staff_without_view_permission_is_forbidden(
 ) -> None:
     assert client_for("requeue_message").get(url).status_code == 403
     assert client_for("view_queue").get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_logged_in_non_staff_user_is_forbidden(
+    client_for: Callable[..., Client], django_user_model: Any, url: str
+) -> None:
+    # Every model permission, but not staff: refused (403: logged in, not allowed).
+    assert client_for("view_queue", staff=False).get(url).status_code == 403
+    boss = django_user_model.objects.create_user("boss", password="pw", is_superuser=True)
+    client = Client()
+    client.force_login(boss)  # a superuser who is not staff is refused too
+    assert client.get(url).status_code == 403
 
 
 def test_no_token_configured_means_no_token_access(
