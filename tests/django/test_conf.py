@@ -69,3 +69,38 @@ def test_wrong_shapes_raise_improperly_configured() -> None:
         parse({"QUEUES": {"a": 1}})
     with pytest.raises(ImproperlyConfigured, match="CONNECTIONS"):
         parse({"CONNECTIONS": {"default": 42}})
+
+
+def test_a_dlq_takes_its_queues_connection_unless_it_names_its_own() -> None:
+    conns = {"default": "redis://127.0.0.1:1/0", "far": "redis://127.0.0.1:2/0"}
+    cfg = parse(
+        {
+            "CONNECTIONS": conns,
+            "QUEUE_DEFAULTS": {"CONNECTION": "default"},  # a default is not the DLQ's own
+            "QUEUES": {
+                "implicit": {"CONNECTION": "far", "MAX_RECEIVES": 2},
+                "declared": {"CONNECTION": "far", "MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "d"},
+                "d": {},
+                "pinned": {"CONNECTION": "far", "MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "p"},
+                "p": {"CONNECTION": "default"},  # explicit: kept (check E009 reports it)
+                "near": {"MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "both"},
+                "remote": {"CONNECTION": "far", "MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "both"},
+                "both": {},  # its queues disagree: kept (E009)
+                "undeclared": {"CONNECTION": "far", "MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "u"},
+            },
+        }
+    )
+    where = {
+        n: cfg.queue(n).connection
+        for n in ("implicit-dlq", "d", "p", "both", "u", "unrelated", "unrelated-dlq")
+    }
+    assert where == {
+        "implicit-dlq": "far",
+        "d": "far",
+        "p": "default",
+        "both": "default",
+        "u": "far",
+        "unrelated": "default",
+        "unrelated-dlq": "default",
+    }
+    assert cfg.queue("d").connection == cfg.queues["d"].connection  # one answer
