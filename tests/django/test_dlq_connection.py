@@ -19,7 +19,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from django_rsmq import redrive, stats
+from django_rsmq import metrics, redrive, stats
 from django_rsmq.conf import rsmq_settings
 from django_rsmq.connections import get_rsmq, rsmq_for_queue
 from django_rsmq.consumer import Consumer
@@ -142,6 +142,9 @@ def test_python_api_and_rsmq_dlq_list_see_what_the_engine_dead_lettered(remote: 
     (row,) = stats.collect(["remote"]).queues
     assert (row.connection, row.dead_letter_queue, row.dlq) == ("far", remote, 1)
     assert (remote, "far") in known_queues()
+    text = metrics.render(stats.collect())
+    assert 'rsmq_messages{queue="remote",state="dead"} 1' in text
+    assert f'rsmq_messages{{queue="{remote}",state="visible"}} 1' in text
     assert remote not in get_rsmq("default").list_queues()
 
 
@@ -211,8 +214,12 @@ def test_admin_dlq_and_message_pages_read_the_queues_server(remote: str, admin_c
     assert page.status_code == 200
     assert mid in page.content.decode()
     assert admin_client.get(f"{base}/q/{remote}/messages/{mid}/").status_code == 200
-    queue_page = admin_client.get(f"{base}/q/remote/")
-    assert queue_page.status_code == 200
+    assert admin_client.get(f"{base}/q/remote/").status_code == 200
+    dashboard = admin_client.get(f"{base}/").content.decode()
+    assert f"{base}/q/{remote}/" in dashboard  # listed, as a queue that exists
+    dlq_page = admin_client.get(f"{base}/q/{remote}/")  # the DLQ as a queue of its own
+    assert dlq_page.status_code == 200
+    assert mid in dlq_page.content.decode()
     confirm = admin_client.get(f"{base}/q/remote/dlq/all/requeue/")
     assert "1 message(s)" in confirm.content.decode()
     done = admin_client.post(f"{base}/q/remote/dlq/all/requeue/")
