@@ -37,7 +37,7 @@ class QueueKeys:
     queues: str  # {ns}:QUEUES (the namespace's set, needed to auto-create a queue)
     # ``failed`` and ``dedup`` carry, in their field "", the side-data id of the queue they
     # were written for (``ext:sid`` of ``hash``): see docs/reliability.md, "Side data".
-    # ``dedup-t`` and not ``dedup:t``: up to 0.x, dedup keys were ``{ns}:{qname}:dedup:<id>``
+    # ``dedup-t``, not ``dedup:t``: dedup keys used to be ``{ns}:{qname}:dedup:<id>``
     # strings, and such a key for dedup id "t" may still be alive during an upgrade.
 
     def side_keys(self) -> tuple[str, ...]:
