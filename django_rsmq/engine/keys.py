@@ -31,12 +31,25 @@ class QueueKeys:
     meta: str  # {ns}:{qname}:meta  HASH {id}:lr / {id}:err / {id}:dl, collected lazily
     failed: str  # {ns}:{qname}:failed  HASH failure records {rid}, {rid}:m, {rid}:b
     failed_index: str  # {ns}:{qname}:failed:t  ZSET record id -> time ms (paging, cap, TTL)
-    dedup_prefix: str  # {ns}:{qname}:dedup:  + dedup id: STRING message id, PX = window
+    dedup: str  # {ns}:{qname}:dedup  HASH dedup id -> "<expiry ms>:<first message id>"
+    dedup_index: str  # {ns}:{qname}:dedup-t  ZSET dedup id -> expiry ms (lazy pruning)
+    samples: str  # {ns}:stats:samples:{qname}  ZSET counter samples (Keys.counter_samples)
     queues: str  # {ns}:QUEUES (the namespace's set, needed to auto-create a queue)
+    # ``failed`` and ``dedup`` carry, in their field "", the side-data id of the queue they
+    # were written for (``ext:sid`` of ``hash``): see docs/reliability.md, "Side data".
+    # ``dedup-t``, not ``dedup:t``: dedup keys used to be ``{ns}:{qname}:dedup:<id>``
+    # strings, and such a key for dedup id "t" may still be alive during an upgrade.
 
-    def dedup(self, dedup_id: str) -> str:
-        """The key remembering ``dedup_id`` for the queue's de-duplication window."""
-        return f"{self.dedup_prefix}{dedup_id}"
+    def side_keys(self) -> tuple[str, ...]:
+        """Every side key of the queue: what ``delete_queue`` and ``create_queue`` clear."""
+        return (
+            self.meta,
+            self.failed,
+            self.failed_index,
+            self.dedup,
+            self.dedup_index,
+            self.samples,
+        )
 
     def message_keys(self) -> tuple[str, str, str]:
         """hash, zset, meta: the keys a message lives in (KEYS[1..3] of most scripts)."""
@@ -87,7 +100,9 @@ class Keys:
             meta=f"{p}{qname}:meta",
             failed=f"{p}{qname}:failed",
             failed_index=f"{p}{qname}:failed:t",
-            dedup_prefix=f"{p}{qname}:dedup:",
+            dedup=f"{p}{qname}:dedup",
+            dedup_index=f"{p}{qname}:dedup-t",
+            samples=self.counter_samples(qname),
             queues=self.queues,
         )
 

@@ -4,7 +4,11 @@ PyRSMQ/Node delete a message with ``ZREM zset id`` + ``HDEL hash id id:rc id:fr`
 pop it the same way: they never touch our side keys. Side entries of such a message are
 garbage (their id is no longer in the zset) and go at the next receive on the queue (a
 bounded sweep step) or with ``sweep()``. Failure records (a capped, expiring log) and
-de-duplication keys (expiring after the window) are not message state and are exempt.
+de-duplication entries (expiring after the window) are not message state and are exempt.
+
+Their ``deleteQueue`` deletes only the queue's hash and zset: the side keys left behind
+are removed by ``sweep()`` or our ``create_queue``, and never reach a queue of the same
+name that a peer creates again (they are stamped with the queue's side-data id).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ def _mentions(r: redis.Redis, ns: str, ids: set[str]) -> list[str]:
     found = []
     for key in r.scan_iter(f"{ns}:*"):
         k = key.decode()
-        if k.endswith((":failed", ":failed:t")) or ":dedup:" in k:
+        if k.endswith((":failed", ":failed:t", ":dedup", ":dedup-t")):
             continue
         kind = r.type(key).decode()
         items: list[bytes] = [key]
@@ -120,7 +124,7 @@ def test_plain_delete_queue_then_sweep_removes_side_keys(
 ) -> None:
     ns = rsmq.namespace
     rsmq.create_queue("q", max_receives=3)
-    rsmq.send("q", "x")
+    rsmq.send("q", "x", dedup_id="k")
     m = rsmq.receive("q")
     assert m is not None
     rsmq.fail(m.receipt, "e")
@@ -132,6 +136,26 @@ def test_plain_delete_queue_then_sweep_removes_side_keys(
     # Recreating a queue of that name starts clean as well.
     rsmq.create_queue("q")
     assert rsmq.get_queue_attributes("q").max_receives is None
+
+
+def test_plain_delete_and_create_queue_inherit_nothing(
+    rsmq: RSMQ, redis_client: redis.Redis, peer: RedisSMQ
+) -> None:
+    """A peer deletes our queue and creates it again: our dedup entries and failure
+    records of the old queue are stale, and a peer consumer gets what we send."""
+    rsmq.create_queue("q", max_receives=3)
+    first = rsmq.send("q", "x", dedup_id="order-1")
+    m = rsmq.receive("q")
+    assert m is not None
+    rsmq.fail(m.receipt, "old life")
+    assert peer.deleteQueue(qname="q").execute()
+    assert peer.createQueue(qname="q").execute()
+    again = rsmq.send("q", "y", dedup_id="order-1")
+    assert again != first
+    got = peer.receiveMessage(qname="q").execute()
+    assert (got["id"], got["message"]) == (again, "y")
+    assert rsmq.failed("q").total == 0
+    assert rsmq.send("q", "z", dedup_id="order-1") == again  # dedup holds in the new life
 
 
 def test_peers_still_read_and_write_our_queues(rsmq: RSMQ, peer: RedisSMQ) -> None:

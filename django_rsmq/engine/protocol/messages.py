@@ -88,11 +88,12 @@ class MessageOps(ProtocolBase):
                 else:
                     body, d = entry, default_delay
                 raw = _utf8(serializer.dumps(body))
-                dkey: str | int = ""
+                did = ""
                 if dedup is not None:
-                    keys.append(q.dedup(check_dedup_id(dedup)))
-                    dkey = len(keys)
-                args += [ids.random_suffix(), raw, d, dkey]
+                    did = check_dedup_id(dedup)
+                    if len(keys) == 2:
+                        keys += [q.dedup, q.dedup_index]
+                args += [ids.random_suffix(), raw, d, did]
                 outcomes.append(None)
             except RSMQError as exc:
                 outcomes.append(Outcome(error=exc))
@@ -141,11 +142,11 @@ class MessageOps(ProtocolBase):
         publish = self.is_realtime(qname) if realtime is None else realtime
         raw = _utf8(serializer.dumps(body))
         keys: tuple[str, ...] = (q.hash, q.zset)
-        dkey: str | int = ""
+        did = ""
         if dedup_id is not None:
-            keys = (q.hash, q.zset, q.dedup(check_dedup_id(dedup_id)))
-            dkey = 3
-        args = (q.channel if publish else "", ids.random_suffix(), raw, d, dkey)
+            did = check_dedup_id(dedup_id)
+            keys = (q.hash, q.zset, q.dedup, q.dedup_index)
+        args = (q.channel if publish else "", ids.random_suffix(), raw, d, did)
 
         def parse(reply: Any) -> str:
             r = _status(reply, qname)

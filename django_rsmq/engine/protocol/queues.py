@@ -91,18 +91,19 @@ class QueueOps(ProtocolBase):
         def parse(reply: Any) -> None:
             _status(reply, qname)
 
-        keys = (q.hash, self.keys.queues, q.meta)
+        # Side keys left by an earlier queue of this name that a plain client deleted.
+        keys = (q.hash, self.keys.queues, *q.side_keys())
         return Call(scripts.get("create_queue"), keys, args, parse)
 
     def delete_queue(self, qname: str) -> Call[None]:
-        """Deletes the queue's RSMQ keys and its side keys (meta, failed records).
-        De-duplication keys expire on their own."""
+        """Deletes the queue's RSMQ keys and every side key of it (meta, failed records,
+        de-duplication entries, counter samples) in one script: nothing of it is left."""
         q = self._q(qname)
 
         def parse(reply: Any) -> None:
             _status(reply, qname)
 
-        keys = (q.hash, q.zset, self.keys.queues, q.meta, q.failed, q.failed_index)
+        keys = (q.hash, q.zset, self.keys.queues, *q.side_keys())
         return Call(scripts.get("delete_queue"), keys, (qname,), parse)
 
     def get_queue_attributes(self, qname: str) -> Call[QueueAttributes]:

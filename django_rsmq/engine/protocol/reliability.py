@@ -224,11 +224,23 @@ class ReliabilityOps(ProtocolBase):
         to: str | None = None,
     ) -> CallPlan[RedriveResult]:
         """Send failure records' bodies as new messages to their queue (or ``to``) and
-        delete the records."""
+        delete the records. Records written for an earlier queue of this name (a peer
+        deleted and recreated it) are dropped first, never requeued."""
+        q = self._q(qname)
         target = None if to is None else self._q(to)
-        return redrive_plan(
-            "failed", self._q(qname), ids=ids, limit=limit, to=target, realtime=self.publishes_moves
+        # The failed script drops stale records (and those past failed_ttl) before it
+        # reads one; its page is not needed, nor its status (a missing queue is reported
+        # by the redrive as before).
+        yield Call(
+            scripts.get("failed"),
+            (q.hash, q.failed, q.failed_index),
+            (0, 1, "", "", ""),
+            lambda reply: None,
         )
+        result: RedriveResult = yield from redrive_plan(
+            "failed", q, ids=ids, limit=limit, to=target, realtime=self.publishes_moves
+        )
+        return result
 
     def purge_expired(self, qname: str) -> CallPlan[int]:
         """Drop (or dead-letter) every message past the queue's retention period."""
@@ -249,18 +261,21 @@ class ReliabilityOps(ProtocolBase):
 
     def sweep(self, qname: str) -> CallPlan[None]:
         """Drop side data of messages that plain RSMQ clients deleted or popped (the
-        receive script does this a bounded step at a time; this does a full pass). On a
-        queue a plain client deleted, deletes all its side keys."""
+        receive script does this a bounded step at a time; this does a full pass),
+        expired de-duplication entries, and failure records and dedup entries written
+        for an earlier queue of this name. On a queue a plain client deleted, deletes all
+        its side keys."""
         q = self._q(qname)
 
         def parse(reply: Any) -> tuple[str, int]:
             return to_str(_status(reply, qname)[1]), 0
 
+        keys = (*q.message_keys(), q.failed, q.failed_index, q.dedup, q.dedup_index, q.samples)
         fresh = "1"  # start a new pass at cursor 0
         while True:
             step: tuple[str, int] = yield Call(
                 scripts.get("sweep"),
-                (q.hash, q.zset, q.meta, q.failed, q.failed_index),
+                keys,
                 (fresh,),
                 parse,
             )

@@ -214,6 +214,35 @@ local function gc_side(hkey, zkey, mkey, count, cursor)
   return r[1], cursor == "0" and r[1] == "0" and #fields == 0
 end
 
+-- Side keys outlive a plain RSMQ client's deleteQueue (it deletes the queue hash and zset
+-- only). The failed-records hash and the dedup hash carry, in their field "", the side-data
+-- id of the queue they were written for: ext:sid of the queue hash, made (side_stamp) the
+-- first time one of them is written. side_check(sid, skey, ...) deletes skey and the keys
+-- after it when skey is stamped with another id than the queue's `sid` (the queue was
+-- deleted and created again by a peer) and returns whether skey carries `sid` already. An
+-- unstamped key is kept (written before stamps existed) and adopted by the next write.
+local function side_check(sid, skey, ...)
+  local stamp = redis.call("HGET", skey, "")
+  if stamp and stamp ~= sid then
+    redis.call("DEL", skey, ...)
+    return false
+  end
+  return stamp ~= false
+end
+
+-- Stamp side key `skey` (unless `stamped`) with the queue's side-data id `sid`, made from
+-- TIME µs `us` and stored in queue hash `hkey` when the queue has none; returns it.
+local function side_stamp(hkey, sid, skey, stamped, us)
+  if not sid then
+    sid = base36(us)
+    redis.call("HSET", hkey, "ext:sid", sid)
+  end
+  if not stamped then
+    redis.call("HSET", skey, "", sid)
+  end
+  return sid
+end
+
 -- Realtime (Node rsmq's option): PUBLISH a queue's message count on its channel after a
 -- message was added to it, when the calling client has realtime on (`rt`).
 local function notify(rt, t)

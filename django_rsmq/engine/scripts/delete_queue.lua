@@ -1,5 +1,7 @@
--- KEYS: queue hash, queue zset, QUEUES set, then the queue's side keys (meta, failed
--- records and their index). ARGV: qname.
+-- KEYS: queue hash, queue zset, QUEUES set, then the queue's side keys (keys.py
+--       QueueKeys.side_keys: meta, failed records and their index, dedup hash and its
+--       index, counter samples). ARGV: qname.
+-- Deletes the queue and every key of it in one step: nothing of it is left.
 local n = redis.call("DEL", KEYS[1], KEYS[2])
 redis.call("SREM", KEYS[3], ARGV[1])
 if #KEYS > 3 then

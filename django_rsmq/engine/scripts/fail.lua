@@ -4,7 +4,8 @@
 --       queue's realtime channel, realtime "1" | "".
 -- One atomic step: store a failure record (capped at failed_cap, older than failed_ttl
 -- dropped), then dead-letter the message when it was received max_receives times, else
--- make it receivable again after the retry policy's delay (0 without a policy).
+-- make it receivable again after the retry policy's delay (0 without a policy). Records
+-- stamped for an earlier queue of this name (side_check in _lib.lua) are dropped first.
 -- Reply: OK, record id ("" when failed_cap is 0), dead-lettered 1|0, delay ms (-1 when
 --        dead-lettered) | NO_MESSAGE | STALE, current rc.
 local q = get_queue(KEYS[1], true)
@@ -30,7 +31,10 @@ end
 local e = cjson.decode(ARGV[5])
 local rid = ""
 if cfg.failed_cap > 0 then
-  rid = base36(tonumber(t[1]) * 1000000 + tonumber(t[2])) .. ARGV[4]
+  local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local sid = redis.call("HGET", KEYS[1], "ext:sid")
+  side_stamp(KEYS[1], sid, KEYS[5], side_check(sid, KEYS[5], KEYS[6]), us)
+  rid = base36(us) .. ARGV[4]
   local m = { queue = ARGV[1], id = id, rc = rc, at = now, dead = dead }
   if not dead then
     m.retry_in = delay

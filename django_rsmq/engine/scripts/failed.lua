@@ -2,13 +2,16 @@
 -- ARGV: offset, limit, exception type ("" = any), search text, lowercased ("" = any; a
 --       plain substring of the lowercased type, message or traceback), record id ("" =
 --       page through the records, newest first).
--- Drops records past failed_ttl first. Reply: OK, total matching, then per record on the
--- page: id, error JSON, queue-side JSON, body | NO_MESSAGE (record id not found).
+-- Drops records past failed_ttl first, and all records when they were written for an
+-- earlier queue of this name (side_check in _lib.lua).
+-- Reply: OK, total matching, then per record on the page: id, error JSON, queue-side JSON,
+-- body | NO_MESSAGE (record id not found).
 local q = get_queue(KEYS[1], true)
 if not q then
   return { NO_QUEUE }
 end
 local now = now_ms()
+side_check(redis.call("HGET", KEYS[1], "ext:sid"), KEYS[2], KEYS[3])
 trim_failed(KEYS[2], KEYS[3], q.cfg, now)
 local function record(out, rid)
   local f = redis.call("HMGET", KEYS[2], rid, rid .. ":m", rid .. ":b")

@@ -1,19 +1,26 @@
--- KEYS: queue hash, queue zset, then one de-duplication key per entry that has a dedup id.
+-- KEYS: queue hash, queue zset, then (only when an entry has a dedup id) the queue's
+--       de-duplication hash and its expiry index (keys.py QueueKeys.dedup, dedup_index).
 -- ARGV: realtime channel ("" = off), then per message: id suffix (22 chars), body,
---       delay ms ("" = queue default), index of its dedup key in KEYS ("" = none).
+--       delay ms ("" = queue default), dedup id ("" = none).
 -- Reply: status, maxsize, then per message: 0, id | TOO_LONG, size | QUEUE_FULL, max_messages
 --        | DUPLICATE, id of the first message sent with that dedup id.
 -- The time part of the n-th id of a batch is TIME + n µs, so ids (the zset's tie-break
 -- within one ms score) keep the batch in FIFO order.
--- Reliability (docs/reliability.md): a dedup key lives for the queue's dedup window and
--- holds the first id; the check and the enqueue are this one script, so concurrent
--- producers cannot both enqueue. The max_messages cap counts every message in the zset.
--- Cost: one HMGET reads the queue (the two settings send uses and totalsent), then the
--- whole batch is one ZADD and one HSET, which also writes totalsent (what HINCRBY would:
--- RSMQ clients only ever HINCRBY it, so it is an integer string), plus a GET/SET per
--- dedup id.
+-- Reliability (docs/reliability.md): the dedup hash maps a dedup id to
+-- "<expiry ms>:<first id>" for the queue's dedup window, the index scores it by expiry;
+-- the check and the enqueue are this one script, so concurrent producers cannot both
+-- enqueue. Expired entries are pruned here (up to 100 + twice the batch per call) and by sweep.lua;
+-- both keys expire with their last entry. The hash's field "" holds the side-data id of
+-- the queue it was written for (ext:sid of the queue hash, set by the first dedup send):
+-- a hash stamped otherwise belongs to an earlier queue of this name that a plain RSMQ
+-- client deleted, and is dropped. The max_messages cap counts every message in the zset.
+-- Cost: one HMGET reads the queue (the two settings send uses, totalsent and ext:sid),
+-- then the whole batch is one ZADD and one HSET, which also writes totalsent (what HINCRBY
+-- would: RSMQ clients only ever HINCRBY it, so it is an integer string). With dedup ids:
+-- HGET of the stamp, one ZRANGEBYSCORE (+ HDEL/ZREM when entries expired), an HGET per
+-- entry, an HSET and ZADD per remembered entry, then a ZRANGE and two PEXPIREATs.
 local a = redis.call("HMGET", KEYS[1], "vt", "delay", "maxsize", "ext:max_messages",
-  "ext:dedup_window", "totalsent")
+  "ext:dedup_window", "totalsent", "ext:sid")
 if not a[1] or not a[2] or not a[3] then
   return { NO_QUEUE }
 end
@@ -39,6 +46,19 @@ if #ARGV == 5 and ARGV[5] == "" and not max_messages then
 end
 local default_delay = seconds_to_ms(a[2])
 local dedup = a[5] and seconds_to_ms(a[5]) or DEDUP_DEFAULT_MS
+local dd, dt = KEYS[3], KEYS[4] -- dedup hash and expiry index (nil: no dedup id)
+local sid, stamped = a[7], false -- the queue's side-data id; dd carries it
+local remembered = false
+if dd then
+  stamped = side_check(sid, dd, dt) -- drops a hash written for an earlier queue of this name
+  -- Prune more than a batch can add, so expired entries never pile up.
+  local expired = redis.call("ZRANGEBYSCORE", dt, "-inf", now, "LIMIT", 0,
+    100 + math.floor(#ARGV / 2))
+  if #expired > 0 then
+    redis.call("HDEL", dd, unpack(expired))
+    redis.call("ZREM", dt, unpack(expired))
+  end
+end
 local out = { OK, maxsize }
 local n = 2 -- entries in `out`
 local scored, bodies = {}, {} -- ZADD score/member and HSET field/value pairs
@@ -46,8 +66,12 @@ local sent = 0
 local size = max_messages and redis.call("ZCARD", KEYS[2]) or 0
 for i = 2, #ARGV, 4 do
   local body = ARGV[i + 1]
-  local dkey = ARGV[i + 3] ~= "" and KEYS[tonumber(ARGV[i + 3])] or nil
-  local first = dkey and redis.call("GET", dkey)
+  local did = ARGV[i + 3] ~= "" and ARGV[i + 3] or nil
+  local first = false
+  if did then
+    local exp, mid = string.match(redis.call("HGET", dd, did) or "", "^(%d+):(.+)$")
+    first = exp and tonumber(exp) > now and mid
+  end
   local code, value
   if first then
     code, value = DUPLICATE, first
@@ -65,8 +89,10 @@ for i = 2, #ARGV, 4 do
     scored[2 * sent + 2] = id
     bodies[2 * sent + 1] = id
     bodies[2 * sent + 2] = body
-    if dkey and dedup > 0 then
-      redis.call("SET", dkey, id, "PX", dedup)
+    if did and dedup > 0 then
+      redis.call("HSET", dd, did, int(now + dedup) .. ":" .. id)
+      redis.call("ZADD", dt, now + dedup, did)
+      remembered = true
     end
     sent = sent + 1
     size = size + 1
@@ -79,6 +105,19 @@ end
 if sent > 0 then
   bodies[2 * sent + 1] = "totalsent"
   bodies[2 * sent + 2] = int((tonumber(a[6]) or 0) + sent)
+  if remembered then
+    if not sid then -- the first side data of this queue: give it its side-data id
+      sid = base36(us)
+      bodies[2 * sent + 3] = "ext:sid"
+      bodies[2 * sent + 4] = sid
+    end
+    if not stamped then
+      redis.call("HSET", dd, "", sid)
+    end
+    local last = redis.call("ZRANGE", dt, -1, -1, "WITHSCORES")[2]
+    redis.call("PEXPIREAT", dd, last)
+    redis.call("PEXPIREAT", dt, last)
+  end
   redis.call("ZADD", KEYS[2], unpack(scored))
   redis.call("HSET", KEYS[1], unpack(bodies))
   if ARGV[1] ~= "" then

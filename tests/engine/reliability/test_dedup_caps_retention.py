@@ -45,7 +45,11 @@ class TestDedup:
     def test_window_expires(self, rsmq: RSMQ, redis_client: redis.Redis) -> None:
         rsmq.create_queue("q", dedup_window=0.2)
         first = rsmq.send("q", "a", dedup_id="k")
-        assert 0 < redis_client.pttl(f"{rsmq.namespace}:q:dedup:k") <= 200
+        k = rsmq.protocol.keys.queue("q")
+        expiry = redis_client.zscore(k.dedup_index, "k")
+        assert redis_client.hget(k.dedup, "k") == f"{int(expiry)}:{first}".encode()
+        for key in (k.dedup, k.dedup_index):  # both keys go with their last entry
+            assert 0 < redis_client.pttl(key) <= 200
         wait_for(lambda: rsmq.send("q", "b", dedup_id="k") != first, what="window end")
         assert rsmq.get_queue_attributes("q").msgs == 2
 
