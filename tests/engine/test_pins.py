@@ -21,7 +21,8 @@ from .helpers import wait_for
 def _one(front: Any, qname: str, vt: float = 30) -> Message:
     got = front.receive_many(qname, 1, vt=vt)
     assert len(got) == 1, got
-    return got[0]
+    message: Message = got[0]
+    return message
 
 
 def _wear_out(front: Any, qname: str, body: str) -> str:
