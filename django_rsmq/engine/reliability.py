@@ -164,9 +164,10 @@ class FailResult:
 @dataclass(frozen=True, slots=True)
 class RedriveResult:
     """``moved``: source ids moved (DLQ message ids or failed-record ids); ``missing``:
-    ids that were not there any more (moved by a racing redrive, deleted) or had no
-    known destination; ``message_ids``: the id of each moved message at its
-    destination, in the order of ``moved``."""
+    ids that were not there any more (moved by a racing redrive, deleted), had no
+    known destination or whose id the destination already holds (left in the DLQ,
+    the destination's message untouched); ``message_ids``: the id of each moved
+    message at its destination, in the order of ``moved``."""
 
     moved: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
