@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..engine import RSMQ, Message
+from ..engine.errors import QueueNotFound
 from .trouble import Trouble, describe
 
 __all__ = ["VisibilityKeeper"]
@@ -48,9 +49,10 @@ class VisibilityKeeper:
     :meth:`untrack` and :meth:`held` returns at once, whatever Redis is doing.
 
     The thread survives every error: a failed extension (Redis down, ``OOM``,
-    ``READONLY``, ``BUSY``, the queue deleted) is logged once per kind and retried
-    within a quarter of the vt. If the thread dies anyway, :meth:`is_alive` says so
-    and the consumer stops.
+    ``READONLY``, ``BUSY``) is logged once per kind and queue and retried within a
+    quarter of the vt; the messages of a deleted queue are dropped (they are gone),
+    the other queues' are extended as usual. If the thread dies anyway,
+    :meth:`is_alive` says so and the consumer stops.
     """
 
     def __init__(self) -> None:
@@ -58,7 +60,8 @@ class VisibilityKeeper:
         self._held: dict[str, _Held] = {}
         self._wake = threading.Event()
         self._stopped = threading.Event()
-        self._trouble = Trouble("Extending visibility")
+        self._trouble = Trouble("The visibility keeper")
+        self._troubles: dict[str, Trouble] = {}  # per queue: one failing, others fine
         self._thread = threading.Thread(target=self._main, name="rsmq-visibility", daemon=True)
         self.on_exit: Callable[[], None] | None = None
 
@@ -139,17 +142,27 @@ class VisibilityKeeper:
                 self._cond.notify_all()
 
     def _call(self, live: list[_Held]) -> None:
-        rsmq, vt = live[0].rsmq, live[0].vt
+        rsmq, vt, qname = live[0].rsmq, live[0].vt, live[0].message.queue
+        trouble = self._troubles.get(qname)
+        if trouble is None:
+            trouble = self._troubles[qname] = Trouble(f"Extending visibility in {qname!r}")
         try:
             outcomes = rsmq.change_visibility_by_receipt_many([h.message.receipt for h in live], vt)
-        except Exception as exc:  # Redis down, OOM, READONLY, BUSY, queue deleted, ...
+        except QueueNotFound as exc:  # deleted with its messages: nothing left to extend
+            log.warning("Stopped extending %d message(s): %s", len(live), describe(exc))
+            with self._cond:
+                for h in live:
+                    if self._held.get(h.message.receipt) is h:
+                        self._held.pop(h.message.receipt)
+            return
+        except Exception as exc:  # Redis down, OOM, READONLY, BUSY, ...
             retry_in = min(0.5, vt / 4)
-            self._trouble.report(exc, retry_in)
+            trouble.report(exc, retry_in)
             with self._cond:
                 for h in live:
                     h.extended_at = time.monotonic() - vt / 2 + retry_in
             return
-        self._trouble.ok()
+        trouble.ok()
         now = time.monotonic()
         with self._cond:
             for h, outcome in zip(live, outcomes, strict=True):
