@@ -105,7 +105,10 @@ class MessageProcessor:
         except BaseException as exc:  # SystemExit & co. too: the message failed
             tb = traceback.format_exc()
             log.info("Handler %s failed on %s: %s", handler.name, message.receipt, describe(exc))
-            return self._failed(message, rsmq, exc, tb, started)
+            result = self._failed(message, rsmq, exc, tb, started)
+            if isinstance(exc, SystemExit | KeyboardInterrupt):
+                raise  # recorded as a failure; now the caller stops, as it was asked to
+            return result
         duration = time.monotonic() - started
         if rsmq is not None:
             try:

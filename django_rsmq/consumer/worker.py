@@ -329,11 +329,10 @@ class Consumer:
             result = self.processor.handle(message, handler, rsmq)
             if result.status in ("lost", "unsettled"):
                 self.counters.forget(message)
-            if isinstance(result.exception, SystemExit | KeyboardInterrupt):
-                self._handler_exit(message, result.exception)
+        except (SystemExit, KeyboardInterrupt) as exc:  # its failure is recorded
+            self.counters.forget(message)
+            self._handler_exit(message, exc)
         except BaseException as exc:  # whatever it is, this worker goes on
-            if isinstance(exc, SystemExit | KeyboardInterrupt):
-                self._handler_exit(message, exc)
             log.error(
                 "Unexpected error handling %s: %s",
                 message.receipt,

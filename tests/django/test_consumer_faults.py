@@ -372,3 +372,40 @@ def test_throughput_samples_are_timed_by_redis(skewed_clock: float) -> None:
     ((member, score),) = r.client.zrange(keys.counter_samples("work"), 0, -1, withscores=True)
     assert before <= score <= after
     assert int(member.split(b":")[0]) == int(score)
+
+
+def test_any_base_exception_from_a_handler_is_a_failed_message() -> None:
+    from django_rsmq.consumer import Counters, MessageProcessor
+    from django_rsmq.handlers import Handler
+
+    class Odd(BaseException):
+        pass
+
+    def odd(message: Message) -> None:
+        raise Odd("not an Exception")
+
+    mid = send("work", "x")
+    r = get_rsmq()
+    counters = Counters()
+    result = MessageProcessor([counters]).handle(r.receive("work"), Handler("work", odd), r)  # type: ignore[arg-type]
+    assert result.status == "failed"
+    assert counters.failed_count == 1
+    (record,) = r.failed("work").items
+    assert (record.message_id, record.error) == (mid, "not an Exception")
+    assert record.exc_type.endswith(".Odd")
+
+
+def test_drain_records_a_handlers_system_exit_then_lets_it_through(
+    swap_handler: Callable[[str, Callable[[Message], Any]], None],
+) -> None:
+    from django_rsmq.testing import drain
+
+    def bye(message: Message) -> None:
+        raise SystemExit(3)
+
+    swap_handler("work", bye)
+    mid = send("work", "x")
+    with pytest.raises(SystemExit):
+        drain("work")
+    (record,) = get_rsmq().failed("work").items
+    assert (record.message_id, record.exc_type) == (mid, "SystemExit")
