@@ -37,7 +37,7 @@ def test_second_sigint_of_an_idle_consumer_exits_0_at_once(env: Env) -> None:
     started = time.monotonic()
     c.signal(signal.SIGINT)
     assert c.wait(timeout=WAIT / 2) == 0  # nothing was running: nothing was cut off
-    assert time.monotonic() - started < 3.0  # not the long poll's WAIT
+    assert time.monotonic() - started < 5.0  # not the long poll's WAIT (20 s)
     out = c.output()
     assert "delivered again" not in out
     assert "stopped (exit code 0)" in out
@@ -52,7 +52,7 @@ def test_cold_stop_cutting_a_handler_off_exits_3_at_once(env: Env) -> None:
     started = time.monotonic()
     c.signal(signal.SIGINT)
     assert c.wait(timeout=WAIT / 2) == 3
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 5.0
     assert "1 message(s) still being handled will be delivered again" in c.output()
     msg = env.wait_for(lambda: env.rsmq.receive("work"), what="redelivery after vt")
     assert (msg.id, msg.rc) == (mid, 2)
