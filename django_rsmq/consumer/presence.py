@@ -57,6 +57,11 @@ class Presence(threading.Thread):
         }
         self._halt = threading.Event()
         self._beat_trouble = Trouble("Consumer heartbeat")
+        n = len(self.registries)
+        self._beat_troubles = [  # one per connection: one down, the others fine
+            Trouble("Consumer heartbeat" + (f" (connection {i + 1} of {n})" if n > 1 else ""))
+            for i in range(n)
+        ]
         self._remove_trouble = Trouble("Unregistering the consumer")
         self.on_exit: Callable[[], None] | None = None
 
@@ -66,13 +71,13 @@ class Presence(threading.Thread):
         except Exception as exc:
             self._beat_trouble.report(exc)
             return
-        for registry in self.registries:
+        for registry, trouble in zip(self.registries, self._beat_troubles, strict=True):
             try:
                 registry.beat(self.consumer_name, fields, self.ttl)
             except Exception as exc:
-                self._beat_trouble.report(exc, self.interval)
+                trouble.report(exc, self.interval)
             else:
-                self._beat_trouble.ok()
+                trouble.ok()
 
     def run(self) -> None:
         try:
