@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from .conf import rsmq_settings
@@ -36,13 +35,12 @@ def consumer_health(
         if key not in seen:
             seen.add(key)
             found += ConsumerRegistry(rsmq.client, rsmq.namespace).list()
-    now = time.time()
     matching = [
         c
         for c in found
         if c.alive and (queue is None or queue in c.queues) and (name is None or c.name == name)
     ]
-    fresh = [c for c in matching if c.age(now) <= max_age]
+    fresh = [c for c in matching if c.age() <= max_age]  # age by Redis' clock
     what = f" for queue {queue!r}" if queue else ""
     what += f" named {name!r}" if name else ""
     if fresh:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from ..engine import RSMQ, Message
 from ..engine.serializers import Serializer
+from .trouble import Trouble
 
 __all__ = ["Fetcher", "SlotPool", "receive"]
 
@@ -105,42 +106,55 @@ class Fetcher(threading.Thread):
         self.stop_event = stop
         self.budget = budget
         self.on_empty = on_empty
+        self.on_exit: Callable[[], None] | None = None
         self.last_empty_at = 0.0
+        self._trouble = Trouble(f"Receiving from {', '.join(self.queues)}", logging.ERROR)
+        self._backoff = 0.1
 
     def run(self) -> None:
-        backoff = 0.1
-        while not self.stop_event.is_set():
-            taken = self.slots.take(self.budget(), timeout=0.2)
-            if not taken:
-                if self.budget() <= 0:
-                    self.stop_event.wait(0.2)
-                continue
-            # An empty answer means "nothing was visible since asked_at": --burst compares
-            # it with the last settle, so it must be taken before the receive, not after
-            # (a retry made visible during the call would otherwise be missed).
-            asked_at = time.monotonic()
-            try:
-                messages = receive(
-                    self.rsmq,
-                    self.queues,
-                    taken,
-                    vt=self.vt,
-                    wait=self.wait,
-                    serializer=self.serializer,
-                )
-            except Exception as exc:  # Redis down, queue deleted meanwhile, ...: keep going
-                self.slots.give(taken)
-                log.error(
-                    "Receiving from %s failed (retrying in %.1fs): %r", self.queues, backoff, exc
-                )
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            backoff = 0.1
-            received_at = time.monotonic()
-            self.slots.give(taken - len(messages))
-            if not messages:
-                self.last_empty_at = asked_at
-                self.on_empty(self)
-            for m in messages:
-                self.deliver(self.rsmq, m, received_at)
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    self._round()
+                except Exception as exc:  # a bug in delivering: keep receiving
+                    self._trouble.report(exc, self._backoff)
+                    self.stop_event.wait(self._backoff)
+                    self._backoff = min(self._backoff * 2, 5.0)
+        finally:
+            if self.on_exit is not None:
+                self.on_exit()
+
+    def _round(self) -> None:
+        taken = self.slots.take(self.budget(), timeout=0.2)
+        if not taken:
+            if self.budget() <= 0:
+                self.stop_event.wait(0.2)
+            return
+        # An empty answer means "nothing was visible since asked_at": --burst compares
+        # it with the last settle, so it must be taken before the receive, not after
+        # (a retry made visible during the call would otherwise be missed).
+        asked_at = time.monotonic()
+        try:
+            messages = receive(
+                self.rsmq,
+                self.queues,
+                taken,
+                vt=self.vt,
+                wait=self.wait,
+                serializer=self.serializer,
+            )
+        except Exception as exc:  # Redis down, queue deleted meanwhile, ...: keep going
+            self.slots.give(taken)
+            self._trouble.report(exc, self._backoff)
+            self.stop_event.wait(self._backoff)
+            self._backoff = min(self._backoff * 2, 5.0)
+            return
+        self._backoff = 0.1
+        self._trouble.ok()
+        received_at = time.monotonic()
+        self.slots.give(taken - len(messages))
+        if not messages:
+            self.last_empty_at = asked_at
+            self.on_empty(self)
+        for m in messages:
+            self.deliver(self.rsmq, m, received_at)

@@ -6,15 +6,13 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import redis
-
 from ..engine import RSMQ
 from ..engine.registry import ConsumerRegistry
+from .trouble import Trouble
 
 __all__ = ["Presence", "default_name"]
 
@@ -26,7 +24,12 @@ def default_name() -> str:
 
 
 class Presence(threading.Thread):
-    """Beats every ``interval`` seconds on each connection the consumer uses."""
+    """Beats every ``interval`` seconds on each connection the consumer uses.
+
+    A beat that fails (Redis down, ``OOM``, ``READONLY``, ...) is logged once per kind
+    and tried again on the next tick; nothing stops the thread but :meth:`stop`.
+    The heartbeat and start times are Redis ``TIME`` (see the registry).
+    """
 
     def __init__(
         self,
@@ -51,21 +54,38 @@ class Presence(threading.Thread):
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "queues": queues,
-            "started": repr(time.time()),
         }
         self._halt = threading.Event()
+        self._beat_trouble = Trouble("Consumer heartbeat")
+        n = len(self.registries)
+        self._beat_troubles = [  # one per connection: one down, the others fine
+            Trouble("Consumer heartbeat" + (f" (connection {i + 1} of {n})" if n > 1 else ""))
+            for i in range(n)
+        ]
+        self._remove_trouble = Trouble("Unregistering the consumer")
+        self.on_exit: Callable[[], None] | None = None
 
     def beat(self) -> None:
-        fields = {**self.static, **self.status()}
-        for registry in self.registries:
+        try:
+            fields = {**self.static, **self.status()}
+        except Exception as exc:
+            self._beat_trouble.report(exc)
+            return
+        for registry, trouble in zip(self.registries, self._beat_troubles, strict=True):
             try:
                 registry.beat(self.consumer_name, fields, self.ttl)
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                log.warning("Consumer heartbeat failed: %s", exc)
+            except Exception as exc:
+                trouble.report(exc, self.interval)
+            else:
+                trouble.ok()
 
     def run(self) -> None:
-        while not self._halt.wait(self.interval):
-            self.beat()
+        try:
+            while not self._halt.wait(self.interval):
+                self.beat()
+        finally:
+            if self.on_exit is not None:
+                self.on_exit()
 
     def stop(self) -> None:
         self._halt.set()
@@ -74,5 +94,5 @@ class Presence(threading.Thread):
         for registry in self.registries:
             try:
                 registry.remove(self.consumer_name)
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                log.warning("Could not unregister consumer: %s", exc)
+            except Exception as exc:  # the record expires after its ttl anyway
+                self._remove_trouble.report(exc)

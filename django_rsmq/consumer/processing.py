@@ -22,13 +22,17 @@ from ..engine.errors import BodyDecodeError, MessageNotFound, StaleReceipt
 from ..handlers import Handler
 from .failure import fail_message
 from .hooks import Hooks
+from .trouble import describe, expected
 
 __all__ = ["AsyncRunner", "MessageProcessor", "Result"]
 
 log = logging.getLogger("django_rsmq.consumer")
 
 AsyncRunner = Callable[[Callable[[Message], Awaitable[Any]], Message], Any]
-Status = Literal["processed", "failed", "dead_lettered", "lost"]
+# "lost": the receipt was stale (someone else owns the message now); "unsettled": the
+# ack or failure could not be written (Redis unreachable, OOM, ...), the message is
+# delivered again after its visibility timeout.
+Status = Literal["processed", "failed", "dead_lettered", "lost", "unsettled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +102,13 @@ class MessageProcessor:
         self._emit("received", message)
         try:
             self._call(handler, message)
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit & co. too: the message failed
             tb = traceback.format_exc()
-            log.info("Handler %s failed on %s: %r", handler.name, message.receipt, exc)
-            return self._failed(message, rsmq, exc, tb, started)
+            log.info("Handler %s failed on %s: %s", handler.name, message.receipt, describe(exc))
+            result = self._failed(message, rsmq, exc, tb, started)
+            if isinstance(exc, SystemExit | KeyboardInterrupt):
+                raise  # recorded as a failure; now the caller stops, as it was asked to
+            return result
         duration = time.monotonic() - started
         if rsmq is not None:
             try:
@@ -111,9 +118,19 @@ class MessageProcessor:
                     "Handled %s but could not ack it (%s): it ran past its visibility "
                     "timeout and will be (or was) delivered again",
                     message.receipt,
-                    exc,
+                    describe(exc),
                 )
                 return Result("lost", duration, exc)
+            except Exception as exc:
+                if not expected(exc):
+                    raise
+                log.warning(
+                    "Handled %s but could not ack it (%s): it will be delivered again "
+                    "after its visibility timeout",
+                    message.receipt,
+                    describe(exc),
+                )
+                return Result("unsettled", duration, exc)
         self._emit("processed", message, duration)
         return Result("processed", duration)
 
@@ -129,7 +146,18 @@ class MessageProcessor:
         if rsmq is None:  # eager: the caller sees the exception
             self._emit("failed", message, exc, False)
             raise exc
-        outcome = fail_message(rsmq, message, exc, tb)
+        try:
+            outcome = fail_message(rsmq, message, exc, tb)
+        except Exception as error:
+            if not expected(error):
+                raise
+            log.warning(
+                "Could not record the failure of %s (%s): it will be delivered again "
+                "after its visibility timeout",
+                message.receipt,
+                describe(error),
+            )
+            return Result("unsettled", duration, exc)
         if outcome.lost:
             return Result("lost", duration, exc)
         self._emit("failed", message, exc, outcome.will_retry)

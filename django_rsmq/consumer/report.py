@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from ..engine import Message
 from .hooks import Counters, Hooks
+from .trouble import describe
 
 __all__ = ["LineReporter", "Progress"]
 
@@ -23,7 +24,9 @@ class LineReporter(Hooks):
 
     def failed(self, message: Message, exception: BaseException, will_retry: bool) -> None:
         then = "will retry" if will_retry else "no retry"
-        self.write(f"failed {message.queue} {message.id} rc={message.rc}: {exception!r} ({then})")
+        self.write(
+            f"failed {message.queue} {message.id} rc={message.rc}: {describe(exception)} ({then})"
+        )
 
     def dead_lettered(self, message: Message, dead_letter_queue: str | None) -> None:
         self.write(f"dead-lettered {message.queue} {message.id} -> {dead_letter_queue}")

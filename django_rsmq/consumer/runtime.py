@@ -12,6 +12,15 @@ from ..engine import Message
 __all__ = ["EventLoopThread"]
 
 
+class _Escaped(Exception):  # a carrier, never seen outside this module
+    """Carries a handler's SystemExit/KeyboardInterrupt across the loop: raised raw in
+    a task, asyncio re-raises them out of ``run_forever`` and the loop would die."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class EventLoopThread:
     """An asyncio loop running forever in a daemon thread.
 
@@ -24,10 +33,18 @@ class EventLoopThread:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._main, name="rsmq-asyncio", daemon=True)
         self._started = False
+        self._stopping = False
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
+        while not self._stopping:  # nothing but stop() ends the loop
+            try:
+                self.loop.run_forever()
+            except BaseException:  # already delivered to its caller
+                continue
 
     def start(self) -> None:
         if not self._started:
@@ -38,10 +55,17 @@ class EventLoopThread:
         self.start()
 
         async def call() -> Any:
-            return await func(message)
+            try:
+                return await func(message)
+            except (SystemExit, KeyboardInterrupt, GeneratorExit) as exc:
+                raise _Escaped(exc) from None
 
-        return asyncio.run_coroutine_threadsafe(call(), self.loop).result()
+        try:
+            return asyncio.run_coroutine_threadsafe(call(), self.loop).result()
+        except _Escaped as escaped:
+            raise escaped.error from None
 
     def stop(self) -> None:
         if self._started:
+            self._stopping = True
             self.loop.call_soon_threadsafe(self.loop.stop)

@@ -5,7 +5,14 @@ workers, the :class:`~.heartbeat.VisibilityKeeper`, the :class:`~.presence.Prese
 beat and (only if an async handler exists) an event loop thread. The thread that
 calls :meth:`Consumer.run` supervises: it watches the stop conditions and prints
 progress. :meth:`Consumer.request_stop` (called from a signal handler) asks for a
-warm stop; a second call makes it cold.
+warm stop; a second call makes it cold. It only counts the request and writes a byte
+to the consumer's self-pipe, which the supervising thread waits on: a signal handler
+that took a lock (``Event.set()``) could deadlock against the very thread it
+interrupted.
+
+Every thread survives every :class:`Exception` (logged once per kind, backed off, see
+:mod:`.trouble`); a handler's ``BaseException`` is a failed message. A thread that
+dies anyway stops the consumer (exit code 4) rather than leave its messages stranded.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from .presence import Presence, default_name
 from .processing import MessageProcessor
 from .report import LineReporter, Progress
 from .runtime import EventLoopThread
+from .trouble import describe, expected
+from .wakeup import Waker
 
 __all__ = ["Consumer", "ConsumerError", "ExitCode"]
 
@@ -48,6 +57,8 @@ class ExitCode(enum.IntEnum):
     CONNECTION_ERROR = 1  # Redis unreachable at start
     CONFIG_ERROR = 2  # unknown queue, no handler, bad settings
     COLD_STOP = 3  # stopped with handlers still running (2nd signal or shutdown timeout)
+    THREAD_DIED = 4  # a consumer thread died (a bug): stopped, held messages come back
+    HANDLER_EXIT = 5  # a handler raised SystemExit/KeyboardInterrupt: its message failed
 
 
 class ConsumerError(Exception):
@@ -107,9 +118,15 @@ class Consumer:
         self.slots = SlotPool(concurrency)
         self.work: queue_mod.Queue[_Item] = queue_mod.Queue()
         self._stop = threading.Event()  # stop receiving (fetchers, workers)
-        self._cold = threading.Event()
-        self._wake = threading.Event()
-        self._stop_requests = 0
+        # The supervisor waits on a self-pipe: any thread (and the signal handler, which
+        # must take no lock) wakes it.
+        self.waker = Waker()
+        self._poke = self.waker.poke
+        self._pause = self.waker.pause
+        self._stop_requests = 0  # signals; counted by the signal handler, lock-free
+        self._stop_reason: str | None = None  # a stop asked for from inside
+        self._exit_code = ExitCode.OK  # what a stop from inside exits with
+        self._dead: list[str] = []  # threads that died
         self._received = 0
         self._count_lock = threading.Lock()
         self._last_activity = time.monotonic()
@@ -238,12 +255,19 @@ class Consumer:
             self._release(rsmq, message)
             self.slots.give()
             return
+        try:
+            vt = next(f.vt for f in self.fetchers if f.rsmq is rsmq and message.queue in f.queues)
+            handler = self.handlers[message.queue]
+            if vt and vt > 0:
+                self.keeper.track(rsmq, message, vt, received_at)
+        except Exception as exc:  # a bug: give the message back rather than strand it
+            log.error("Cannot deliver %s: %s", message.receipt, describe(exc), exc_info=exc)
+            self._release(rsmq, message)
+            self.slots.give()
+            return
         with self._count_lock:
             self._received += 1
-        vt = next(f.vt for f in self.fetchers if f.rsmq is rsmq and message.queue in f.queues)
-        if vt and vt > 0:
-            self.keeper.track(rsmq, message, vt, received_at)
-        self.work.put((rsmq, message, self.handlers[message.queue]))
+        self.work.put((rsmq, message, handler))
 
     def _in_flight(self) -> bool:
         return bool(self._busy or self.keeper.held() or not self.work.empty())
@@ -252,7 +276,7 @@ class Consumer:
         """A fetcher found nothing. Under --burst it looks without waiting, so rather
         than looking again at once while handlers run, it waits (bounded) until one of
         them settles (a failure may make a retry visible) or nothing is in flight."""
-        self._wake.set()
+        self._poke()
         if not self.burst:
             return
         with self._settled:
@@ -271,50 +295,96 @@ class Consumer:
 
     def _release(self, rsmq: RSMQ, message: Message) -> None:
         """Make an unstarted message visible again at once."""
-        self.keeper.untrack(message)
         try:
+            self.keeper.untrack(message)
             rsmq.change_visibility_by_receipt(message.receipt, 0)
-        except (StaleReceipt, MessageNotFound, redis.ConnectionError, redis.TimeoutError) as exc:
-            log.warning("Could not return %s to its queue: %s", message.receipt, exc)
+        except (StaleReceipt, MessageNotFound) as exc:
+            log.warning("Could not return %s to its queue: %s", message.receipt, describe(exc))
+        except Exception as exc:  # Redis down, OOM, READONLY, ...: back after its vt
+            log.warning(
+                "Could not return %s to its queue (%s): it comes back after its visibility timeout",
+                message.receipt,
+                describe(exc),
+                exc_info=None if expected(exc) else exc,
+            )
 
     def _work(self) -> None:
-        while True:
-            item = self.work.get()
-            if item is None:
-                return
-            rsmq, message, handler = item
-            if self._stop.is_set():
-                self._release(rsmq, message)
-                self.slots.give()
-                continue
-            with self._count_lock:
-                self._busy += 1
-            try:
-                result = self.processor.handle(message, handler, rsmq)
-                if result.status == "lost":
-                    self.counters.forget(message)
-            except Exception:
-                log.exception("Unexpected error handling %s", message.receipt)
+        try:
+            while True:
+                item = self.work.get()
+                if item is None:
+                    return
+                self._work_on(*item)
+        finally:
+            self._poke()  # the supervisor sees a worker that ended (or died) at once
+
+    def _work_on(self, rsmq: RSMQ, message: Message, handler: Handler) -> None:
+        if self._stop.is_set():
+            self._release(rsmq, message)
+            self.slots.give()
+            return
+        with self._count_lock:
+            self._busy += 1
+        try:
+            result = self.processor.handle(message, handler, rsmq)
+            if result.status in ("lost", "unsettled"):
                 self.counters.forget(message)
-            finally:
-                self.keeper.untrack(message)
-                self._last_activity = self._last_settled = time.monotonic()
-                with self._count_lock:
-                    self._busy -= 1
-                self.slots.give()
-                self._wake.set()
-                self._notify_settled()
+        except (SystemExit, KeyboardInterrupt) as exc:  # its failure is recorded
+            self.counters.forget(message)
+            self._handler_exit(message, exc)
+        except BaseException as exc:  # whatever it is, this worker goes on
+            log.error(
+                "Unexpected error handling %s: %s",
+                message.receipt,
+                describe(exc),
+                exc_info=None if expected(exc) else exc,
+            )
+            self.counters.forget(message)
+        finally:
+            self.keeper.untrack(message)
+            self._last_activity = self._last_settled = time.monotonic()
+            with self._count_lock:
+                self._busy -= 1
+            self.slots.give()
+            self._poke()
+            self._notify_settled()
+
+    def _handler_exit(self, message: Message, exc: BaseException) -> None:
+        """A handler raised SystemExit/KeyboardInterrupt: its message failed (recorded
+        like any failure); the consumer stops warm, as it was asked to."""
+        log.error("Handler of %s raised %s: stopping the consumer", message.receipt, describe(exc))
+        self._stop_from_inside(f"a handler raised {type(exc).__name__}", ExitCode.HANDLER_EXIT)
+
+    def _stop_from_inside(self, reason: str, code: ExitCode) -> None:
+        if self._stop_reason is None:
+            self._stop_reason, self._exit_code = reason, code
+        self._stop.set()  # receive no more (never called from a signal handler)
+        self._poke()
+
+    def _cold(self) -> bool:
+        return self._stop_requests >= 2
+
+    def _dead_threads(self) -> list[str]:
+        threads: list[tuple[str, Callable[[], bool]]] = [
+            *((f.name, f.is_alive) for f in self.fetchers),
+            *((t.name, t.is_alive) for t in self.workers),
+            ("rsmq-visibility", self.keeper.is_alive),
+        ]
+        if self.presence is not None:
+            threads.append((self.presence.name, self.presence.is_alive))
+        if self.loop._started:
+            threads.append(("rsmq-asyncio", self.loop.is_alive))
+        return [name for name, alive in threads if not alive()]
 
     # -- lifecycle ----------------------------------------------------------------------
 
     def request_stop(self) -> None:
-        """First call: warm stop. Second call: cold stop."""
+        """First call: warm stop. Second call: cold stop.
+
+        Safe in a signal handler: it takes no lock, it counts the request and wakes the
+        supervising thread, which does the stopping."""
         self._stop_requests += 1
-        if self._stop_requests >= 2:
-            self._cold.set()
-        self._stop.set()
-        self._wake.set()
-        self._notify_settled()
+        self._poke()
 
     def _burst_done(self) -> bool:
         # A message is either tracked by the keeper (received, not yet settling), in a
@@ -325,8 +395,17 @@ class Consumer:
         return all(f.last_empty_at > self._last_settled for f in self.fetchers)
 
     def _should_stop(self) -> str | None:
-        if self._stop.is_set():
+        if self._stop_requests:
             return "signal"
+        if self._stop_reason is not None:
+            return self._stop_reason
+        dead = self._dead_threads()
+        if dead:
+            self._dead = dead
+            log.critical("Consumer thread(s) died: %s; stopping", ", ".join(dead))
+            return f"thread(s) died: {', '.join(dead)}"
+        if self._stop.is_set():
+            return "stop"
         if self.max_messages is not None and self.counters.total >= self.max_messages:
             return f"--max-messages {self.max_messages} reached"
         if self._burst_done():
@@ -343,6 +422,12 @@ class Consumer:
     def run(self) -> int:
         """Consume until a stop condition; returns the exit code."""
         try:
+            return self._run()
+        finally:
+            self.waker.close()
+
+    def _run(self) -> int:
+        try:
             self.setup()
         except ConsumerError as exc:
             self.write(f"rsmq_consume: {exc}")
@@ -353,6 +438,7 @@ class Consumer:
         assert self.presence is not None
         if any(h.is_async for h in self.handlers.values()):
             self.loop.start()
+        self.keeper.on_exit = self.presence.on_exit = self._poke
         self.keeper.start()
         self.workers = [
             threading.Thread(target=self._work, name=f"rsmq-worker-{i}", daemon=True)
@@ -372,50 +458,54 @@ class Consumer:
             self.say(f"  {q} -> {h.name}{' (async)' if h.is_async else ''}", 2)
         signals.consumer_started.send(sender=Consumer, consumer=self)
         for f in self.fetchers:  # receiving starts after consumer_started
+            f.on_exit = self._poke
             f.start()
         reason = None
         while reason is None:
-            self._wake.wait(0.5)
-            self._wake.clear()
+            self._pause(0.5)
             if self.verbosity >= 1:
                 self.progress.tick()
             reason = self._should_stop()
         return self._shutdown(reason)
 
+    def _wait_until(self, done: Callable[[], bool], timeout: float) -> None:
+        """Wait (woken by pokes) until ``done()``, a cold stop or ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while not done() and not self._cold():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._pause(min(left, 0.5))
+
     def _shutdown(self, reason: str) -> int:
         self.state = "stopping"
         self._stop.set()
         self._notify_settled()
-        cold = self._cold.is_set()
+        cold = self._cold()
         self.say(f"stopping ({reason})" + ("" if cold else ": finishing in-flight messages"))
         signals.consumer_stopping.send(sender=Consumer, consumer=self, cold=cold)
         assert self.presence is not None
         self.presence.beat()
-        for f in self.fetchers:
-            if f.is_alive():
-                f.join(timeout=self.wait + 1.0)
-        while True:  # unstarted prefetched messages go back at once
-            try:
-                item = self.work.get_nowait()
-            except queue_mod.Empty:
-                break
-            if item is not None:
-                self._release(item[0], item[1])
-                self.slots.give()
+        # Warm: a fetcher in its long poll may still receive; wait for it (at most
+        # WAIT + 1 s) so what it gets is given back below. Cold: do not wait (what it
+        # receives after we exit comes back after its visibility timeout).
+        self._wait_until(lambda: not any(f.is_alive() for f in self.fetchers), self.wait + 1.0)
+        self._release_prefetched()
         for _ in self.workers:
             self.work.put(None)
-        deadline = time.monotonic() + self.shutdown_timeout
-        while any(t.is_alive() for t in self.workers):
-            if self._cold.is_set() or time.monotonic() >= deadline:
-                break
-            for t in self.workers:
-                t.join(timeout=0.1)
-        code = ExitCode.OK
-        if any(t.is_alive() for t in self.workers):
+        self._wait_until(lambda: not any(t.is_alive() for t in self.workers), self.shutdown_timeout)
+        self._release_prefetched()  # taken by a fetcher that ended meanwhile
+        with self._count_lock:
+            cut_off = self._busy
+        code = self._exit_code
+        if self._dead:
+            code = ExitCode.THREAD_DIED
+        elif cut_off:
             code = ExitCode.COLD_STOP
+        if cut_off:
             self.say(
-                "cold stop: messages still being handled will be delivered again "
-                "after their visibility timeout"
+                f"cold stop: {cut_off} message(s) still being handled will be delivered "
+                "again after their visibility timeout"
             )
         self.keeper.stop()
         self.presence.stop()
@@ -429,3 +519,15 @@ class Consumer:
         )
         signals.consumer_stopped.send(sender=Consumer, consumer=self, exit_code=int(code))
         return int(code)
+
+    def _release_prefetched(self) -> None:
+        """Unstarted prefetched messages go back at once."""
+        while True:
+            try:
+                item = self.work.get_nowait()
+            except queue_mod.Empty:
+                return
+            if item is None:
+                continue
+            self._release(item[0], item[1])
+            self.slots.give()

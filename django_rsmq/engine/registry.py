@@ -5,6 +5,11 @@ after its last heartbeat, and its name in a sorted set (``Keys.consumers``) scor
 that heartbeat. A consumer that dies without unregistering disappears from the hash
 but stays in the sorted set, so tools can show it as stale rather than forget it;
 entries older than ``forget_after`` seconds are dropped when listing.
+
+Every time here is Redis ``TIME``, as on the message path: the heartbeat is stamped
+by the script that writes it (``consumer_beat.lua``) and listing prunes against the
+server's clock, so a host whose clock is skewed can neither write a heartbeat in the
+past or future nor prune a live consumer's entry.
 """
 
 from __future__ import annotations
@@ -17,9 +22,16 @@ from typing import Any
 
 import redis
 
+from . import scripts
 from .keys import Keys
 
-__all__ = ["ConsumerInfo", "ConsumerRegistry", "consumers_of"]
+__all__ = ["ConsumerInfo", "ConsumerRegistry", "consumers_of", "server_time"]
+
+
+def server_time(reply: Any) -> float:
+    """Epoch seconds from a ``TIME`` reply (redis-py parses it as ``(s, us)``)."""
+    sec, usec = reply
+    return int(sec) + int(usec) / 1_000_000
 
 
 def _s(value: Any) -> str:
@@ -41,10 +53,13 @@ class ConsumerInfo:
     processed: int = 0
     failed: int = 0
     current: tuple[str, ...] = field(default_factory=tuple)
+    read_at: float = 0.0  # Redis TIME when the registry was read (0: unknown)
 
     def age(self, now: float | None = None) -> float:
-        """Seconds since the last heartbeat."""
-        return max(0.0, (time.time() if now is None else now) - self.heartbeat)
+        """Seconds since the last heartbeat, by default as of the read (Redis' clock)."""
+        if now is None:
+            now = self.read_at or time.time()
+        return max(0.0, now - self.heartbeat)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,20 +84,23 @@ class ConsumerRegistry:
         self.client = client
         self.keys = Keys(namespace)
 
-    def beat(self, name: str, fields: Mapping[str, Any], ttl: float) -> None:
-        """Write (or refresh) the record of ``name`` and push its expiry ``ttl`` ahead."""
-        now = time.time()
-        mapping: dict[Any, Any] = {
-            k: json.dumps(v) if isinstance(v, list | tuple | dict) else str(v)
-            for k, v in fields.items()
-        }
-        mapping["heartbeat"] = repr(now)
-        key = self.keys.consumer(name)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hset(key, mapping=mapping)
-        pipe.pexpire(key, max(1, int(ttl * 1000)))
-        pipe.zadd(self.keys.consumers, {name: int(now * 1000)})
-        pipe.execute()
+    def beat(self, name: str, fields: Mapping[str, Any], ttl: float) -> float:
+        """Write (or refresh) the record of ``name`` and push its expiry ``ttl`` ahead.
+
+        One script call; the heartbeat (returned, epoch seconds) is Redis ``TIME``, and so
+        is ``started`` when the record is new (a ``started`` in ``fields`` wins)."""
+        args: list[Any] = [name, max(1, int(ttl * 1000))]
+        for k, v in fields.items():
+            if k == "heartbeat":
+                continue
+            args += [k, json.dumps(v) if isinstance(v, list | tuple | dict) else str(v)]
+        script = scripts.get("consumer_beat")
+        keys = [self.keys.consumer(name), self.keys.consumers]
+        try:
+            ms = self.client.evalsha(script.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            ms = self.client.eval(script.source, len(keys), *keys, *args)
+        return int(ms) / 1000
 
     def remove(self, name: str) -> None:
         pipe = self.client.pipeline(transaction=True)
@@ -91,26 +109,34 @@ class ConsumerRegistry:
         pipe.execute()
 
     def list(self, *, forget_after: float = 86400.0) -> list[ConsumerInfo]:
-        """Every known consumer, newest heartbeat first (stale ones included)."""
-        cutoff_ms = int((time.time() - forget_after) * 1000)
-        self.client.zremrangebyscore(self.keys.consumers, "-inf", cutoff_ms)
-        entries: list[tuple[Any, float]] = list(
-            self.client.zrevrange(self.keys.consumers, 0, -1, withscores=True)  # type: ignore[arg-type]
-        )
+        """Every known consumer, newest heartbeat first (stale ones included).
+
+        Entries whose heartbeat is more than ``forget_after`` seconds old by Redis'
+        clock are dropped."""
         pipe = self.client.pipeline(transaction=False)
+        pipe.time()
+        pipe.zrevrange(self.keys.consumers, 0, -1, withscores=True)
+        time_reply, rows = pipe.execute()
+        now = server_time(time_reply)
+        cutoff_ms = int((now - forget_after) * 1000)
+        entries = [(name, float(score)) for name, score in rows if float(score) > cutoff_ms]
+        pipe = self.client.pipeline(transaction=False)
+        if len(entries) < len(rows):
+            pipe.zremrangebyscore(self.keys.consumers, "-inf", cutoff_ms)
         for name, _ in entries:
             pipe.hgetall(self.keys.consumer(_s(name)))
-        records = pipe.execute() if entries else []
+        replies = pipe.execute() if len(pipe) else []
+        records = replies[len(replies) - len(entries) :]
         return [
-            _info(_s(name), float(score), rec)
+            _info(_s(name), score, rec, now)
             for (name, score), rec in zip(entries, records, strict=True)
         ]
 
 
-def _info(name: str, score: float, raw: Mapping[Any, Any]) -> ConsumerInfo:
+def _info(name: str, score: float, raw: Mapping[Any, Any], read_at: float) -> ConsumerInfo:
     rec = {_s(k): _s(v) for k, v in raw.items()}
     if not rec:
-        return ConsumerInfo(name=name, heartbeat=score / 1000, alive=False)
+        return ConsumerInfo(name=name, heartbeat=score / 1000, alive=False, read_at=read_at)
 
     def as_list(key: str) -> tuple[str, ...]:
         try:
@@ -137,6 +163,7 @@ def _info(name: str, score: float, raw: Mapping[Any, Any]) -> ConsumerInfo:
         processed=num("processed", int),
         failed=num("failed", int),
         current=as_list("current"),
+        read_at=read_at,
     )
 
 

@@ -6,11 +6,14 @@ every ``every`` seconds) in a small sorted set (``Keys.counter_samples``), and
 returns the rates against the newest sample at least a minute old — or, while the
 history is younger than that, the oldest one at least ``every`` seconds old. Samples
 older than ``keep`` seconds are trimmed; the key expires when nobody reads stats.
+
+Samples are timed by Redis ``TIME`` (read in the same round trip as the history), not
+by the reader's clock: readers on several hosts share the samples, and rates must not
+mix their clocks.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,11 +58,21 @@ def sample_rates(
     keep: float = 300.0,
     now: float | None = None,
 ) -> Rates:
-    """Record the totals (if the last sample is ``every`` s old) and return the rates."""
-    now_ms = int((time.time() if now is None else now) * 1000)
+    """Record the totals (if the last sample is ``every`` s old) and return the rates.
+
+    ``now`` (epoch seconds) replaces Redis ``TIME`` (tests only)."""
     key = keys.counter_samples(qname)
-    rows = client.zrangebyscore(key, now_ms - int(keep * 1000), "+inf")
-    samples = [s for s in (_parse(m) for m in rows) if s is not None]
+    read = client.pipeline(transaction=False)
+    read.time()
+    read.zrange(key, 0, -1)
+    time_reply, rows = read.execute()
+    if now is None:
+        sec, usec = time_reply
+        now_ms = int(sec) * 1000 + int(usec) // 1000
+    else:
+        now_ms = int(now * 1000)
+    oldest = now_ms - int(keep * 1000)
+    samples = [s for s in (_parse(m) for m in rows) if s is not None and s[0] >= oldest]
     pipe = client.pipeline(transaction=False)
     if not samples or now_ms - samples[-1][0] >= every * 1000:
         pipe.zadd(key, {f"{now_ms}:{sent}:{received}": now_ms})

@@ -17,6 +17,7 @@ from django_rsmq.testing import TestRedis, unique_namespace
 
 OPERATIONS = [
     "change_visibility",
+    "consumer_beat",
     "create_queue",
     "dead_letter_info",
     "delete",

@@ -38,6 +38,8 @@ def work(message: Message) -> None:
         time.sleep(float(b.get("sleep_first", 0)))
     if b.get("fail"):
         raise RuntimeError(f"asked to fail: {b.get('fail')}")
+    if "exit" in b:
+        raise SystemExit(b["exit"])
     record("done", message)
 
 

@@ -16,7 +16,8 @@ class Command(BaseCommand):
     help = (
         "Consume messages from the named queues (default: every declared queue with a "
         "handler). SIGTERM/SIGINT: warm stop; a second signal: cold stop. Exit codes: "
-        "0 clean stop, 1 Redis unreachable, 2 configuration error, 3 cold stop."
+        "0 clean stop, 1 Redis unreachable, 2 configuration error, 3 cold stop (handlers "
+        "cut off), 4 a consumer thread died, 5 a handler raised SystemExit/KeyboardInterrupt."
     )
     requires_system_checks: list[str] = []
 
@@ -62,7 +63,7 @@ class Command(BaseCommand):
         )
 
         def on_signal(signum: int, frame: Any) -> None:
-            consumer.request_stop()
+            consumer.request_stop()  # takes no lock: it counts and wakes the main loop
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
