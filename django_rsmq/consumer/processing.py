@@ -61,10 +61,8 @@ class MessageProcessor:
         *,
         run_async: AsyncRunner | None = None,
         manage_db_connections: bool = False,
-        before_settle: Callable[[Message], None] | None = None,
     ) -> None:
         self.hooks = list(hooks)
-        self.before_settle = before_settle
         self.run_async = run_async or _run_with_async_to_sync
         self.manage_db_connections = manage_db_connections
 
@@ -86,8 +84,6 @@ class MessageProcessor:
         finally:
             if self.manage_db_connections:
                 close_old_connections()
-            if self.before_settle is not None:
-                self.before_settle(message)
 
     def handle(self, message: Message, handler: Handler, rsmq: RSMQ | None) -> Result:
         started = time.monotonic()
@@ -96,8 +92,6 @@ class MessageProcessor:
         except BodyDecodeError as exc:
             log.error("Undecodable body of %s: %s", message.receipt or message.id, exc)
             self._emit("received", message)
-            if self.before_settle is not None:
-                self.before_settle(message)
             return self._failed(message, rsmq, exc, traceback.format_exc(), started)
         self._emit("received", message)
         try:

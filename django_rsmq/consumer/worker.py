@@ -112,7 +112,6 @@ class Consumer:
             [SignalHooks(), self.counters, *extra, *hooks],
             run_async=self.loop.run,
             manage_db_connections=True,
-            before_settle=self.keeper.untrack,
         )
         self.progress = Progress(self.counters, self.write, cfg.progress_interval)
         self.slots = SlotPool(concurrency)

@@ -81,12 +81,6 @@ def test_keeper_stops_extending_a_message_whose_extension_came_back_stale(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: the consumer stops extending a message when its handler returns, "
-    "before fail(): a fail() slower than the vt left lets another consumer receive it "
-    "(fix in django_rsmq/consumer/*, h/consumer)",
-)
 def test_a_failed_message_stays_hidden_until_fail_is_applied(
     rsmq: RSMQ, monkeypatch: pytest.MonkeyPatch
 ) -> None:

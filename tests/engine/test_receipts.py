@@ -183,3 +183,24 @@ def test_popped_message_has_no_receipt(rsmq: RSMQ, q: str) -> None:
     assert msg.receipt == ""
     with pytest.raises(InvalidName):
         rsmq.ack(msg)
+
+
+@pytest.mark.parametrize("settle", ["fail", "nack"])
+def test_fail_and_nack_spend_the_receipt_for_extensions(
+    rsmq: RSMQ, raw: redis.Redis, keys: Keys, q: str, settle: str
+) -> None:
+    # A consumer's keeper may still be extending a message while its fail()/nack() is
+    # applied: an extension landing after it must not hide the message past their delay.
+    mid = rsmq.send(q, "x")
+    msg = receive(rsmq, q)
+    if settle == "fail":
+        rsmq.fail(msg, "boom")  # no retry policy: receivable again at once
+    else:
+        rsmq.nack(msg, delay=0)
+    with pytest.raises(StaleReceipt):
+        rsmq.change_visibility_by_receipt(msg, 60)
+    again = receive(rsmq, q)  # not hidden by the late extension
+    assert (again.id, again.rc) == (mid, 2)
+    rsmq.change_visibility_by_receipt(again, 60)  # the next delivery's receipt works
+    rsmq.ack(again)
+    assert not [f for f in raw.hkeys(keys.queue(q).meta) if f.startswith(mid)]

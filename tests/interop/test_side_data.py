@@ -74,11 +74,14 @@ def test_plain_delete_and_pop_leave_nothing_behind(
     assert (m.id, m.rc) == (dead, 2)
     rsmq.change_visibility("q", dead, 0)
     assert rsmq.receive("q") is None  # dead: received max_receives times -> DLQ
-    rsmq.fail(receipts[failed], "boom")  # visible again, with an :err side entry
+    rsmq.fail(receipts[failed], "boom")  # visible again, with :err and :st side entries
     assert [p.id for p in rsmq.peek("q-dlq")] == [dead]
     side = redis_client.hkeys(f"{ns}:q:meta") + redis_client.hkeys(f"{ns}:q-dlq:meta")
     assert sorted(k.decode() for k in side) == sorted(
-        [f"{received}:lr", f"{failed}:lr", f"{failed}:err", f"{keep}:lr", f"{dead}:dl"]
+        [
+            *(f"{received}:lr", f"{failed}:lr", f"{failed}:err", f"{failed}:st"),
+            *(f"{keep}:lr", f"{dead}:dl"),
+        ]
     )
 
     # A plain RSMQ client deletes and pops our messages.

@@ -64,7 +64,7 @@ class ReliabilityOps(ProtocolBase):
             return int(_fenced(reply, rcpt)[1]) / 1000
 
         args = (rcpt.id, rcpt.rc, d, repr(_rng.random()))
-        return Call(scripts.get("nack"), (q.hash, q.zset), args, parse)
+        return Call(scripts.get("nack"), (q.hash, q.zset, q.meta), args, parse)
 
     def fail(
         self,

@@ -149,7 +149,7 @@ local function remove_message(hkey, zkey, id, mkey)
   local z = redis.call("ZREM", zkey, id)
   local h = redis.call("HDEL", hkey, id, id .. ":rc", id .. ":fr")
   if mkey then
-    redis.call("HDEL", mkey, id .. ":lr", id .. ":err", id .. ":dl")
+    redis.call("HDEL", mkey, id .. ":lr", id .. ":err", id .. ":dl", id .. ":st")
   end
   return z, h
 end
@@ -189,7 +189,8 @@ local function ensure_queue(t)
 end
 
 -- Side data: per-message entries in the queue's meta hash, fields {id}:lr (last receive
--- ms), {id}:err (last error JSON), {id}:dl (dead-letter info JSON). Our own scripts
+-- ms), {id}:err (last error JSON), {id}:dl (dead-letter info JSON), {id}:st (the rc of a
+-- delivery fail/nack settled: fenced extensions by it are refused). Our own scripts
 -- delete them with the message (remove_message). A plain RSMQ client's delete/pop does
 -- not, so entries whose id left the zset are garbage: gc_side() drops them, a bounded
 -- HSCAN step per call with the cursor kept in the queue hash (ext:gc; pass it as `cursor`

@@ -1,8 +1,10 @@
--- KEYS: queue hash, queue zset.
+-- KEYS: queue hash, queue zset, queue meta.
 -- ARGV: per message: id, vt ms, receipt rc ("" = by bare id, RSMQ-style).
 -- Reply: status, then per message: code, value.
 --   by id:      0, 1|0 (0 when the message does not exist, as Node)
---   by receipt: 0, 1 | NO_MESSAGE, 0 | STALE, current rc
+--   by receipt: 0, 1 | NO_MESSAGE, 0 | STALE, current rc (also when fail/nack settled
+--               that delivery: meta {id}:st = its rc, so a late extension never overrides
+--               their delay)
 if not get_queue(KEYS[1]) then
   return { NO_QUEUE }
 end
@@ -18,7 +20,7 @@ for i = 1, #ARGV, 3 do
   else
     if want ~= "" then
       local rc = tonumber(redis.call("HGET", KEYS[1], id .. ":rc") or "0")
-      if rc ~= tonumber(want) then
+      if rc ~= tonumber(want) or redis.call("HGET", KEYS[3], id .. ":st") == want then
         code, value = STALE, rc
       end
     end

@@ -49,6 +49,7 @@ for i = 1, m do
       side[#side + 1] = id .. ":lr"
       side[#side + 1] = id .. ":err"
       side[#side + 1] = id .. ":dl"
+      side[#side + 1] = id .. ":st"
     end
   end
   out[2 * i] = code

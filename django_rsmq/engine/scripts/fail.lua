@@ -51,6 +51,9 @@ else
   if src.dlq then
     redis.call("HSET", KEYS[3], id .. ":err", cjson.encode(err))
   end
+  -- {id}:st = rc: this delivery is settled, so a visibility extension still in flight
+  -- with its receipt (the consumer's keeper) cannot hide the message past the retry delay.
+  redis.call("HSET", KEYS[3], id .. ":st", rc)
   redis.call("ZADD", KEYS[2], int(now + delay), id)
 end
 return { OK, rid, dead and 1 or 0, delay }
