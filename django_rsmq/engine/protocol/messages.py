@@ -74,7 +74,11 @@ class MessageOps(ProtocolBase):
         outcomes: list[Outcome[str] | None] = []
         args: list[str | int] = [q.channel if publish else ""]
         keys: list[str] = [q.hash, q.zset]
-        for entry in _entries(entries):
+        items = _entries(entries)
+        # The ids are made here, before the call, so a replay after a lost reply sends
+        # the same ones and send.lua stores nothing twice (consecutive µs: FIFO).
+        fresh = ids.new_ids(len(items))
+        for entry, mid in zip(items, fresh, strict=True):
             try:
                 dedup = dedup_id
                 if isinstance(entry, Entry):
@@ -92,7 +96,7 @@ class MessageOps(ProtocolBase):
                 if dedup is not None:
                     keys.append(q.dedup(check_dedup_id(dedup)))
                     dkey = len(keys)
-                args += [ids.random_suffix(), raw, d, dkey]
+                args += [mid, raw, d, dkey]
                 outcomes.append(None)
             except RSMQError as exc:
                 outcomes.append(Outcome(error=exc))
@@ -145,7 +149,7 @@ class MessageOps(ProtocolBase):
         if dedup_id is not None:
             keys = (q.hash, q.zset, q.dedup(check_dedup_id(dedup_id)))
             dkey = 3
-        args = (q.channel if publish else "", ids.random_suffix(), raw, d, dkey)
+        args = (q.channel if publish else "", ids.new_id(), raw, d, dkey)
 
         def parse(reply: Any) -> str:
             r = _status(reply, qname)
