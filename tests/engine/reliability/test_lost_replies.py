@@ -117,11 +117,9 @@ def test_a_settlement_whose_reply_is_lost_raises(
     m = via.receive("q")
     assert m is not None
     _drop(proxy, script)
+    settle = via.nack if script == "nack" else lambda m: via.change_visibility_by_receipt(m, 60)
     with pytest.raises(ReplyLost) as lost:
-        if script == "nack":
-            via.nack(m)
-        else:
-            via.change_visibility_by_receipt(m, 60)
+        settle(m)
     assert lost.value.operation == script
     (peeked,) = rsmq.peek("q")
     assert peeked.rc == 1  # applied once: nothing ran it a second time
@@ -222,7 +220,7 @@ def test_a_replayed_send_of_a_message_consumed_meanwhile_enqueues_it_again(rsmq:
 def test_batch_ids_are_made_by_the_client_in_fifo_order(rsmq: RSMQ) -> None:
     rsmq.create_queue("q")
     call = rsmq.protocol.send_many("q", ["a", "b", "c"], rsmq.serializer)
-    made = [a for a in call.args[1::4]]
+    made = list(call.args[1::4])
     assert [int(str(m)[:10], 36) for m in made] == [
         int(str(made[0])[:10], 36) + n for n in range(3)
     ]
