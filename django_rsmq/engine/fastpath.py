@@ -110,7 +110,8 @@ class FastPath:
         # FastPath is dropped without close() (an RSMQ made per request, say).
         self._finalizer = weakref.finalize(self, _release, pool, self._free, self._pid)
 
-    def _take(self) -> Any:
+    def _kept(self) -> Any:
+        """A kept connection that still looks open, or None."""
         if self._pid != os.getpid():  # a forked child must not use its parent's sockets
             self._free.clear()  # the pool resets itself in the child: nothing to release
             self._pid = os.getpid()
@@ -118,13 +119,48 @@ class FastPath:
             try:
                 conn = self._free.pop()
             except IndexError:
-                break
+                return None
             if _idle_and_open(conn):
                 return conn
             self._drop(conn)  # closed by the server or the network while kept
+
+    def _fresh(self) -> Any:
+        """A connection from the pool (which checks it, and connects it if need be)."""
         if self._legacy:
             return self.pool.get_connection("EVALSHA")
         return self.pool.get_connection()
+
+    def _send(self, data: bytes, commands: int = 1) -> Any:
+        """A connection that ``data`` (``commands`` packed commands) was written to in
+        full. Errors while connecting, and a failed write of one command (not received
+        whole, so not run), are raised as they are; when a kept connection fails that
+        write (it died after the poll) the command goes to a fresh connection instead,
+        once. A failed write of several commands raises :class:`Unanswered`: the first
+        ones may have arrived whole."""
+        conn = self._kept()
+        if conn is not None:
+            try:
+                conn.send_packed_command((data,))
+                return conn
+            except LINK_ERRORS as error:
+                self._drop(conn)
+                if commands > 1:
+                    raise Unanswered(error) from error
+            except BaseException:
+                self._drop(conn)
+                raise
+        conn = self._fresh()
+        try:
+            conn.send_packed_command((data,))
+        except LINK_ERRORS as error:
+            self._drop(conn)
+            if commands > 1:
+                raise Unanswered(error) from error
+            raise
+        except BaseException:
+            self._drop(conn)
+            raise
+        return conn
 
     def _put(self, conn: Any) -> None:
         """Keep a clean connection (or give it back if enough are kept already)."""
@@ -143,12 +179,7 @@ class FastPath:
 
         A connection error before the command was written in full is raised as is (it
         did not run); one while reading its reply as :class:`Unanswered`."""
-        conn = self._take()
-        try:
-            conn.send_packed_command((command,))
-        except BaseException:
-            self._drop(conn)
-            raise
+        conn = self._send(command)
         try:
             reply = conn.read_response(disable_decoding=True)
         except ResponseError:
@@ -169,18 +200,8 @@ class FastPath:
 
         As :meth:`execute`, except that a failed write of several commands raises
         :class:`Unanswered` too: the commands written before the failure may have run."""
-        conn = self._take()
         replies: list[Any] = []
-        try:
-            conn.send_packed_command((b"".join(commands),))
-        except LINK_ERRORS as error:
-            self._drop(conn)
-            if len(commands) == 1:
-                raise
-            raise Unanswered(error) from error
-        except BaseException:
-            self._drop(conn)
-            raise
+        conn = self._send(b"".join(commands), len(commands))
         try:
             for _ in commands:
                 try:

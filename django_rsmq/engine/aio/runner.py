@@ -94,13 +94,16 @@ class AsyncRunner(FrontEnd):
                 # pool's check did not): reconnect before writing, not after.
                 await conn.disconnect()
                 await conn.connect()
+            data = b"".join(commands)
             try:
-                await conn.send_packed_command(b"".join(commands))
+                await conn.send_packed_command(data)
             except LINK_ERRORS as error:
                 await conn.disconnect()
-                if len(commands) == 1:
-                    raise  # a single command whose write failed did not run
-                raise Unanswered(error) from error
+                if len(commands) > 1:
+                    raise Unanswered(error) from error  # the first ones may have run
+                # One command whose write failed did not run: once more, reconnected.
+                await conn.connect()
+                await conn.send_packed_command(data)
             try:
                 for _ in commands:
                     try:

@@ -10,6 +10,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from django_rsmq.engine import RSMQ, Entry, ReplyLost, scripts
 from django_rsmq.testing import TestRedis
@@ -152,6 +155,34 @@ def test_an_ack_many_whose_reply_is_lost_is_reported_as_acked(
     assert rsmq.get_queue_attributes("q").msgs == 0
 
 
+def test_a_pipelined_ack_many_of_two_queues_whose_replies_are_lost_is_reported_acked(
+    via: Any, rsmq: RSMQ, proxy: FaultProxy
+) -> None:
+    """Two queues: two delete calls in one round trip, both replies dropped."""
+    for qname in ("a", "b"):
+        rsmq.create_queue(qname)
+        rsmq.send(qname, qname)
+    got = [via.receive("a"), via.receive("b")]
+    _drop(proxy, "delete")
+    assert [o.ok for o in via.ack_many(got)] == [True, True]
+    assert proxy.dropped == 1
+    assert [rsmq.get_queue_attributes(q).msgs for q in ("a", "b")] == [0, 0]
+
+
+def test_a_pipelined_call_that_cannot_be_replayed_raises(
+    via: Any, rsmq: RSMQ, proxy: FaultProxy
+) -> None:
+    for qname in ("a", "b"):
+        rsmq.create_queue(qname)
+        rsmq.send(qname, qname)
+    got = [via.receive("a", vt=60), via.receive("b", vt=60)]
+    _drop(proxy, "change_visibility")
+    with pytest.raises(ReplyLost) as lost:
+        via.change_visibility_by_receipt_many(got, 0)
+    assert lost.value.operation == "change_visibility"
+    assert proxy.dropped == 1
+
+
 def test_a_delete_whose_reply_is_lost_reports_the_message_deleted(
     via: Any, rsmq: RSMQ, proxy: FaultProxy
 ) -> None:
@@ -175,6 +206,21 @@ def test_a_connection_cut_before_the_command_is_sent_is_retried(
     proxy.cut()
     via.ack(m)
     assert rsmq.get_queue_attributes("q").msgs == 0
+
+
+def test_a_refused_connection_is_an_outage_not_a_lost_reply(
+    via: Any, rsmq: RSMQ, proxy: FaultProxy
+) -> None:
+    """Nothing reached Redis: a plain ConnectionError (the consumer's outage path), and
+    the message was not touched."""
+    rsmq.create_queue("q")
+    rsmq.send("q", "x")
+    proxy.close()  # refuses new connections, cuts the open ones
+    with pytest.raises(redis.ConnectionError) as refused:
+        via.receive("q")
+    assert not isinstance(refused.value, ReplyLost)
+    (peeked,) = rsmq.peek("q")
+    assert (peeked.state, peeked.rc) == ("visible", 0)
 
 
 # -- the replay rule itself, without a proxy: the same call run twice ---------------------
@@ -225,3 +271,29 @@ def test_batch_ids_are_made_by_the_client_in_fifo_order(rsmq: RSMQ) -> None:
         int(str(made[0])[:10], 36) + n for n in range(3)
     ]
     assert [o.unwrap() for o in rsmq._run(call)] == made
+
+
+class _Subclassed(redis.Redis):
+    """A client the fast path leaves alone: redis-py's execute_command and its retries."""
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return super().execute_command(*args, **options)
+
+
+def test_without_the_fast_path_a_lost_send_reply_still_enqueues_once(
+    rsmq: RSMQ, proxy: FaultProxy, namespace: str
+) -> None:
+    """redis-py's own retry replays the call; the client-made id makes that harmless."""
+    rsmq.create_queue("q")
+    rsmq.send("q", "warm")  # send.lua in Redis' cache
+    client = _Subclassed.from_url(proxy.url, retry=Retry(NoBackoff(), 3))
+    mq = RSMQ(client, namespace=namespace)
+    try:
+        assert mq._fast is None
+        _drop(proxy, "send")
+        mid = mq.send("q", "x")
+        assert proxy.dropped == 1
+        assert [m.id for m in rsmq.peek("q")][1:] == [mid]
+        assert rsmq.get_queue_attributes("q").totalsent == 2
+    finally:
+        mq.client.close()
