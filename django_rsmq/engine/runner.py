@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -34,6 +34,29 @@ RAW: dict[str, Any] = {NEVER_DECODE: []}
 
 def _ignore(error: Exception) -> None:
     """Retry's failure callback: the fast path already dropped the failed connection."""
+
+
+class Lost:
+    """An Unanswered carried out of a retry policy's loop as a return value."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Unanswered) -> None:
+        self.error = error
+
+
+def _once(run: Callable[[Any], Any], arg: Any) -> Any:
+    try:
+        return run(arg)
+    except Unanswered as lost:
+        return Lost(lost)
+
+
+def unwrap_lost(result: Any) -> Any:
+    """``result``, or raise the Unanswered a :class:`Lost` carries."""
+    if isinstance(result, Lost):
+        raise result.error
+    return result
 
 
 class SyncRunner(FrontEnd):
@@ -67,11 +90,12 @@ class SyncRunner(FrontEnd):
 
     def _sent(self, fast: FastPath, command: bytes) -> Any:
         """``command`` on the fast path, retried per the client's policy while it did
-        not reach Redis; Unanswered is no retryable error, so it is never replayed."""
+        not reach Redis. Unanswered is never retried: it leaves the policy's loop as a
+        value, so even a policy told to retry on every ``Exception`` cannot replay it."""
         retry = self._retry
         if retry is None:
             return fast.execute(command)
-        return retry.call_with_retry(lambda: fast.execute(command), _ignore)
+        return unwrap_lost(retry.call_with_retry(lambda: _once(fast.execute, command), _ignore))
 
     def _reply(self, call: Call[Any]) -> tuple[Any, bool]:
         """The call's reply, and whether it is a replay's (the first reply was lost)."""
@@ -120,7 +144,10 @@ class SyncRunner(FrontEnd):
         retry = self._retry
         if retry is None:
             return fast.execute_many(commands)
-        return retry.call_with_retry(lambda: fast.execute_many(commands), _ignore)
+        replies: list[Any] = unwrap_lost(
+            retry.call_with_retry(lambda: _once(fast.execute_many, commands), _ignore)
+        )
+        return replies
 
     def _slow_many(self, calls: Sequence[Call[Any]]) -> list[Any]:
         pipe = self.client.pipeline(transaction=False)

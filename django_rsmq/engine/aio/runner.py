@@ -17,7 +17,7 @@ from ..frontend import FrontEnd
 from ..longpoll import Listen, Plan, Run
 from ..message import Message
 from ..protocol import Call
-from ..runner import RAW
+from ..runner import RAW, Lost, unwrap_lost
 from ..serializers import Serializer
 from .listener import AsyncListener, AsyncWatch
 
@@ -78,11 +78,21 @@ class AsyncRunner(FrontEnd):
 
     async def _sent(self, commands: list[bytes]) -> list[Any]:
         """Packed commands on one pool connection, retried per the client's policy while
-        they did not reach Redis; a lost reply raises Unanswered (never retried)."""
+        they did not reach Redis; a lost reply raises Unanswered, never retried (it
+        leaves the policy's loop as a value, as in the sync runner)."""
         retry = self._retry
         if retry is None:
             return await self._send_once(commands)
-        return await retry.call_with_retry(lambda: self._send_once(commands), _ignore)
+        replies: list[Any] = unwrap_lost(
+            await retry.call_with_retry(lambda: self._once(commands), _ignore)
+        )
+        return replies
+
+    async def _once(self, commands: list[bytes]) -> Any:
+        try:
+            return await self._send_once(commands)
+        except Unanswered as lost:
+            return Lost(lost)
 
     async def _send_once(self, commands: list[bytes]) -> list[Any]:
         pool = self.client.connection_pool

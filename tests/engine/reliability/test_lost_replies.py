@@ -297,3 +297,55 @@ def test_without_the_fast_path_a_lost_send_reply_still_enqueues_once(
         assert rsmq.get_queue_attributes("q").totalsent == 2
     finally:
         mq.client.close()
+
+
+def test_a_retry_policy_that_retries_every_exception_still_does_not_replay(
+    rsmq: RSMQ, proxy: FaultProxy, namespace: str
+) -> None:
+    """The policy retries what did not reach Redis; a lost reply never enters it."""
+    rsmq.create_queue("q")
+    rsmq.send("q", "x")
+    rsmq.client.script_load(scripts.get("receive").source)
+    broad = Retry(NoBackoff(), 3, supported_errors=(Exception,))
+    mq = RSMQ(redis.Redis.from_url(proxy.url, retry=broad), namespace=namespace)
+    try:
+        assert mq._fast is not None
+        _drop(proxy, "receive")
+        with pytest.raises(ReplyLost):
+            mq.receive("q", vt=60)
+        (peeked,) = rsmq.peek("q")
+        assert (peeked.state, peeked.rc) == ("in_flight", 1)
+    finally:
+        mq.close()
+        mq.client.close()
+
+
+def test_redis_asyncio_with_a_retry_policy_for_every_exception_does_not_replay(
+    rsmq: RSMQ, proxy: FaultProxy, namespace: str
+) -> None:
+    import asyncio
+
+    import redis.asyncio
+    from redis.asyncio.retry import Retry as AsyncRetry
+
+    from django_rsmq.engine import AsyncRSMQ
+
+    rsmq.create_queue("q")
+    rsmq.send("q", "x")
+    rsmq.client.script_load(scripts.get("receive").source)
+
+    async def lose() -> None:
+        broad = AsyncRetry(NoBackoff(), 3, supported_errors=(Exception,))
+        client = redis.asyncio.Redis.from_url(proxy.url, retry=broad)
+        mq = AsyncRSMQ(client, namespace=namespace)
+        try:
+            _drop(proxy, "receive")
+            with pytest.raises(ReplyLost):
+                await mq.receive("q", vt=60)
+        finally:
+            await mq.aclose()
+            await client.aclose()
+
+    asyncio.run(lose())
+    (peeked,) = rsmq.peek("q")
+    assert (peeked.state, peeked.rc) == ("in_flight", 1)
