@@ -31,7 +31,7 @@ def proxy(test_redis: TestRedis) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 def via(proxy: FaultProxy, test_redis: TestRedis, front_kind: str, namespace: str) -> Iterator[Any]:
-    """A front end (RSMQ or AsyncRSMQ, the client's default retries) whose traffic goes
+    """A front end (RSMQ or AsyncRSMQ on a from_url client: no retries) whose traffic goes
     through the proxy; warmed up so every script is in Redis' cache and a connection
     is open (a lost reply then hits the call itself, not a NOSCRIPT or a connect)."""
     parts = urlsplit(test_redis.url)
