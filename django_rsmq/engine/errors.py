@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 __all__ = [
     "BodyDecodeError",
     "InvalidName",
@@ -20,6 +22,7 @@ __all__ = [
     "QueueFull",
     "QueueNotFound",
     "RSMQError",
+    "ReplyLost",
     "SerializationError",
     "StaleReceipt",
 ]
@@ -175,3 +178,27 @@ def _rebuild_decode_error(
     err = BodyDecodeError("", raw, qname=qname, message_id=message_id, receipt=receipt)
     err.args = (text,)
     return err
+
+
+class ReplyLost(RSMQError, RedisConnectionError):
+    """The command reached Redis but its reply was lost (connection cut or timed out
+    while reading it): the operation may or may not have been applied.
+
+    Raised only for operations that are not safe to run twice (``receive``, ``pop``,
+    ``fail``, ``nack``, ``change_visibility``, redrives, queue management …); the
+    engine never replays them. Replay-safe ones (``send``, ``ack``, ``delete``, reads)
+    are retried instead. ``operation`` names the script (``"receive"``). A subclass of
+    redis-py's ``ConnectionError``, so code that handles an outage handles this too.
+    See docs/reliability.md, "Which operations retry".
+    """
+
+    code = "replyLost"
+
+    def __init__(self, operation: str, detail: str = "") -> None:
+        text = f"Reply to {operation!r} lost: it may or may not have been applied"
+        super().__init__(f"{text} ({detail})" if detail else text)
+        self.operation = operation
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.operation, self.detail))

@@ -13,8 +13,13 @@ only after its replies were read in full, so it is known to be clean and needs n
 on any error it is disconnected and handed back to the pool instead. The command bytes
 come from :meth:`Call.command <django_rsmq.engine.protocol.Call.command>`.
 
-The caller falls back to ``execute_command`` on a connection error (the client's retry
-policy then applies, as before) and to ``EVAL`` on ``NOSCRIPT``. At most a quarter of
+Errors say how far a command got (engine/runner.py decides what to retry): an error
+raised while taking, connecting or writing to a connection means the command never
+reached Redis in full (a single command whose write failed was not received whole, so
+Redis did not run it); an error while reading the reply is raised as
+:class:`Unanswered`: the command may have run. A kept connection is polled before use
+(one ``poll`` system call) so one the server or the network closed while it sat idle
+is replaced before anything is written to it, not discovered while reading. At most a quarter of
 the pool's ``max_connections`` (and at most 64) stay kept while idle, so the pool's
 other users (a cache sharing the client, say) keep the rest. Clients that are not a
 plain :class:`redis.Redis` over a connection pool (cluster clients, single-connection
@@ -28,15 +33,32 @@ from __future__ import annotations
 
 import inspect
 import os
+import select
 import weakref
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 import redis
-from redis.exceptions import ResponseError
+from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
-__all__ = ["FastPath", "fast_path_for"]
+__all__ = ["FastPath", "Unanswered", "fast_path_for", "socket_quiet"]
+
+# What a read of a reply that never comes raises (a cut connection, a socket timeout).
+LINK_ERRORS = (ConnectionError, TimeoutError, OSError)
+
+
+class Unanswered(Exception):
+    """The command was written to Redis but its reply was not read in full: it may have
+    run. ``replies`` holds the replies read before the error (of a pipelined batch, in
+    order), ``error`` the connection error. Deliberately not a ``ConnectionError``: no
+    retry policy must replay it blindly."""
+
+    def __init__(self, error: BaseException, replies: list[Any] | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.replies = replies or []
+
 
 # At most this share of a pool's max_connections is kept idle by one FastPath; the rest
 # stays available to the pool's other users (a cache sharing the client, say).
@@ -88,16 +110,57 @@ class FastPath:
         # FastPath is dropped without close() (an RSMQ made per request, say).
         self._finalizer = weakref.finalize(self, _release, pool, self._free, self._pid)
 
-    def _take(self) -> Any:
+    def _kept(self) -> Any:
+        """A kept connection that still looks open, or None."""
         if self._pid != os.getpid():  # a forked child must not use its parent's sockets
             self._free.clear()  # the pool resets itself in the child: nothing to release
             self._pid = os.getpid()
+        while True:
+            try:
+                conn = self._free.pop()
+            except IndexError:
+                return None
+            if _idle_and_open(conn):
+                return conn
+            self._drop(conn)  # closed by the server or the network while kept
+
+    def _fresh(self) -> Any:
+        """A connection from the pool (which checks it, and connects it if need be)."""
+        if self._legacy:
+            return self.pool.get_connection("EVALSHA")
+        return self.pool.get_connection()
+
+    def _send(self, data: bytes, commands: int = 1) -> Any:
+        """A connection that ``data`` (``commands`` packed commands) was written to in
+        full. Errors while connecting, and a failed write of one command (not received
+        whole, so not run), are raised as they are; when a kept connection fails that
+        write (it died after the poll) the command goes to a fresh connection instead,
+        once. A failed write of several commands raises :class:`Unanswered`: the first
+        ones may have arrived whole."""
+        conn = self._kept()
+        if conn is not None:
+            try:
+                conn.send_packed_command((data,))
+                return conn
+            except LINK_ERRORS as error:
+                self._drop(conn)
+                if commands > 1:
+                    raise Unanswered(error) from error
+            except BaseException:
+                self._drop(conn)
+                raise
+        conn = self._fresh()
         try:
-            return self._free.pop()
-        except IndexError:
-            if self._legacy:
-                return self.pool.get_connection("EVALSHA")
-            return self.pool.get_connection()
+            conn.send_packed_command((data,))
+        except LINK_ERRORS as error:
+            self._drop(conn)
+            if commands > 1:
+                raise Unanswered(error) from error
+            raise
+        except BaseException:
+            self._drop(conn)
+            raise
+        return conn
 
     def _put(self, conn: Any) -> None:
         """Keep a clean connection (or give it back if enough are kept already)."""
@@ -112,14 +175,19 @@ class FastPath:
         self.pool.release(conn)
 
     def execute(self, command: bytes) -> Any:
-        """Send one packed command, return its reply (an error reply is raised)."""
-        conn = self._take()
+        """Send one packed command, return its reply (an error reply is raised).
+
+        A connection error before the command was written in full is raised as is (it
+        did not run); one while reading its reply as :class:`Unanswered`."""
+        conn = self._send(command)
         try:
-            conn.send_packed_command((command,))
             reply = conn.read_response(disable_decoding=True)
         except ResponseError:
             self._put(conn)  # the error reply was read in full: still clean
             raise
+        except LINK_ERRORS as error:
+            self._drop(conn)
+            raise Unanswered(error) from error
         except BaseException:
             self._drop(conn)
             raise
@@ -128,16 +196,21 @@ class FastPath:
 
     def execute_many(self, commands: Sequence[bytes]) -> list[Any]:
         """Send several packed commands at once; their replies in order, an error reply
-        as its exception instance (like ``pipeline.execute(raise_on_error=False)``)."""
-        conn = self._take()
+        as its exception instance (like ``pipeline.execute(raise_on_error=False)``).
+
+        As :meth:`execute`, except that a failed write of several commands raises
+        :class:`Unanswered` too: the commands written before the failure may have run."""
         replies: list[Any] = []
+        conn = self._send(b"".join(commands), len(commands))
         try:
-            conn.send_packed_command((b"".join(commands),))
             for _ in commands:
                 try:
                     replies.append(conn.read_response(disable_decoding=True))
                 except ResponseError as error:
                     replies.append(error)
+        except LINK_ERRORS as error:
+            self._drop(conn)
+            raise Unanswered(error, replies) from error
         except BaseException:
             self._drop(conn)
             raise
@@ -147,6 +220,31 @@ class FastPath:
     def close(self) -> None:
         """Give every kept connection back to the pool (they stay connected there)."""
         _release(self.pool, self._free, self._pid)
+
+
+def _idle_and_open(conn: Any) -> bool:
+    """Whether a kept connection still looks usable: connected, nothing to read."""
+    return socket_quiet(getattr(conn, "_sock", None))
+
+
+def socket_quiet(sock: Any) -> bool:
+    """Whether the socket of a clean connection (no reply pending) is open with nothing
+    to read. Readable means the peer closed it (or sent something unexpected): either
+    way it must not carry a command. One system call; asks the kernel, so it also sees
+    a close an event loop has not processed yet."""
+    if sock is None:
+        return False
+    try:
+        if _poll is None:  # pragma: no cover - platforms without poll()
+            return not select.select([sock], [], [], 0)[0]
+        poller = _poll()
+        poller.register(sock, select.POLLIN | select.POLLPRI)
+        return not poller.poll(0)
+    except (OSError, ValueError):
+        return False
+
+
+_poll = getattr(select, "poll", None)
 
 
 def _release(pool: Any, free: deque[Any], pid: int) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import redis
 from redis.client import NEVER_DECODE
-from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
+from redis.exceptions import NoScriptError
+from redis.retry import Retry
 
 from .connection import sync_client
-from .fastpath import FastPath, fast_path_for
+from .errors import ReplyLost
+from .fastpath import FastPath, Unanswered, fast_path_for
 from .frontend import FrontEnd
 from .listener import Listener, Watch
 from .longpoll import Listen, Plan, Run
@@ -28,6 +30,33 @@ T = TypeVar("T")
 # body that is not UTF-8 reaches the parser (-> BodyDecodeError with its id and receipt)
 # instead of failing inside redis-py after the script already ran.
 RAW: dict[str, Any] = {NEVER_DECODE: []}
+
+
+def _ignore(error: Exception) -> None:
+    """Retry's failure callback: the fast path already dropped the failed connection."""
+
+
+class Lost:
+    """An Unanswered carried out of a retry policy's loop as a return value."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Unanswered) -> None:
+        self.error = error
+
+
+def _once(run: Callable[[Any], Any], arg: Any) -> Any:
+    try:
+        return run(arg)
+    except Unanswered as lost:
+        return Lost(lost)
+
+
+def unwrap_lost(result: Any) -> Any:
+    """``result``, or raise the Unanswered a :class:`Lost` carries."""
+    if isinstance(result, Lost):
+        raise result.error
+    return result
 
 
 class SyncRunner(FrontEnd):
@@ -48,38 +77,79 @@ class SyncRunner(FrontEnd):
         )
         self.client = sync_client(client)
         self._fast: FastPath | None = fast_path_for(self.client)
+        self._retry: Retry | None = self.client.get_retry() if self._fast is not None else None
         self._listener: Listener | None = None
         self._listener_lock = threading.Lock()
 
-    def _raw(self, call: Call[Any]) -> Any:
-        if self._fast is not None:
+    # Lost replies (docs/reliability.md, "Which operations retry"): an error before a
+    # command reached Redis is retried (the client's retry policy, a fresh connection);
+    # after it was sent, only a replay-safe script (Call.replay_safe) runs again, and its
+    # reply is parsed as a replay's (Call.parse_replayed); any other raises ReplyLost.
+    # Clients without a fast path use redis-py's execute_command, which cannot tell the
+    # two apart: its retry policy decides (docs/reliability.md).
+
+    def _sent(self, fast: FastPath, command: bytes) -> Any:
+        """``command`` on the fast path, retried per the client's policy while it did
+        not reach Redis. Unanswered is never retried: it leaves the policy's loop as a
+        value, so even a policy told to retry on every ``Exception`` cannot replay it."""
+        retry = self._retry
+        if retry is None:
+            return fast.execute(command)
+        return unwrap_lost(retry.call_with_retry(lambda: _once(fast.execute, command), _ignore))
+
+    def _reply(self, call: Call[Any]) -> tuple[Any, bool]:
+        """The call's reply, and whether it is a replay's (the first reply was lost)."""
+        fast = self._fast
+        if fast is None:
+            return self._slow(call), False
+        try:
             try:
-                return self._fast.execute(call.command())
-            except NoScriptError:
-                return self._eval(call)
-            except (ConnectionError, TimeoutError):
-                pass  # a stale connection: redis-py's path below reconnects and retries
+                return self._sent(fast, call.command()), False
+            except NoScriptError:  # the script did not run: EVAL loads it again
+                return self._sent(fast, call.eval_command()), False
+        except Unanswered as lost:
+            if not call.replay_safe:
+                raise ReplyLost(call.name, str(lost.error)) from lost.error
+            return self._slow(call), True
+
+    def _slow(self, call: Call[Any]) -> Any:
+        """redis-py's execute_command (its retry policy applies), EVAL on NOSCRIPT."""
         try:
             return self.client.execute_command(*call.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         except NoScriptError:
-            return self._eval(call)
-
-    def _eval(self, call: Call[Any]) -> Any:
-        """EVAL the script's source, which also puts it back into Redis' script cache."""
-        return self.client.execute_command(  # type: ignore[no-untyped-call]
-            "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
-        )
+            return self.client.execute_command(  # type: ignore[no-untyped-call]
+                "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
+            )
 
     def _run(self, call: Call[T]) -> T:
-        return call.parse(self._raw(call))
+        reply, replayed = self._reply(call)
+        return call.parse_replayed(reply) if replayed else call.parse(reply)
 
-    def _pipelined(self, calls: Sequence[Call[Any]]) -> list[Any]:
-        """The replies of several calls sent in one round trip, errors as instances."""
-        if self._fast is not None:
-            try:
-                return self._fast.execute_many([c.command() for c in calls])
-            except (ConnectionError, TimeoutError):
-                pass  # as in _raw
+    def _pipelined(self, calls: Sequence[Call[Any]]) -> tuple[list[Any], int]:
+        """The replies of several calls sent in one round trip, errors as instances, and
+        the index from which they are replays' (``len(calls)``: none is)."""
+        fast = self._fast
+        if fast is None:
+            return self._slow_many(calls), len(calls)
+        try:
+            return self._sent_many(fast, [c.command() for c in calls]), len(calls)
+        except Unanswered as lost:
+            done = len(lost.replies)  # these calls were answered; the rest may have run
+            for c in calls[done:]:
+                if not c.replay_safe:
+                    raise ReplyLost(c.name, str(lost.error)) from lost.error
+            return [*lost.replies, *self._slow_many(calls[done:])], done
+
+    def _sent_many(self, fast: FastPath, commands: list[bytes]) -> list[Any]:
+        retry = self._retry
+        if retry is None:
+            return fast.execute_many(commands)
+        replies: list[Any] = unwrap_lost(
+            retry.call_with_retry(lambda: _once(fast.execute_many, commands), _ignore)
+        )
+        return replies
+
+    def _slow_many(self, calls: Sequence[Call[Any]]) -> list[Any]:
         pipe = self.client.pipeline(transaction=False)
         for c in calls:
             pipe.execute_command(*c.evalsha(), **RAW)  # type: ignore[no-untyped-call]
@@ -89,13 +159,15 @@ class SyncRunner(FrontEnd):
         """Several calls in one round trip (a non-transactional pipeline), parsed in order."""
         if len(calls) == 1:
             return [self._run(calls[0])]
+        replies, replayed_from = self._pipelined(calls)
         out = []
-        for c, reply in zip(calls, self._pipelined(calls), strict=True):
-            if isinstance(reply, NoScriptError):
-                reply = self._eval(c)  # that call did not run; EVAL loads the script again
-            elif isinstance(reply, Exception):
+        for i, (c, reply) in enumerate(zip(calls, replies, strict=True)):
+            if isinstance(reply, NoScriptError):  # that call did not run: EVAL it
+                out.append(c.parse_replayed(self._slow(c)) if i >= replayed_from else self._run(c))
+                continue
+            if isinstance(reply, Exception):
                 raise reply
-            out.append(c.parse(reply))
+            out.append(c.parse_replayed(reply) if i >= replayed_from else c.parse(reply))
         return out
 
     def _listen(self) -> Listener:

@@ -330,6 +330,7 @@ def test_errors_share_one_base_and_carry_node_codes() -> None:
         errors.StaleReceipt: "staleReceipt",
         errors.SerializationError: "messageNotString",
         errors.BodyDecodeError: "undecodableBody",
+        errors.ReplyLost: "replyLost",
     }
     assert set(expected) == {getattr(errors, n) for n in errors.__all__} - {RSMQError}
     for cls, code in expected.items():
@@ -338,5 +339,6 @@ def test_errors_share_one_base_and_carry_node_codes() -> None:
     # stdlib bases let callers catch them generically too
     assert issubclass(errors.InvalidValue, ValueError)
     assert issubclass(errors.QueueNotFound, LookupError)
+    assert issubclass(errors.ReplyLost, redis.ConnectionError)  # outage handling catches it
     assert issubclass(errors.MessageNotFound, LookupError)
     assert issubclass(errors.SerializationError, TypeError)

@@ -129,6 +129,8 @@ class FaultProxy:
 
     def close(self) -> None:
         self._closed = True
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() at once
         self._server.close()
         self.cut()
         self._thread.join(timeout=5)

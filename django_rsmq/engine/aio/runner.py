@@ -7,20 +7,48 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio
-from redis.exceptions import NoScriptError
+from redis.asyncio.retry import Retry
+from redis.exceptions import NoScriptError, ResponseError
 
 from ..connection import async_client
+from ..errors import ReplyLost
+from ..fastpath import LINK_ERRORS, Unanswered, socket_quiet
 from ..frontend import FrontEnd
 from ..longpoll import Listen, Plan, Run
 from ..message import Message
 from ..protocol import Call
-from ..runner import RAW
+from ..runner import RAW, Lost, unwrap_lost
 from ..serializers import Serializer
 from .listener import AsyncListener, AsyncWatch
 
 __all__ = ["AsyncRunner"]
 
 T = TypeVar("T")
+
+
+def _careful_path_for(client: Any) -> bool:
+    """Whether script calls may go straight to ``client``'s pool connections: a plain
+    pooled ``redis.asyncio.Redis`` whose execute_command nobody overrides or wraps (the
+    sync fast path's rule, engine/fastpath.py)."""
+    if not isinstance(client, redis.asyncio.Redis) or client.single_connection_client:
+        return False
+    run = type(client).execute_command
+    if run is not redis.asyncio.Redis.execute_command or hasattr(run, "__wrapped__"):
+        return False
+    pool = getattr(client, "connection_pool", None)
+    return pool is not None and getattr(pool, "cache", None) is None
+
+
+def _socket_of(conn: Any) -> Any:
+    """The OS socket under an asyncio connection (TLS included), or None."""
+    writer = getattr(conn, "_writer", None)
+    if writer is None:
+        return None
+    return writer.transport.get_extra_info("socket")
+
+
+async def _ignore(error: Exception) -> None:
+    """Retry's failure callback: the failed connection was disconnected already."""
 
 
 class AsyncRunner(FrontEnd):
@@ -40,9 +68,86 @@ class AsyncRunner(FrontEnd):
             poll_interval=poll_interval,
         )
         self.client = async_client(client)
+        self._careful = _careful_path_for(self.client)
+        self._retry: Retry | None = self.client.get_retry() if self._careful else None
         self._listener: AsyncListener | None = None
 
-    async def _raw(self, call: Call[Any]) -> Any:
+    # Lost replies: the rules of the sync runner (engine/runner.py). A plain pooled
+    # client gets the careful path below (a pool connection per call, the pool checks
+    # it first); others keep redis-py's execute_command and its retry policy.
+
+    async def _sent(self, commands: list[bytes]) -> list[Any]:
+        """Packed commands on one pool connection, retried per the client's policy while
+        they did not reach Redis; a lost reply raises Unanswered, never retried (it
+        leaves the policy's loop as a value, as in the sync runner)."""
+        retry = self._retry
+        if retry is None:
+            return await self._send_once(commands)
+        replies: list[Any] = unwrap_lost(
+            await retry.call_with_retry(lambda: self._once(commands), _ignore)
+        )
+        return replies
+
+    async def _once(self, commands: list[bytes]) -> Any:
+        try:
+            return await self._send_once(commands)
+        except Unanswered as lost:
+            return Lost(lost)
+
+    async def _send_once(self, commands: list[bytes]) -> list[Any]:
+        pool = self.client.connection_pool
+        conn = await pool.get_connection()  # type: ignore[no-untyped-call]  # checked
+        replies: list[Any] = []
+        try:
+            if not socket_quiet(_socket_of(conn)):
+                # Closed by the peer, but the event loop has not seen it yet (so the
+                # pool's check did not): reconnect before writing, not after.
+                await conn.disconnect()
+                await conn.connect()
+            data = b"".join(commands)
+            try:
+                await conn.send_packed_command(data)
+            except LINK_ERRORS as error:
+                await conn.disconnect()
+                if len(commands) > 1:
+                    raise Unanswered(error) from error  # the first ones may have run
+                # One command whose write failed did not run: once more, reconnected.
+                await conn.connect()
+                await conn.send_packed_command(data)
+            try:
+                for _ in commands:
+                    try:
+                        replies.append(await conn.read_response(disable_decoding=True))
+                    except ResponseError as error:
+                        replies.append(error)
+            except LINK_ERRORS as error:
+                await conn.disconnect()
+                raise Unanswered(error, replies) from error
+            except BaseException:
+                await conn.disconnect()  # a cancelled read leaves its reply unread
+                raise
+        finally:
+            await pool.release(conn)
+        return replies
+
+    async def _reply(self, call: Call[Any]) -> tuple[Any, bool]:
+        """The call's reply, and whether it is a replay's (the first reply was lost)."""
+        if not self._careful:
+            return await self._slow(call), False
+        try:
+            (reply,) = await self._sent([call.command()])
+            if isinstance(reply, NoScriptError):  # did not run: EVAL loads it again
+                (reply,) = await self._sent([call.eval_command()])
+        except Unanswered as lost:
+            if not call.replay_safe:
+                raise ReplyLost(call.name, str(lost.error)) from lost.error
+            return await self._slow(call), True
+        if isinstance(reply, Exception):
+            raise reply
+        return reply, False
+
+    async def _slow(self, call: Call[Any]) -> Any:
+        """redis-py's execute_command (its retry policy applies), EVAL on NOSCRIPT."""
         try:
             return await self.client.execute_command(*call.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         except NoScriptError:
@@ -51,23 +156,46 @@ class AsyncRunner(FrontEnd):
             )
 
     async def _run(self, call: Call[T]) -> T:
-        return call.parse(await self._raw(call))
+        reply, replayed = await self._reply(call)
+        return call.parse_replayed(reply) if replayed else call.parse(reply)
+
+    async def _pipelined(self, calls: Sequence[Call[Any]]) -> tuple[list[Any], int]:
+        """Replies of several calls in one round trip, errors as instances, and the
+        index from which they are replays' (``len(calls)``: none is)."""
+        if self._careful:
+            try:
+                return await self._sent([c.command() for c in calls]), len(calls)
+            except Unanswered as lost:
+                done = len(lost.replies)
+                for c in calls[done:]:
+                    if not c.replay_safe:
+                        raise ReplyLost(c.name, str(lost.error)) from lost.error
+                return [*lost.replies, *await self._slow_many(calls[done:])], done
+        return await self._slow_many(calls), len(calls)
+
+    async def _slow_many(self, calls: Sequence[Call[Any]]) -> list[Any]:
+        pipe = self.client.pipeline(transaction=False)
+        for c in calls:
+            pipe.execute_command(*c.evalsha(), **RAW)
+        replies: list[Any] = await pipe.execute(raise_on_error=False)
+        return replies
 
     async def _run_calls(self, calls: Sequence[Call[Any]]) -> list[Any]:
         """Several calls in one round trip (a non-transactional pipeline), parsed in order."""
         if len(calls) == 1:
             return [await self._run(calls[0])]
-        pipe = self.client.pipeline(transaction=False)
-        for c in calls:
-            pipe.execute_command(*c.evalsha(), **RAW)
-        replies = await pipe.execute(raise_on_error=False)
+        replies, replayed_from = await self._pipelined(calls)
         out = []
-        for c, reply in zip(calls, replies, strict=True):
-            if isinstance(reply, NoScriptError):
-                reply = await self._raw(c)  # that call did not run; EVAL loads the script
-            elif isinstance(reply, Exception):
+        for i, (c, reply) in enumerate(zip(calls, replies, strict=True)):
+            if isinstance(reply, NoScriptError):  # that call did not run: EVAL it
+                if i >= replayed_from:
+                    out.append(c.parse_replayed(await self._slow(c)))
+                else:
+                    out.append(await self._run(c))
+                continue
+            if isinstance(reply, Exception):
                 raise reply
-            out.append(c.parse(reply))
+            out.append(c.parse_replayed(reply) if i >= replayed_from else c.parse(reply))
         return out
 
     def _listen(self) -> AsyncListener:

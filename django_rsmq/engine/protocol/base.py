@@ -67,10 +67,27 @@ _HEADS: dict[tuple[bytes, tuple[str, ...], int], bytes] = {}
 
 @dataclass(frozen=True, slots=True)
 class Call(Generic[T]):
+    """One script call. Whether it may be replayed after a lost reply is its script's
+    ``replay_safe``; ``replayed`` (if set) parses the reply of such a replay, for scripts
+    whose second run answers differently (a delete finds the message gone)."""
+
     script: scripts.Script
     keys: tuple[str, ...]
     args: tuple[str | int, ...]
     parse: Callable[[Any], T]
+    replayed: Callable[[Any], T] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.script.name
+
+    @property
+    def replay_safe(self) -> bool:
+        return self.script.replay_safe
+
+    def parse_replayed(self, reply: Any) -> T:
+        """Parse the reply of a second run (the first one's reply was lost)."""
+        return (self.replayed or self.parse)(reply)
 
     def _wire_keys(self) -> tuple[bytes, ...]:
         try:
@@ -99,11 +116,23 @@ class Call(Generic[T]):
             if len(_HEADS) >= 10_000:
                 _HEADS.clear()
             _HEADS[key] = head
-        out = [head]
-        for arg in self.args:
-            data = arg.encode("utf-8") if isinstance(arg, str) else _arg_bytes(arg)
-            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-        return b"".join(out)
+        return _pack_args(head, self.args)
+
+    def eval_command(self) -> bytes:
+        """The EVAL command (the script's source) packed as RESP bytes: after NOSCRIPT."""
+        parts = [b"EVAL", self.script.source.encode("utf-8"), *self._wire_keys()]
+        head = b"*%d\r\n" % (len(parts) + len(self.args)) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(p), p) for p in parts
+        )
+        return _pack_args(head, self.args)
+
+
+def _pack_args(head: bytes, args: tuple[str | int, ...]) -> bytes:
+    out = [head]
+    for arg in args:
+        data = arg.encode("utf-8") if isinstance(arg, str) else _arg_bytes(arg)
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
 
 
 def _arg_bytes(arg: object) -> bytes:
@@ -125,8 +154,14 @@ is the operation's. Front ends drive it (``RSMQ._run_plan``), so the loop is wri
 
 def _single(call: Call[list[Outcome[T]]]) -> Call[T]:
     """A one-entry batch call whose parse returns the entry's value or raises its error."""
-    inner = call.parse
-    return Call(call.script, call.keys, call.args, lambda reply: inner(reply)[0].unwrap())
+    inner, again = call.parse, call.replayed or call.parse
+    return Call(
+        call.script,
+        call.keys,
+        call.args,
+        lambda reply: inner(reply)[0].unwrap(),
+        lambda reply: again(reply)[0].unwrap(),
+    )
 
 
 def _entries(entries: Iterable[Any]) -> list[Any]:

@@ -18,6 +18,7 @@ from ..validation import (
     check_message_id,
 )
 from .base import (
+    NO_MESSAGE,
     OK,
     STALE,
     Call,
@@ -123,7 +124,7 @@ class FencedOps(ProtocolBase):
             if not isinstance(t, Exception):
                 args += [t[0], *extra, "" if t[1] is None else t[1]]
 
-        def parse(reply: Any) -> list[Outcome[T]]:
+        def parse(reply: Any, replay: bool = False) -> list[Outcome[T]]:
             r = _status(reply, q.name)
             pos = iter(range(1, len(r), 2))
             out: list[Outcome[T]] = []
@@ -133,7 +134,11 @@ class FencedOps(ProtocolBase):
                     continue
                 i = next(pos)
                 code, v = int(r[i]), int(r[i + 1])
-                if code == OK:
+                if replay and code in (OK, NO_MESSAGE):
+                    # A delete replayed after a lost reply: a message found gone was
+                    # removed by the first run (the runner only replays delete.lua).
+                    out.append(Outcome(value(1)))
+                elif code == OK:
                     out.append(Outcome(value(v)))
                 elif code == STALE:
                     out.append(Outcome(error=StaleReceipt(q.name, t[0], t[1] or 0, v)))
@@ -141,4 +146,7 @@ class FencedOps(ProtocolBase):
                     out.append(Outcome(error=MessageNotFound(q.name, t[0])))
             return out
 
-        return Call(scripts.get(script), (q.hash, q.zset, q.meta), tuple(args), parse)
+        keys = (q.hash, q.zset, q.meta)
+        if script == "delete":  # replay-safe (scripts.REPLAY_SAFE): tolerate a replay
+            return Call(scripts.get(script), keys, tuple(args), parse, lambda r: parse(r, True))
+        return Call(scripts.get(script), keys, tuple(args), parse)

@@ -74,7 +74,11 @@ class MessageOps(ProtocolBase):
         outcomes: list[Outcome[str] | None] = []
         args: list[str | int] = [q.channel if publish else ""]
         keys: list[str] = [q.hash, q.zset]
-        for entry in _entries(entries):
+        items = _entries(entries)
+        # The ids are made here, before the call, so a replay after a lost reply sends
+        # the same ones and send.lua stores nothing twice (consecutive µs: FIFO).
+        fresh = ids.new_ids(len(items))
+        for entry, mid in zip(items, fresh, strict=True):
             try:
                 dedup = dedup_id
                 if isinstance(entry, Entry):
@@ -93,7 +97,7 @@ class MessageOps(ProtocolBase):
                     did = check_dedup_id(dedup)
                     if len(keys) == 2:
                         keys += [q.dedup, q.dedup_index]
-                args += [ids.random_suffix(), raw, d, did]
+                args += [mid, raw, d, did]
                 outcomes.append(None)
             except RSMQError as exc:
                 outcomes.append(Outcome(error=exc))
@@ -146,7 +150,7 @@ class MessageOps(ProtocolBase):
         if dedup_id is not None:
             did = check_dedup_id(dedup_id)
             keys = (q.hash, q.zset, q.dedup, q.dedup_index)
-        args = (q.channel if publish else "", ids.random_suffix(), raw, d, did)
+        args = (q.channel if publish else "", ids.new_id(), raw, d, did)
 
         def parse(reply: Any) -> str:
             r = _status(reply, qname)

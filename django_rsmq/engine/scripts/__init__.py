@@ -8,6 +8,10 @@ the library is split into top-level blocks (a block starts at an unindented ``--
 included block. Scripts are called with EVALSHA; a ``NOSCRIPT`` reply (after
 ``SCRIPT FLUSH`` or a Redis restart) falls back to EVAL, which also puts the script
 back into Redis' cache.
+
+``Script.replay_safe`` says whether running the script a second time with the same
+arguments, after a lost reply, is harmless (the front ends then retry it: see
+docs/reliability.md, "Which operations retry"); the others are never replayed.
 """
 
 from __future__ import annotations
@@ -18,7 +22,27 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["Script", "get", "library_for"]
+__all__ = ["REPLAY_SAFE", "Script", "get", "library_for"]
+
+# Scripts that may run twice with the same ARGV: reads, idempotent writes, ``send`` (the
+# client picks the id, send.lua recognises an id it stored already) and ``delete`` (a
+# replay finds the message gone; the call's ``replayed`` parser counts that as done).
+# Every other script (receive, pop, change_visibility, nack, fail, redrive, purge,
+# create_queue, delete_queue, delete_failed) raises ReplyLost on a lost reply.
+REPLAY_SAFE = frozenset(
+    {
+        "dead_letter_info",
+        "delete",
+        "failed",
+        "get_queue_attributes",
+        "next_due",
+        "peek",
+        "purge_expired",
+        "send",
+        "set_queue_attributes",
+        "sweep",
+    }
+)
 
 _BLOCK_START = re.compile(r"\n\n(?=--|local )")
 _DEFINES = re.compile(r"^local (?:function (\w+)|(\w+(?:\s*,\s*\w+)*)\s*=)", re.M)
@@ -32,6 +56,7 @@ class Script:
     source: str
     sha: str
     sha_bytes: bytes  # what EVALSHA sends (redis-py passes bytes through unencoded)
+    replay_safe: bool = False  # may run twice after a lost reply (REPLAY_SAFE)
 
 
 def _read(name: str) -> str:
@@ -73,4 +98,4 @@ def get(name: str) -> Script:
     body = _read(f"{name}.lua")
     source = f"{library_for(body)}\n\n{body}"
     sha = hashlib.sha1(source.encode("utf-8")).hexdigest()
-    return Script(name, source, sha, sha.encode("ascii"))
+    return Script(name, source, sha, sha.encode("ascii"), name in REPLAY_SAFE)

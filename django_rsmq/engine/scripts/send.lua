@@ -1,26 +1,31 @@
 -- KEYS: queue hash, queue zset, then (only when an entry has a dedup id) the queue's
 --       de-duplication hash and its expiry index (keys.py QueueKeys.dedup, dedup_index).
--- ARGV: realtime channel ("" = off), then per message: id suffix (22 chars), body,
---       delay ms ("" = queue default), dedup id ("" = none).
+-- ARGV: realtime channel ("" = off), then per message: id (32 chars, made by the client:
+--       engine/ids.py), body, delay ms ("" = queue default), dedup id ("" = none).
 -- Reply: status, maxsize, then per message: 0, id | TOO_LONG, size | QUEUE_FULL, max_messages
 --        | DUPLICATE, id of the first message sent with that dedup id.
--- The time part of the n-th id of a batch is TIME + n µs, so ids (the zset's tie-break
--- within one ms score) keep the batch in FIFO order.
+-- The client makes the ids before the call (the n-th of a batch is its time + n µs, so
+-- ids, the zset's tie-break within one ms score, keep the batch in FIFO order): a replay
+-- of the same ARGV after a lost reply finds its ids stored already and answers 0, id
+-- for them again without storing anything (docs/reliability.md, "Which operations
+-- retry"). Scores are Redis TIME.
 -- Reliability (docs/reliability.md): the dedup hash maps a dedup id to
 -- "<expiry ms>:<first id>" for the queue's dedup window, the index scores it by expiry;
 -- the check and the enqueue are this one script, so concurrent producers cannot both
--- enqueue. Expired entries are pruned here (up to 100 + twice the batch per call) and by sweep.lua;
--- both keys expire with their last entry. The hash's field "" holds the side-data id of
--- the queue it was written for (ext:sid of the queue hash, set by the first dedup send):
--- a hash stamped otherwise belongs to an earlier queue of this name that a plain RSMQ
--- client deleted, and is dropped. The max_messages cap counts every message in the zset.
--- Cost: one HMGET reads the queue (the two settings send uses, totalsent and ext:sid),
--- then the whole batch is one ZADD and one HSET, which also writes totalsent (what HINCRBY
--- would: RSMQ clients only ever HINCRBY it, so it is an integer string). With dedup ids:
--- HGET of the stamp, one ZRANGEBYSCORE (+ HDEL/ZREM when entries expired), an HGET per
--- entry, an HSET and ZADD per remembered entry, then a ZRANGE and two PEXPIREATs.
+-- enqueue. Expired entries are pruned here (up to 100 + twice the batch per call) and by
+-- sweep.lua; both keys expire with their last entry. The hash's field "" holds the
+-- side-data id of the queue it was written for (ext:sid of the queue hash, set by the
+-- first dedup send): a hash stamped otherwise belongs to an earlier queue of this name
+-- that a plain RSMQ client deleted, and is dropped. The max_messages cap counts every
+-- message in the zset.
+-- Cost: one HMGET reads the queue (the two settings send uses, totalsent, ext:sid and
+-- whether the first id is stored), a batch reads its ids with one more HMGET, then the
+-- whole batch is one ZADD and one HSET, which also writes totalsent (what HINCRBY would:
+-- RSMQ clients only ever HINCRBY it, so it is an integer string). With dedup ids: HGET of
+-- the stamp, one ZRANGEBYSCORE (+ HDEL/ZREM when entries expired), an HGET per entry, an
+-- HSET and ZADD per remembered entry, then a ZRANGE and two PEXPIREATs.
 local a = redis.call("HMGET", KEYS[1], "vt", "delay", "maxsize", "ext:max_messages",
-  "ext:dedup_window", "totalsent", "ext:sid")
+  "ext:dedup_window", "totalsent", "ext:sid", ARGV[2] or "")
 if not a[1] or not a[2] or not a[3] then
   return { NO_QUEUE }
 end
@@ -28,14 +33,16 @@ local maxsize = tonumber(a[3]) or -1
 local max_messages = tonumber(a[4])
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if #ARGV == 5 and ARGV[5] == "" and not max_messages then
   -- One message without a dedup id on a queue without a cap: no tables to build.
   local body = ARGV[3]
+  if a[8] then
+    return { OK, maxsize, OK, ARGV[2] } -- a replay: stored by the first run
+  end
   if maxsize ~= -1 and #body > maxsize then
     return { OK, maxsize, TOO_LONG, #body }
   end
-  local id = base36(us) .. ARGV[2]
+  local id = ARGV[2]
   local delay = ARGV[4] ~= "" and tonumber(ARGV[4]) or seconds_to_ms(a[2])
   redis.call("ZADD", KEYS[2], now + delay, id) -- numbers go as %.17g: exact
   redis.call("HSET", KEYS[1], id, body, "totalsent", int((tonumber(a[6]) or 0) + 1))
@@ -64,6 +71,11 @@ local n = 2 -- entries in `out`
 local scored, bodies = {}, {} -- ZADD score/member and HSET field/value pairs
 local sent = 0
 local size = max_messages and redis.call("ZCARD", KEYS[2]) or 0
+local ids = {}
+for i = 2, #ARGV, 4 do
+  ids[#ids + 1] = ARGV[i]
+end
+local stored = #ids > 0 and redis.call("HMGET", KEYS[1], unpack(ids)) or {} -- replays
 for i = 2, #ARGV, 4 do
   local body = ARGV[i + 1]
   local did = ARGV[i + 3] ~= "" and ARGV[i + 3] or nil
@@ -73,7 +85,9 @@ for i = 2, #ARGV, 4 do
     first = exp and tonumber(exp) > now and mid
   end
   local code, value
-  if first then
+  if stored[(i + 2) / 4] then
+    code, value = OK, ARGV[i]
+  elseif first then
     code, value = DUPLICATE, first
   elseif maxsize ~= -1 and #body > maxsize then
     code, value = TOO_LONG, #body
@@ -84,7 +98,7 @@ for i = 2, #ARGV, 4 do
     if ARGV[i + 2] ~= "" then
       delay = tonumber(ARGV[i + 2])
     end
-    local id = base36(us + sent) .. ARGV[i]
+    local id = ARGV[i]
     scored[2 * sent + 1] = now + delay
     scored[2 * sent + 2] = id
     bodies[2 * sent + 1] = id
@@ -107,7 +121,7 @@ if sent > 0 then
   bodies[2 * sent + 2] = int((tonumber(a[6]) or 0) + sent)
   if remembered then
     if not sid then -- the first side data of this queue: give it its side-data id
-      sid = base36(us)
+      sid = base36(tonumber(t[1]) * 1000000 + tonumber(t[2]))
       bodies[2 * sent + 3] = "ext:sid"
       bodies[2 * sent + 4] = sid
     end
