@@ -121,7 +121,7 @@ if sent > 0 then
   bodies[2 * sent + 2] = int((tonumber(a[6]) or 0) + sent)
   if remembered then
     if not sid then -- the first side data of this queue: give it its side-data id
-      sid = base36(tonumber(t[1]) * 1000000 + tonumber(t[2]))
+      sid = t[1] .. string.format("%06d", tonumber(t[2])) -- TIME µs: opaque, unique
       bodies[2 * sent + 3] = "ext:sid"
       bodies[2 * sent + 4] = sid
     end
