@@ -31,6 +31,7 @@ OPERATIONS = [
     "pop",
     "purge",
     "purge_expired",
+    "quarantine",
     "receive",
     "redrive",
     "send",

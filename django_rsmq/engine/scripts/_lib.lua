@@ -355,17 +355,20 @@ end
 
 local POISON_TEXT = { invalid_id = "the queue's sorted set holds a member that is not an "
   .. "RSMQ message id", malformed_rc = "its receive count ({id}:rc) is not an integer",
-  missing_body = "its body field is missing", undecodable = "its body cannot be decoded" }
+  missing_body = "its body field is missing" }
 
 -- Take poison message `id` (`reason` from poison(), `rc` its rc field) out of the queue of
 -- KEYS `keys` (hash, zset, meta, QUEUES, failed records hash, their index) named `name`:
 -- to its DLQ when it has one (reason in the dead-letter info; an invalid id gets a fresh
 -- id there, the original kept as `orig`), else into a failure record of type
 -- PoisonMessage with the reason (unless failed_cap is 0). It leaves the queue either way,
--- so it never blocks the messages behind it nor loops. `tm` is the reply of Redis TIME.
-local function quarantine(keys, name, channel, rt, id, reason, rc, now, tm)
+-- so it never blocks the messages behind it nor loops. `tm` is the reply of Redis TIME;
+-- `err` (optional: {type, message, traceback}, the client's error) replaces the stock
+-- PoisonMessage error. Returns whether it was dead-lettered and the failure record's id
+-- ("" for none).
+local function quarantine(keys, name, channel, rt, id, reason, rc, now, tm, err)
   local a = redis.call("HMGET", keys[1], "ext:dlq_target", "ext:failed_cap", "ext:failed_ttl")
-  local err = { type = "PoisonMessage", message = reason .. ": " .. POISON_TEXT[reason] }
+  err = err or { type = "PoisonMessage", message = reason .. ": " .. POISON_TEXT[reason] }
   local us = tonumber(tm[1]) * 1000000 + tonumber(tm[2])
   if a[1] then
     local src = { name = name, h = keys[1], z = keys[2], m = keys[3], s = keys[4], c = channel,
@@ -379,13 +382,14 @@ local function quarantine(keys, name, channel, rt, id, reason, rc, now, tm)
         dest = base36(us) .. tail
       end
     end
-    dead_letter(src, id, now, reason, err, dest)
-    return
+    dead_letter(src, id, now, reason, { type = err.type, message = err.message }, dest)
+    return true, ""
   end
   local cfg = { failed_cap = tonumber(a[2]) or FAILED_CAP_DEFAULT,
     failed_ttl = a[3] and seconds_to_ms(a[3]) or FAILED_TTL_DEFAULT_MS }
+  local rid = ""
   if cfg.failed_cap > 0 then
-    local rid = base36(us) .. string.sub(redis.sha1hex(reason .. ":" .. id), 1, 22)
+    rid = base36(us) .. string.sub(redis.sha1hex(reason .. ":" .. id), 1, 22)
     local m = { queue = name, id = id, rc = rc and tonumber(rc) or nil, at = now, dead = false,
       reason = reason }
     redis.call("HSET", keys[5], rid, cjson.encode(err), rid .. ":m", cjson.encode(m),
@@ -394,4 +398,5 @@ local function quarantine(keys, name, channel, rt, id, reason, rc, now, tm)
     trim_failed(keys[5], keys[6], cfg, now)
   end
   remove_message(keys[1], keys[2], id, keys[3])
+  return false, rid
 end

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import redis
 
-from django_rsmq.engine import RSMQ, Keys
+from django_rsmq.engine import RSMQ, BodyDecodeError, Keys, RetryPolicy, StaleReceipt
 
 KINDS = ["malformed_rc", "missing_body", "invalid_id"]
 GOOD = 25
@@ -142,3 +142,56 @@ def test_failed_cap_zero_drops_the_poison(rsmq: RSMQ, raw: redis.Redis, keys: Ke
     assert [m.id for m in rsmq.receive_many("q", 5)] == [mid]
     assert rsmq.get_queue_attributes("q").msgs == 1
     assert rsmq.failed("q").total == 0
+
+
+def undecodable(mq: Any, q: str) -> Any:
+    """Receive a message whose body the queue's serializer cannot decode."""
+    mq.send(q, "{not json", serializer="text")
+    msg = mq.receive(q, serializer="json")
+    assert msg is not None
+    with pytest.raises(BodyDecodeError) as info:
+        _ = msg.body
+    return msg, info.value
+
+
+@pytest.mark.parametrize("dlq", [False, True], ids=["no-dlq", "dlq"])
+def test_failing_an_undecodable_body_quarantines_it_at_once(front: Any, dlq: bool) -> None:
+    """Retrying a body that cannot be decoded only loops (forever without max_receives,
+    a failure record per delivery): fail() of a BodyDecodeError quarantines it."""
+    if dlq:
+        front.create_queue("q", max_receives=5, retry=RetryPolicy.fixed(0))
+    else:
+        front.create_queue("q", retry=RetryPolicy.fixed(0))
+    msg, err = undecodable(front, "q")
+    good = front.send("q", "good")
+    result = front.fail(msg.receipt, err, traceback="tb")
+    assert result.retry_in is None
+    assert result.dead_lettered is dlq
+    assert [m.id for m in front.receive_many("q", 5, serializer="json")] == [good]
+    assert front.get_queue_attributes("q").msgs == 1
+    etype = "django_rsmq.engine.errors.BodyDecodeError"
+    if dlq:
+        assert result.record_id == ""
+        (dead,) = front.peek("q-dlq")
+        assert (dead.id, dead.raw) == (msg.id, "{not json")
+        info = front.dead_letter_info("q-dlq", msg.id)
+        assert info is not None
+        assert (info.reason, info.error_type, info.rc) == ("undecodable", etype, 1)
+    else:
+        (record,) = front.failed("q").items
+        assert record.id == result.record_id
+        assert (record.message_id, record.raw, record.exc_type) == (msg.id, "{not json", etype)
+        assert record.traceback == "tb"
+        assert not record.dead_lettered
+
+
+def test_quarantine_of_an_undecodable_body_is_fenced(rsmq: RSMQ, q: str) -> None:
+    msg, err = undecodable(rsmq, q)
+    rsmq.change_visibility(q, msg.id, 0)
+    again = rsmq.receive(q, serializer="json")
+    assert again is not None
+    with pytest.raises(StaleReceipt):
+        rsmq.fail(msg.receipt, err)
+    assert rsmq.get_queue_attributes(q).msgs == 1
+    rsmq.fail(again.receipt, err)
+    assert rsmq.get_queue_attributes(q).msgs == 0
