@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 import redis
 
-from django_rsmq.engine import RSMQ, QueueNotFound
-from django_rsmq.engine.message import Received
+from django_rsmq.engine import RSMQ, QueueNotFound, Received
 from django_rsmq.engine.protocol import Call
 
 from .fronts import Background, wait_until
