@@ -31,12 +31,13 @@ local function deliver(take)
     fields[3 * i] = id .. ":fr"
   end
   local f = redis.call("HMGET", KEYS[1], unpack(fields))
+  local chars = id_chars(take) -- else each id is looked at alone
   local ids, del, side, kept = {}, {}, {}, 0
   for i, id in ipairs(take) do
     local body, stored = f[3 * i - 2], f[3 * i - 1]
-    local bad = poison(id, body, stored)
-    if bad then
-      quarantine(KEYS, ARGV[2], ARGV[3], ARGV[4], id, bad, stored, now, t)
+    if #id ~= 32 or not (chars or valid_id(id)) or not body
+      or (stored and not string.find(stored, "^%d+$")) then
+      quarantine(KEYS, ARGV[2], ARGV[3], ARGV[4], id, poison(id, body, stored), stored, now, t)
     else
       kept = kept + 1
       local rc = tonumber(stored or "0") + 1

@@ -32,7 +32,8 @@ local hidden_until = int(now + vt)
 local want = tonumber(ARGV[2])
 local out = { OK, nows }
 local n = 2 -- entries in `out`
-local seen = {} -- ids delivered by this call (a vt of 0 leaves them visible)
+local seen = {} -- ids delivered by this call (only a vt of 0 leaves them visible)
+local track = vt == 0
 
 -- Deliver `take` (ids, visible, not withheld) but the poison among them (quarantined):
 -- hide them, count the receive, reply. With `total`, also set totalrecv to its stored
@@ -50,15 +51,18 @@ local function deliver(take, total)
     fields[3 * k + 1] = "totalrecv"
   end
   local f = redis.call("HMGET", KEYS[1], unpack(fields))
+  local chars = id_chars(take) -- else each id is looked at alone
   local scored, set, s, lr, kept = {}, {}, 0, {}, 0 -- set: rc and fr, as HSET pairs
   for i = 1, k do
     local id, body, stored = take[i], f[3 * i - 2], f[3 * i - 1]
-    local bad = poison(id, body, stored)
-    if bad then
-      quarantine(KEYS, ARGV[3], ARGV[4], ARGV[5], id, bad, stored, now, t)
+    if #id ~= 32 or not (chars or valid_id(id)) or not body
+      or (stored and not string.find(stored, "^%d+$")) then
+      quarantine(KEYS, ARGV[3], ARGV[4], ARGV[5], id, poison(id, body, stored), stored, now, t)
     else
       kept = kept + 1
-      seen[id] = true
+      if track then
+        seen[id] = true
+      end
       scored[2 * kept - 1] = hidden_until
       scored[2 * kept] = id
       local rc, fr = tonumber(stored or "0") + 1, f[3 * i]

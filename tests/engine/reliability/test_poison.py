@@ -195,3 +195,19 @@ def test_quarantine_of_an_undecodable_body_is_fenced(rsmq: RSMQ, q: str) -> None
     assert rsmq.get_queue_attributes(q).msgs == 1
     rsmq.fail(again.receipt, err)
     assert rsmq.get_queue_attributes(q).msgs == 0
+
+
+@pytest.mark.parametrize("vt", [0, 30])
+def test_a_batch_receive_still_fills_up_past_poison(
+    rsmq: RSMQ, raw: redis.Redis, keys: Keys, q: str, vt: int
+) -> None:
+    """The quarantined ones do not count against ``count``; with vt 0 the messages just
+    delivered stay visible and must not be delivered twice in the same call."""
+    for kind in KINDS:
+        plant(kind, rsmq, raw, keys, q)
+    sent = [rsmq.send(q, f"good {i}") for i in range(8)]
+    got = rsmq.receive_many(q, 5, vt=vt)
+    assert len(got) == 5
+    assert len({m.id for m in got}) == 5
+    assert {m.id for m in got} <= set(sent)
+    assert rsmq.failed(q).total == 3
