@@ -17,7 +17,7 @@ from .errors import (
     StaleReceipt,
 )
 from .keys import Keys
-from .message import Message, PeekedMessage, QueueAttributes, Receipt
+from .message import Message, PeekedMessage, QueueAttributes, Receipt, Received
 from .protocol import BATCH_MAX, Entry, Outcome
 from .queue import RSMQ, Queue
 from .reliability import (
@@ -59,6 +59,7 @@ __all__ = [
     "QueueNotFound",
     "RSMQError",
     "Receipt",
+    "Received",
     "RedriveResult",
     "ReplyLost",
     "RetryPolicy",

@@ -5,7 +5,8 @@ the I/O to a driver (``RSMQ`` runs it with blocking calls and its waiting thread
 ``AsyncRSMQ`` with ``await``). It yields steps and is sent each step's result:
 
 - :class:`Run` — run these calls in one round trip; the driver sends back their
-  parsed results, in order.
+  parsed results, in order (with ``errors``, a call that raised gets its exception in
+  place of its result instead of the exception ending the plan).
 - :class:`Listen` — subscribe to these realtime channels and wait (at most
   ``timeout``) until Redis has confirmed the subscription; the driver sends back
   whether it did. Subscribing *before* the check that follows is what makes a
@@ -31,9 +32,11 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
-from .errors import InvalidValue
-from .message import Message
-from .protocol import Call, Due, Protocol
+from redis.exceptions import ResponseError
+
+from .errors import InvalidValue, RSMQError
+from .message import Message, Received
+from .protocol import Call, Protocol
 from .serializers import Serializer
 from .validation import SECONDS_MAX
 
@@ -46,6 +49,11 @@ DUE_SLACK = 0.001
 @dataclass(frozen=True, slots=True)
 class Run:
     calls: tuple[Call[Any], ...]
+    errors: bool = False  # send back a call's exception as its value (a Run of one call)
+
+    def __post_init__(self) -> None:
+        if self.errors and len(self.calls) != 1:
+            raise ValueError("Run(errors=True) takes exactly one call")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,13 @@ def sleep_for(remaining: float, due_in: float | None, trusted: bool, poll_interv
     return max(t, 0.0)
 
 
+def _one_queue(exc: Exception) -> bool:
+    """Whether ``exc`` concerns one queue only (deleted, unreadable, a script error on its
+    data), so a receive from several goes on with the others; anything else (a connection
+    or timeout error) would fail them all and ends the call."""
+    return isinstance(exc, (RSMQError, ResponseError))
+
+
 def long_poll(
     protocol: Protocol,
     qnames: Sequence[str],
@@ -108,11 +123,18 @@ def long_poll(
 
     With several queues the first queue looked at rotates with ``start``, so a busy
     queue cannot starve the others. Returns as soon as any queue had messages.
+
+    With several queues, one that is deleted or fails never costs the others: messages
+    already received from the others in that look are returned (Redis hid them and
+    counted a delivery), the failed queue is left out for the rest of the call and
+    reported in :attr:`Received.errors`; a call that received nothing raises the first
+    such error once it is over (at once when no queue is left, or on a connection error).
     """
     multi = len(qnames) > 1
     if multi:
         n = start % len(qnames)
         qnames = [*qnames[n:], *qnames[:n]]
+    errors: dict[str, Exception] = {}  # several queues: those that failed in this call
 
     def receive(qname: str, n: int) -> Call[list[Message]]:
         return protocol.receive(qname, serializer, vt=vt, count=n)
@@ -120,7 +142,8 @@ def long_poll(
     # A Call is immutable (Redis reads the clock): build the single queue's once.
     only = None if multi else receive(qnames[0], count)
 
-    def attempt() -> Generator[Step, Any, tuple[list[Message], Due | None]]:
+    def attempt() -> Generator[Step, Any, tuple[list[Message], float | None]]:
+        """One look: what was received, and in how many seconds a message comes due."""
         if only is not None:
             # Woken by a publish or a due message, the receive alone usually succeeds:
             # read the next due time only when going back to sleep.
@@ -128,14 +151,41 @@ def long_poll(
             if got:
                 return got, None
             (due,) = yield Run((protocol.next_due(qnames),))
-            return got, due
+            for exc in due.errors.values():
+                raise exc
+            return got, due.soonest()
         (due,) = yield Run((protocol.next_due(qnames),))
+        for qname, exc in due.errors.items():
+            errors.setdefault(qname, exc)
         found: list[Message] = []
+        soonest: float | None = None
         for qname, due_in in zip(qnames, due.due_in, strict=True):
+            if due_in is None or qname in errors:
+                continue
             if due_in == 0.0 and len(found) < count:
-                (more,) = yield Run((receive(qname, count - len(found)),))
+                # Exceptions as values: one queue's error must not drop what the others
+                # gave in this look.
+                (more,) = yield Run((receive(qname, count - len(found)),), errors=True)
+                if isinstance(more, Exception):
+                    errors[qname] = more
+                    if not _one_queue(more):
+                        break
+                    continue
                 found += more
-        return found, due
+            soonest = due_in if soonest is None else min(soonest, due_in)
+        return found, soonest
+
+    def stuck() -> bool:
+        """Nothing left to wait for: every queue failed, or the connection did."""
+        return len(errors) == len(qnames) or not all(map(_one_queue, errors.values()))
+
+    def result(got: list[Message]) -> list[Message]:
+        if not multi:
+            return list(got)
+        if not got and errors:
+            fatal = [e for e in errors.values() if not _one_queue(e)]
+            raise (fatal or list(errors.values()))[0]
+        return Received(got, dict(errors))
 
     if only is not None:
         # The common, busy case: one call, no subscription.
@@ -144,21 +194,20 @@ def long_poll(
             return list(got)
     else:
         got, _ = yield from attempt()
-        if got or not wait:
-            return got
+        if got or not wait or stuck():
+            return result(got)
     assert wait is not None
     deadline = clock() + wait
     channels = tuple(protocol.keys.queue(q).channel for q in qnames)
     # Unconfirmed after a poll interval (pub/sub trouble): go on, polling meanwhile.
     confirmed = yield Listen(channels, min(wait, poll_interval))
     while True:
-        got, due = yield from attempt()
-        if got or due is None:
-            return got
+        got, soonest = yield from attempt()
+        if got or stuck():
+            return result(got)
         remaining = deadline - clock()
         if remaining <= 0:
-            return []
-        soonest = due.soonest()
+            return result([])
         if soonest == 0.0:
             continue  # came due between the two reads: look again at once
         t = sleep_for(remaining, soonest, realtime and bool(confirmed), poll_interval)

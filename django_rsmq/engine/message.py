@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -10,7 +11,7 @@ from .errors import BodyDecodeError, InvalidName
 from .retry import RetryPolicy
 from .serializers import AutoSerializer, Serializer
 
-__all__ = ["Message", "PeekedMessage", "QueueAttributes", "Receipt"]
+__all__ = ["Message", "PeekedMessage", "QueueAttributes", "Receipt", "Received"]
 
 MessageState = Literal["visible", "in_flight", "delayed"]
 
@@ -83,6 +84,22 @@ class Message:
     @cached_property
     def body(self) -> Any:
         return _decode(self.raw, self.serializer, self.queue, self.id, self.receipt)
+
+
+class Received(list[Message]):
+    """The messages of a receive from several queues (``receive_from``): a list, plus
+    ``errors``, the queues that could not be served in that call (queue name -> the
+    exception: :class:`QueueNotFound` for a deleted queue, Redis' error for one that
+    failed). The other queues' messages are never dropped because one queue failed; a
+    call that received nothing raises the first such error instead."""
+
+    errors: dict[str, Exception]
+
+    def __init__(
+        self, messages: Iterable[Message] = (), errors: dict[str, Exception] | None = None
+    ) -> None:
+        super().__init__(messages)
+        self.errors = {} if errors is None else errors
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,12 @@ class SyncRunner(FrontEnd):
             step = next(plan)
             while True:
                 if isinstance(step, Run):
-                    value: Any = self._run_calls(step.calls)
+                    try:
+                        value: Any = self._run_calls(step.calls)
+                    except Exception as exc:
+                        if not step.errors:
+                            raise
+                        value = [exc]  # the plan decides (a Run of one call)
                 elif isinstance(step, Listen):
                     watch = self._listen().watch(step.channels)
                     value = watch.ready(step.timeout)

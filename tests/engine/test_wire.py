@@ -313,9 +313,14 @@ def test_foreign_message_with_non_rsmq_id(rsmq: RSMQ, raw: redis.Redis, keys: Ke
     mid = "!" * 32
     raw.hset(k.hash, mid, "x")
     raw.zadd(k.zset, {mid: 0})
-    msg = rsmq.receive(q)
-    assert msg is not None
-    assert (msg.id, msg.body, msg.sent) == (mid, "x", 0.0)
+    # Not an id any RSMQ client could ack (InvalidName): poison, quarantined instead of
+    # delivered over and over (docs/reliability.md "Poison data").
+    assert rsmq.receive(q) is None
+    assert raw.zcard(k.zset) == 0
+    assert not raw.hexists(k.hash, mid)
+    (record,) = rsmq.failed(q).items
+    assert (record.message_id, record.raw, record.exc_type) == (mid, "x", "PoisonMessage")
+    assert record.error.startswith("invalid_id")
 
 
 def test_concurrent_creates_one_wins(test_redis: TestRedis, namespace: str) -> None:

@@ -13,6 +13,7 @@ from ..errors import (
 )
 from ..keys import QueueKeys
 from ..message import Message, Receipt
+from ..reliability import FailResult
 from ..validation import (
     check_duration,
     check_message_id,
@@ -28,6 +29,7 @@ from .base import (
     _entries,
     _single,
     _status,
+    to_str,
 )
 
 
@@ -150,3 +152,23 @@ class FencedOps(ProtocolBase):
         if script == "delete":  # replay-safe (scripts.REPLAY_SAFE): tolerate a replay
             return Call(scripts.get(script), keys, tuple(args), parse, lambda r: parse(r, True))
         return Call(scripts.get(script), keys, tuple(args), parse)
+
+
+def quarantine(ops: ProtocolBase, rcpt: Receipt, reason: str, error_json: str) -> Call[FailResult]:
+    """Take a received message that cannot be handled (``reason``: ``"undecodable"``)
+    out of its queue at once, fenced by its receipt: to the DLQ when the queue has one,
+    else into a failure record (docs/reliability.md "Poison data"). ``fail()`` of a
+    :class:`BodyDecodeError` comes here: retrying a body that cannot be decoded only
+    loops."""
+    q = ops._q(rcpt.queue)
+
+    def parse(reply: Any) -> FailResult:
+        if int(reply[0]) == STALE:
+            raise StaleReceipt(rcpt.queue, rcpt.id, rcpt.rc, int(reply[1]))
+        r = _status(reply, rcpt.queue, rcpt.id)
+        return FailResult(retry_in=None, dead_lettered=int(r[2]) == 1, record_id=to_str(r[1]))
+
+    keys = (q.hash, q.zset, q.meta, q.queues, q.failed, q.failed_index)
+    publish = "1" if ops.publishes_moves else ""
+    args = (rcpt.queue, rcpt.id, rcpt.rc, reason, error_json, q.channel, publish)
+    return Call(scripts.get("quarantine"), keys, args, parse)

@@ -9,13 +9,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import ids, scripts
-from ..errors import InvalidValue, StaleReceipt
+from ..errors import BodyDecodeError, InvalidValue, StaleReceipt
 from ..message import Message, Receipt
 from ..redrive import redrive_plan
 from ..reliability import DeadLetterInfo, FailedRecord, FailResult, Page, RedriveResult
 from ..serializers import Serializer
 from ..validation import check_duration, check_message_id
 from .base import STALE, Call, CallPlan, ProtocolBase, _body, _check_page, _int, _status, to_str
+from .fenced import quarantine
 
 _rng = random.SystemRandom()
 
@@ -73,8 +74,11 @@ class ReliabilityOps(ProtocolBase):
         *,
         traceback: str | None = None,
     ) -> Call[FailResult]:
-        """Record a failure, then retry by policy or dead-letter, in one atomic step."""
+        """Record a failure, then retry by policy or dead-letter, in one atomic step.
+        An undecodable body (:class:`BodyDecodeError`) is quarantined instead."""
         rcpt = Receipt.parse(receipt)
+        if isinstance(error, BodyDecodeError):
+            return quarantine(self, rcpt, "undecodable", _error_json(error, traceback))
         q = self._q(rcpt.queue)
 
         def parse(reply: Any) -> FailResult:

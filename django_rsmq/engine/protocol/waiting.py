@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+from redis.exceptions import ResponseError
 
 from .. import scripts
 from ..errors import QueueNotFound
@@ -14,10 +16,13 @@ from .base import Call, ProtocolBase, _status, to_str
 @dataclass(frozen=True, slots=True)
 class Due:
     """Per queue, in seconds from Redis' ``now``: ``0.0`` when a message is receivable,
-    the time until the earliest delayed/hidden one becomes receivable, ``None`` if empty."""
+    the time until the earliest delayed/hidden one becomes receivable, ``None`` if empty
+    or unusable. ``errors`` holds the unusable queues' errors: :class:`QueueNotFound`
+    for a deleted queue, Redis' ``ResponseError`` for one whose keys cannot be read."""
 
     now_ms: int
     due_in: tuple[float | None, ...]
+    errors: Mapping[str, Exception] = field(default_factory=dict)
 
     def soonest(self) -> float | None:
         known = [d for d in self.due_in if d is not None]
@@ -26,7 +31,8 @@ class Due:
 
 class WaitingOps(ProtocolBase):
     def next_due(self, qnames: Sequence[str]) -> Call[Due]:
-        """One read-only call over several queues (raises :class:`QueueNotFound`)."""
+        """One read-only call over several queues. A deleted or unreadable queue does
+        not fail the call: it is reported in :attr:`Due.errors`."""
         names = list(qnames)
         keys: list[str] = []
         for qname in names:
@@ -37,14 +43,22 @@ class WaitingOps(ProtocolBase):
             r = _status(reply, names[0] if names else "")
             now = int(r[1])
             due: list[float | None] = []
+            errors: dict[str, Exception] = {}
             for qname, score in zip(names, r[2:], strict=True):
                 if score is None:
                     due.append(None)
                     continue
-                ms = float(to_str(score))
+                text = to_str(score)
+                if text.startswith("!"):
+                    errors[qname] = ResponseError(f"queue {qname!r}: {text[1:]}")
+                    due.append(None)
+                    continue
+                ms = float(text)
                 if ms < 0:
-                    raise QueueNotFound(qname)
+                    errors[qname] = QueueNotFound(qname)
+                    due.append(None)
+                    continue
                 due.append(max(ms - now, 0.0) / 1000)
-            return Due(now, tuple(due))
+            return Due(now, tuple(due), errors)
 
         return Call(scripts.get("next_due"), tuple(keys), (), parse)

@@ -253,10 +253,11 @@ local function notify(rt, t)
 end
 
 -- Move message `id` of queue `src` ({name, h, z, m, s, c, rt}) to its dead-letter queue
--- `src.dlq` atomically: the DLQ (auto-created) gets the body under the same id,
--- receivable now with a fresh rc; its meta hash gets {id}:dl with the source queue
--- (as a move target, for redrive), rc, first/last receive, reason and last error.
-local function dead_letter(src, id, now, reason, err)
+-- `src.dlq` atomically: the DLQ (auto-created) gets the body under the same id (or
+-- under `dest`, then the info keeps the original as `orig`), receivable now with a fresh
+-- rc; its meta hash gets {id}:dl with the source queue (as a move target, for redrive),
+-- rc, first/last receive, reason and last error.
+local function dead_letter(src, id, now, reason, err, dest)
   local t = src.dlq
   ensure_queue(t)
   local f = redis.call("HMGET", src.h, id, id .. ":rc", id .. ":fr")
@@ -270,19 +271,34 @@ local function dead_letter(src, id, now, reason, err)
     reason = reason,
     err = err or (side[2] and cjson.decode(side[2])) or nil,
   }
-  redis.call("ZADD", t.z, int(now), id)
-  redis.call("HSET", t.h, id, f[1] or "")
+  dest = dest or id
+  if dest ~= id then
+    info.orig = id
+  end
+  redis.call("ZADD", t.z, int(now), dest)
+  redis.call("HSET", t.h, dest, f[1] or "")
   redis.call("HINCRBY", t.h, "totalsent", 1)
-  redis.call("HSET", t.m, id .. ":dl", cjson.encode(info))
+  redis.call("HSET", t.m, dest .. ":dl", cjson.encode(info))
   remove_message(src.h, src.z, id, src.m)
   notify(src.rt, t)
+end
+
+-- Whether `id` has RSMQ's id format: 32 characters of [A-Za-z0-9:] (validation.py).
+local function valid_id(id)
+  return #id == 32 and not string.find(id, "[^0-9A-Za-z:]")
+end
+
+-- Whether the ids `ids` are all made of id characters: one scan of their concatenation
+-- (far cheaper per id than valid_id(); lengths are checked apart).
+local function id_chars(ids)
+  return not string.find(table.concat(ids), "[^0-9A-Za-z:]")
 end
 
 -- Whether a visible message must not be delivered: past the retention period (dropped or
 -- dead-lettered) or already received max_receives times (dead-lettered). Returns true
 -- when it was moved/dropped, false when it may be delivered.
 local function withheld(src, cfg, id, now)
-  if cfg.retention then
+  if cfg.retention and valid_id(id) then -- an invalid id has no send time: poison()
     local sent = sent_ms_of(id)
     if sent and now - sent >= cfg.retention then
       if cfg.retention_action == "dead_letter" and src.dlq then
@@ -295,7 +311,7 @@ local function withheld(src, cfg, id, now)
   end
   if cfg.max_receives and src.dlq then
     local rc = tonumber(redis.call("HGET", src.h, id .. ":rc") or "0")
-    if rc >= cfg.max_receives then
+    if rc and rc >= cfg.max_receives then -- a malformed rc (nil here) is poison()
       dead_letter(src, id, now, "max_receives")
       return true
     end
@@ -354,4 +370,75 @@ local function trim_failed(fkey, ikey, cfg, now)
     redis.call("PEXPIRE", fkey, cfg.failed_ttl)
     redis.call("PEXPIRE", ikey, cfg.failed_ttl)
   end
+end
+
+-- Poison data (docs/reliability.md "Poison data"): what peers or hand edits can leave that
+-- no client can be given as it is. The reason a visible message with body field `body`
+-- and rc field `rc` (HMGET values) is poison, or nil: a zset member that is not an RSMQ
+-- id, an rc that is not a non-negative integer (RSMQ only ever HINCRBYs it), no body.
+-- Receive and pop test the common case inline (a 32-char id whose batch passed
+-- id_chars(), no rc or an integer one, a body) and call this only to name the fault.
+local function poison(id, body, rc)
+  if not valid_id(id) then
+    return "invalid_id"
+  end
+  if rc and not string.find(rc, "^%d+$") then
+    return "malformed_rc"
+  end
+  if not body then
+    return "missing_body"
+  end
+  return nil
+end
+
+-- Take poison message `id` (`reason` from poison(), `rc` its rc field) out of the queue of
+-- KEYS `keys` (hash, zset, meta, QUEUES, failed records hash, their index) named `name`:
+-- to its DLQ when it has one (reason in the dead-letter info; an invalid id gets a fresh
+-- id there, the original kept as `orig`), else into a failure record of type
+-- PoisonMessage with the reason (unless failed_cap is 0). It leaves the queue either way,
+-- so it never blocks the messages behind it nor loops. `tm` is the reply of Redis TIME;
+-- `err` (optional: {type, message, traceback}, the client's error) replaces the stock
+-- PoisonMessage error. Returns whether it was dead-lettered and the failure record's id
+-- ("" for none).
+local function quarantine(keys, name, channel, rt, id, reason, rc, now, tm, err)
+  local a = redis.call("HMGET", keys[1], "ext:dlq_target", "ext:failed_cap", "ext:failed_ttl")
+  if not err then
+    local text = "its body field is missing"
+    if reason == "invalid_id" then
+      text = "a member of the queue's sorted set that is not an RSMQ message id"
+    elseif reason == "malformed_rc" then
+      text = "its receive count ({id}:rc) is not an integer"
+    end
+    err = { type = "PoisonMessage", message = reason .. ": " .. text }
+  end
+  local us = tonumber(tm[1]) * 1000000 + tonumber(tm[2])
+  if a[1] then
+    local src = { name = name, h = keys[1], z = keys[2], m = keys[3], s = keys[4], c = channel,
+      rt = rt == "1", dlq = cjson.decode(a[1]) }
+    local dest = id
+    if reason == "invalid_id" then
+      local tail = string.sub(redis.sha1hex(id), 1, 22)
+      dest = base36(us) .. tail
+      while redis.call("ZSCORE", src.dlq.z, dest) do
+        us = us + 1
+        dest = base36(us) .. tail
+      end
+    end
+    dead_letter(src, id, now, reason, { type = err.type, message = err.message }, dest)
+    return true, ""
+  end
+  local cfg = { failed_cap = tonumber(a[2]) or FAILED_CAP_DEFAULT,
+    failed_ttl = a[3] and seconds_to_ms(a[3]) or FAILED_TTL_DEFAULT_MS }
+  local rid = ""
+  if cfg.failed_cap > 0 then
+    rid = base36(us) .. string.sub(redis.sha1hex(reason .. ":" .. id), 1, 22)
+    local m = { queue = name, id = id, rc = rc and tonumber(rc) or nil, at = now, dead = false,
+      reason = reason }
+    redis.call("HSET", keys[5], rid, cjson.encode(err), rid .. ":m", cjson.encode(m),
+      rid .. ":b", redis.call("HGET", keys[1], id) or "")
+    redis.call("ZADD", keys[6], int(now), rid)
+    trim_failed(keys[5], keys[6], cfg, now)
+  end
+  remove_message(keys[1], keys[2], id, keys[3])
+  return false, rid
 end

@@ -1,18 +1,22 @@
--- KEYS: queue hash, queue zset, queue meta (side data), QUEUES set.
+-- KEYS: queue hash, queue zset, queue meta (side data), QUEUES set, failed records hash,
+--       their index.
 -- ARGV: vt ms ("" = queue default), count, qname, its realtime channel, realtime "1" | "".
 -- Hides up to `count` visible messages for vt, exactly like RSMQ's receiveMessage per message.
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
 -- Reliability (docs/reliability.md): a visible message past the queue's retention, or
 -- already received max_receives times (vt expiries and nacks alike), is dropped or moved
 -- to the DLQ here instead of being delivered (withheld() in _lib.lua), and the next
--- visible one is taken. On queues with max_receives the last receive time is kept as
--- side data ({id}:lr). Each call also runs one bounded step of the side-data sweep.
--- Cost: the messages taken in one pass are hidden with one ZADD and read with one HMGET
--- (which also reads totalrecv); their rc and fr are written with one HSET. A redelivery's
--- rc is the stored one + 1, what RSMQ's HINCRBY gives (RSMQ clients only ever HINCRBY rc
--- and totalrecv, so both are integer strings). Without retention or max_receives + DLQ
--- (nothing can be withheld) there is one pass and that HSET also writes totalrecv;
--- otherwise totalrecv takes one HINCRBY at the end.
+-- visible one is taken. So is poison data (an invalid id, a malformed rc, no body:
+-- poison() and quarantine() in _lib.lua), moved to the DLQ or a failure record. On queues
+-- with max_receives the last receive time is kept as side data ({id}:lr). Each call also
+-- runs one bounded step of the side-data sweep.
+-- Cost: the messages taken in one pass are read with one HMGET (which also reads
+-- totalrecv) and hidden with one ZADD; their rc and fr are written with one HSET. A
+-- redelivery's rc is the stored one + 1, what RSMQ's HINCRBY gives (RSMQ clients only
+-- ever HINCRBY rc and totalrecv, so both are integer strings; anything else is poison).
+-- Without retention or max_receives + DLQ (nothing can be withheld) and without poison
+-- there is one pass and that HSET also writes totalrecv; otherwise totalrecv takes one
+-- HINCRBY at the end.
 local vt, gc, max_receives, cfg = get_receive_queue(KEYS[1])
 if not vt then
   return { NO_QUEUE }
@@ -28,91 +32,104 @@ local hidden_until = int(now + vt)
 local want = tonumber(ARGV[2])
 local out = { OK, nows }
 local n = 2 -- entries in `out`
+local seen = {} -- ids delivered by this call (only a vt of 0 leaves them visible)
+local track = vt == 0
 
--- Deliver `take` (ids, visible, not withheld): hide them, count the receive, reply.
--- With `last`, also set totalrecv to its stored value + `last` in the same HSET.
-local function deliver(take, last)
+-- Deliver `take` (ids, visible, not withheld) but the poison among them (quarantined):
+-- hide them, count the receive, reply. With `total`, also set totalrecv to its stored
+-- value + the number delivered in the same HSET. Returns that number.
+local function deliver(take, total)
   local k = #take
-  local scored, fields = {}, {}
+  local fields = {}
   for i = 1, k do
     local id = take[i]
-    scored[2 * i - 1] = hidden_until
-    scored[2 * i] = id
     fields[3 * i - 2] = id
     fields[3 * i - 1] = id .. ":rc"
     fields[3 * i] = id .. ":fr"
   end
-  if last then
+  if total then
     fields[3 * k + 1] = "totalrecv"
   end
-  redis.call("ZADD", KEYS[2], unpack(scored))
   local f = redis.call("HMGET", KEYS[1], unpack(fields))
-  local set, s = {}, 0 -- rc and fr, as HSET field/value pairs
+  local chars = id_chars(take) -- else each id is looked at alone
+  local scored, set, s, lr, kept = {}, {}, 0, {}, 0 -- set: rc and fr, as HSET pairs
   for i = 1, k do
-    local id = take[i]
-    local rc, fr = tonumber(f[3 * i - 1] or "0") + 1, f[3 * i]
-    set[s + 1] = fields[3 * i - 1]
-    set[s + 2] = int(rc)
-    s = s + 2
-    if rc == 1 then -- like RSMQ: the first receive (re)sets fr
-      fr = nows
-      set[s + 1] = fields[3 * i]
-      set[s + 2] = nows
+    local id, body, stored = take[i], f[3 * i - 2], f[3 * i - 1]
+    if #id ~= 32 or not (chars or valid_id(id)) or not body
+      or (stored and not string.find(stored, "^%d+$")) then
+      quarantine(KEYS, ARGV[3], ARGV[4], ARGV[5], id, poison(id, body, stored), stored, now, t)
+    else
+      kept = kept + 1
+      if track then
+        seen[id] = true
+      end
+      scored[2 * kept - 1] = hidden_until
+      scored[2 * kept] = id
+      local rc, fr = tonumber(stored or "0") + 1, f[3 * i]
+      set[s + 1] = fields[3 * i - 1]
+      set[s + 2] = int(rc)
       s = s + 2
+      if rc == 1 then -- like RSMQ: the first receive (re)sets fr
+        fr = nows
+        set[s + 1] = fields[3 * i]
+        set[s + 2] = nows
+        s = s + 2
+      end
+      out[n + 1] = id
+      out[n + 2] = body
+      out[n + 3] = rc
+      out[n + 4] = fr or false
+      n = n + 4
+      if max_receives then
+        lr[2 * kept - 1] = id .. ":lr"
+        lr[2 * kept] = nows
+      end
     end
-    out[n + 1] = id
-    out[n + 2] = f[3 * i - 2] or false
-    out[n + 3] = rc
-    out[n + 4] = fr or false
-    n = n + 4
   end
-  if last then
+  if kept == 0 then
+    return 0
+  end
+  if total then
     set[s + 1] = "totalrecv"
-    set[s + 2] = int((tonumber(f[3 * k + 1]) or 0) + last)
+    set[s + 2] = int((tonumber(f[3 * k + 1]) or 0) + kept)
   end
+  redis.call("ZADD", KEYS[2], unpack(scored))
   redis.call("HSET", KEYS[1], unpack(set))
   if max_receives then
-    local lr = {}
-    for i = 1, k do
-      lr[2 * i - 1] = take[i] .. ":lr"
-      lr[2 * i] = nows
-    end
     redis.call("HSET", KEYS[3], unpack(lr))
   end
+  return kept
 end
 
-if not cfg then
-  -- Nothing can be withheld: one pass takes what is visible.
-  local ids = visible_ids(KEYS[2], nows, want)
-  if #ids == 0 then
-    return { EMPTY, nows }
-  end
-  deliver(ids, #ids)
-  return out
-end
-
--- Another pass is only needed when messages were withheld; `seen` skips messages this call
--- already delivered (a vt of 0 leaves them visible).
-local src = source(KEYS, ARGV[3], cfg, ARGV[4], ARGV[5])
-local got, withheld_n, seen = 0, 0, {}
+-- Without cfg nothing can be withheld: the first pass takes what is visible, and another
+-- pass is only needed when poison was quarantined; with cfg, when messages were withheld.
+local src = cfg and source(KEYS, ARGV[3], cfg, ARGV[4], ARGV[5])
+local got, withheld_n, counted = 0, 0, 0
 while got < want and withheld_n < 10000 do
   local ids = visible_ids(KEYS[2], nows, want)
   local before = withheld_n
-  local take = {}
-  for _, id in ipairs(ids) do
-    if got >= want or seen[id] then
-      -- full, or delivered earlier in this call
-      seen[id] = true
-    elseif withheld(src, cfg, id, now) then
-      withheld_n = withheld_n + 1
-    else
-      seen[id] = true
-      got = got + 1
-      take[#take + 1] = id
+  local take = ids
+  if cfg or got > 0 or withheld_n > 0 then
+    take = {}
+    for _, id in ipairs(ids) do
+      if got + #take >= want or seen[id] then
+        -- full, or delivered earlier in this call
+        seen[id] = true
+      elseif cfg and withheld(src, cfg, id, now) then
+        withheld_n = withheld_n + 1
+      else
+        take[#take + 1] = id
+      end
     end
   end
   if #take > 0 then
-    deliver(take)
+    local first = not cfg and got == 0 and withheld_n == 0
+    local kept = deliver(take, first)
+    if first then
+      counted = kept
+    end
+    got = got + kept
+    withheld_n = withheld_n + #take - kept
   end
   if withheld_n == before then
     break
@@ -121,5 +138,7 @@ end
 if got == 0 then
   return { EMPTY, nows }
 end
-redis.call("HINCRBY", KEYS[1], "totalrecv", got)
+if got > counted then
+  redis.call("HINCRBY", KEYS[1], "totalrecv", got - counted)
+end
 return out
