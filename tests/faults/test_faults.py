@@ -212,7 +212,8 @@ def test_handler_raising_system_exit_strands_nothing() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 11: the visibility keeper dies on OOM; long handlers then run twice",
+    reason="issue 11: the visibility keeper (and presence) thread dies on OOM; a long "
+    "handler then runs twice and its message never settles",
 )
 def test_out_of_memory_mid_run_then_memory_freed() -> None:
     with Harness.running() as h:
