@@ -14,7 +14,8 @@
   ``duplicated`` = handler runs beyond one per number, ``dup_sends`` = numbers stored
   under more than one message id (a send that ran twice), ``unseen`` = numbers whose
   first handled delivery had rc > 1 (a delivery no handler saw), ``outage`` = the
-  longest gap between two handled messages; it prints one line per scenario.
+  longest time without a handled message while the producer was sending; it prints one
+  line per scenario.
 
 All waits poll Redis against a deadline; the only sleeps are a fault's own cadence.
 """
@@ -134,6 +135,7 @@ class Producer(threading.Thread):
         self.uncertain: set[int] = set()
         self.errors: Counter[str] = Counter()
         self.next_n = first
+        self.started_at = self.stopped_at = time.time()  # of run() and stop()
         self._halt = threading.Event()
         self._lock = threading.Lock()
 
@@ -154,12 +156,15 @@ class Producer(threading.Thread):
         return n
 
     def run(self) -> None:
+        self.started_at = time.time()
         while not self._halt.is_set():
             queues = self.queues
             self.send(queues[self.next_n % len(queues)])
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
+        if not self._halt.is_set():
+            self.stopped_at = time.time()
         self._halt.set()
         if self.is_alive():
             self.join(10)
@@ -306,8 +311,8 @@ class Harness:
 
     def report(self, name: str, producer: Producer) -> Report:
         """Compare what ``producer`` had acknowledged with what the handlers recorded
-        (after ``wait_processed``), print the scenario's line and return it. ``outage``
-        is the longest gap between two handled messages of ``producer``."""
+        (after ``settle``), print the scenario's line and return it. ``outage`` is the
+        longest time without a handled message of ``producer`` while it was sending."""
         records = self.records()
         ours = set(producer.acked) | producer.uncertain
         records = [r for r in records if r.n in ours]
@@ -318,7 +323,11 @@ class Harness:
             ids.setdefault(r.n, set()).add(r.id)
             first.setdefault(r.n, r)
         times = sorted(r.at for r in records)
-        gaps = [b - a for a, b in itertools.pairwise(times)]
+        # from the producer's start to its stop: the drain after it (redeliveries after a
+        # vt) is no outage, a stall until the stop is
+        start, end = producer.started_at, producer.stopped_at
+        points = [start, *(t for t in times if start < t < end), end]
+        gaps = [b - a for a, b in itertools.pairwise(points)]
         rep = Report(
             name=name,
             sent=len(producer.acked),

@@ -26,7 +26,7 @@ def test_sigkill_consumers_every_second_under_load() -> None:
     with Harness.running() as h:
         h.create_queues("fa")
         for _ in range(3):
-            h.consumer("fa", "-c", str(CONCURRENCY), wait=False)
+            h.consumer("fa", "-c", str(CONCURRENCY))
         p = h.producer(["fa"], extra=lambda n: {"sleep": 0.02})
         p.start()
         kills = 0
@@ -51,7 +51,7 @@ def test_sigkill_consumers_every_second_under_load() -> None:
 def test_redis_restarts_under_load(how: str, fsync: str) -> None:
     with Harness.running(fsync) as h:
         h.create_queues("fa")
-        consumers = [h.consumer("fa", "-c", str(CONCURRENCY), wait=False) for _ in range(2)]
+        consumers = [h.consumer("fa", "-c", str(CONCURRENCY)) for _ in range(2)]
         p = h.producer(["fa"], extra=lambda n: {"sleep": 0.02})
         p.start()
         restarts = 2
@@ -83,7 +83,7 @@ def test_proxy_drops_replies_and_cuts_connections() -> None:
     with Harness.running() as h, FaultProxy(h.port) as proxy:
         h.create_queues("fa")
         for _ in range(2):
-            h.consumer("fa", "-c", str(CONCURRENCY), url=proxy.url, wait=False)
+            h.consumer("fa", "-c", str(CONCURRENCY), url=proxy.url)
         p = h.producer(["fa"], url=proxy.url)
         p.start()
         faults = [
@@ -203,7 +203,8 @@ def test_handler_raising_system_exit_strands_nothing() -> None:
         settled = h.wait_empty([q], timeout=3)
         rep = h.report("system-exit", p)
         assert rep.lost == [], (rep, codes, h.output()[-2000:])
-        assert set(codes) <= {int(c) for c in ExitCode}, codes
+        # a consumer that stopped did so with a documented, non-zero exit code
+        assert set(codes) <= {int(c) for c in ExitCode} - {0}, codes
         failures = [f for f in h.mq.failed(q, limit=100).items if "SystemExit" in f.exc_type]
         assert [f.message_id for f in failures] == [p.acked[exit_n]], failures
         assert rep.duplicated == 0, rep
@@ -241,7 +242,9 @@ def test_out_of_memory_mid_run_then_memory_freed() -> None:
         assert settled, (rep, h.msgs("fa"), h.output()[-2000:])
         runs = [r for r in h.records() if r.n == after_n]
         assert len(runs) == 1, (runs, h.output()[-2000:])  # the keeper survived the OOM
-        assert rep.duplicated <= CONCURRENCY, rep
+        # in flight at the OOM: each worker's message, and the long one once more when
+        # it expired during the OOM (no extension could be written) and came back
+        assert rep.duplicated <= CONCURRENCY + 1, rep
         resumed = [r for r in h.records() if r.at > freed_at]
         assert resumed, rep
         assert min(r.at for r in resumed) - oom_from < 8, rep
