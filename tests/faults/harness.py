@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -192,10 +192,11 @@ class Harness:
         )
         self.mq = RSMQ(redis.Redis.from_url(self.url, socket_timeout=2), namespace=self.namespace)
         self.settings = parse(fault_settings.RSMQ)
+        assert self.client.config_get("appendfsync") == {"appendfsync": self.fsync}
 
     @classmethod
     @contextlib.contextmanager
-    def running(cls, fsync: str = "everysec") -> Any:
+    def running(cls, fsync: str = "everysec") -> Iterator[Harness]:
         with tempfile.TemporaryDirectory(prefix="rsmq-faults-") as tmp:
             h = cls(Path(tmp), fsync)
             try:

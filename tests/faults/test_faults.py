@@ -121,6 +121,7 @@ def test_proxy_drops_replies_and_cuts_connections() -> None:
         mq.client.close()
         assert got is not None, "a receive whose reply was lost returned nothing"
         back = wait_for(lambda: h.mq.receive("fb"), 5, "the hidden message to come back")
+        assert back is not None
         assert back.id == mid
 
 
