@@ -216,7 +216,15 @@ class DeadLetterInfo:
     first_received: int | None
     last_received: int | None
     dead_lettered_at: int
-    reason: Literal["max_receives", "retention", "failed"]
+    reason: Literal[
+        "max_receives",
+        "retention",
+        "failed",
+        "invalid_id",
+        "malformed_rc",
+        "missing_body",
+        "undecodable",
+    ]
     error_type: str | None
     error: str | None
     record_id: str | None

@@ -73,11 +73,6 @@ def test_redis_restarts_under_load(how: str, fsync: str) -> None:
         assert all(c.proc.poll() is None for c in consumers), h.output()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: a lost reply runs a script twice / a receive returns None with the "
-    "message hidden (fix: h/lostreply)",
-)
 def test_proxy_drops_replies_and_cuts_connections() -> None:
     """Producer and consumers talk to Redis through a proxy that, in turn, loses the
     reply of a send, of a receive and of an ack (the command ran in Redis, the client
@@ -125,11 +120,6 @@ def test_proxy_drops_replies_and_cuts_connections() -> None:
         assert back.id == mid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: a deleted queue stalls a consumer's other queues, next_due raises "
-    "(fix: h/multiq)",
-)
 def test_queue_deleted_under_a_consumer_of_several_queues() -> None:
     with Harness.running() as h:
         h.create_queues("fa", "fb")
@@ -154,10 +144,6 @@ def test_queue_deleted_under_a_consumer_of_several_queues() -> None:
         assert settled, (rep, h.msgs("fa"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: poison data (rc 'x') makes every receive of its queue raise (fix: h/multiq)",
-)
 def test_poison_messages_among_good_ones() -> None:
     q, dlq = "fpoison", "fpoison-dlq"
     with Harness.running() as h:
@@ -182,18 +168,18 @@ def test_poison_messages_among_good_ones() -> None:
         assert rep.lost == [], (rep, h.output()[-2000:])
         assert rep.duplicated == 0, rep
         assert settled, (rep, h.client.zrange(keys.zset, 0, -1))
-        failed = h.mq.failed(q, limit=100).items
-        quarantined = {f.message_id for f in failed}
-        for mid in (bad_rc, no_body):
-            assert mid in quarantined or h.mq.dead_letter_info(dlq, mid), (mid, failed)
-        assert h.msgs(dlq) + len(failed) >= 3, (h.msgs(dlq), failed)
+        # The queue has a DLQ: each poison message is there with its reason, nothing else.
+        reasons = {}
+        for m in h.mq.peek(dlq, limit=100):
+            info = h.mq.dead_letter_info(dlq, m.id)
+            assert info is not None, m.id
+            reasons[m.id] = info.reason
+        assert reasons.pop(bad_rc) == "malformed_rc", reasons
+        assert reasons.pop(no_body) == "missing_body", reasons
+        assert list(reasons.values()) == ["invalid_id"], reasons  # under a fresh id
+        assert h.client.zscore(keys.zset, "not-an-id") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: a handler raising SystemExit kills its worker; the message is "
-    "extended forever and nothing else is handled (fix: h/consumer)",
-)
 def test_handler_raising_system_exit_strands_nothing() -> None:
     q = "fexit"
     with Harness.running() as h:
@@ -231,11 +217,6 @@ def test_handler_raising_system_exit_strands_nothing() -> None:
         assert settled, (rep, h.msgs(q))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: the visibility keeper (and presence) thread dies on OOM; a long "
-    "handler then runs twice and its message never settles (fix: h/consumer)",
-)
 def test_out_of_memory_mid_run_then_memory_freed() -> None:
     with Harness.running() as h:
         h.create_queues("fa")
