@@ -110,6 +110,8 @@ class Fetcher(threading.Thread):
         self.last_empty_at = 0.0
         self._trouble = Trouble(f"Receiving from {', '.join(self.queues)}", logging.ERROR)
         self._backoff = 0.1
+        # Queues of a multi-queue receive that failed while the others were served.
+        self._partial = Trouble(f"Skipped a queue of {', '.join(self.queues)}", logging.ERROR)
 
     def run(self) -> None:
         try:
@@ -145,12 +147,23 @@ class Fetcher(threading.Thread):
             )
         except Exception as exc:  # Redis down, queue deleted meanwhile, ...: keep going
             self.slots.give(taken)
-            self._trouble.report(exc, self._backoff)
-            self.stop_event.wait(self._backoff)
-            self._backoff = min(self._backoff * 2, 5.0)
+            # The time the call took counts as back-off: a multi-queue receive with a
+            # deleted queue raises only after waiting its full `wait` for the others, so
+            # sleeping on top of that would leave the healthy queues unserved.
+            spent = time.monotonic() - asked_at
+            self._trouble.report(exc, max(0.0, self._backoff - spent))
+            if spent < self._backoff:
+                self.stop_event.wait(self._backoff - spent)
+                self._backoff = min(self._backoff * 2, 5.0)
             return
         self._backoff = 0.1
         self._trouble.ok()
+        errors = getattr(messages, "errors", None)  # Received: queues that failed this call
+        if errors:
+            for exc in errors.values():
+                self._partial.report(exc)
+        else:
+            self._partial.ok()
         received_at = time.monotonic()
         self.slots.give(taken - len(messages))
         if not messages:

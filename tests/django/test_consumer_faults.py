@@ -409,3 +409,41 @@ def test_drain_records_a_handlers_system_exit_then_lets_it_through(
         drain("work")
     (record,) = get_rsmq().failed("work").items
     assert (record.message_id, record.exc_type) == (mid, "SystemExit")
+
+
+# -- a deleted queue costs the other queues nothing --------------------------------------
+
+
+def test_a_queue_deleted_under_an_idle_consumer_does_not_slow_its_other_queues(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An empty multi-queue round with a deleted queue raises QueueNotFound only after its
+    # full WAIT (0.5 s here): that wait is the back-off, so the fetcher must not sleep on
+    # top of it and double its sleep every round (up to 5 s without serving "work").
+    caplog.set_level(logging.DEBUG, LOG)
+    r = get_rsmq()
+    r.create_queue("work")
+    r.create_queue("awork")
+    consumer = Consumer(["work", "awork"], verbosity=0)
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(consumer.run()), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: r.client.zcard(Keys(r.namespace).consumers) > 0, what="consumer up")
+        r.delete_queue("awork")
+        failed = "Receiving from work, awork failed"
+        wait_for(
+            lambda: len([x for x in caplog.records if failed in x.getMessage()]) >= 5,
+            timeout=10,
+            what="5 rounds that found awork deleted",
+        )
+        waits = [x.getMessage() for x in caplog.records if failed in x.getMessage()]
+        assert all("retrying in 0.0s" in w for w in waits), waits
+        started = time.monotonic()
+        send("work", {"n": 1})
+        wait_for(lambda: r.get_queue_attributes("work").msgs == 0, timeout=5, what="handled")
+        assert time.monotonic() - started < 1.5  # no back-off sleep grown past WAIT
+    finally:
+        consumer.request_stop()
+        thread.join(10)
+    assert codes == [0]
