@@ -160,8 +160,8 @@ class Fetcher(threading.Thread):
         self._trouble.ok()
         errors = getattr(messages, "errors", None)  # Received: queues that failed this call
         if errors:
-            for exc in errors.values():
-                self._partial.report(exc)
+            for error in errors.values():
+                self._partial.report(error)
         else:
             self._partial.ok()
         received_at = time.monotonic()
