@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from ... import stats
 from ...connections import rsmq_for_queue
 from ...queues import apply_changes, ensure_queue, plan_sync
+from ..arguments import Subcommands
 from ..output import as_json, command_errors, confirm, table
 
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
     help = "List, sync, create, update, delete or purge queues."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
+        sub = Subcommands(parser, dest="action", required=True)
         p = sub.add_parser("list", help="queues declared in settings and found in Redis")
         p.add_argument("--json", action="store_true")
         p = sub.add_parser("sync", help="create/update declared queues to match settings")
