@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from .. import redrive
+from ..checks import TAG
 from .arguments import Subcommands
 from .output import as_json, command_errors, confirm
 
@@ -16,6 +17,7 @@ __all__ = ["RedriveCommand"]
 
 class RedriveCommand(BaseCommand):
     kind = ""  # "dlq" | "failed"
+    requires_system_checks = [TAG]  # not W018: the command's error says it
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("queue", help="the source queue")

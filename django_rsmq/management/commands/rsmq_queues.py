@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import stats
+from ...checks import TAG
 from ...connections import rsmq_for_queue
 from ...queues import apply_changes, ensure_queue, plan_sync
 from ..arguments import Subcommands
@@ -23,6 +24,7 @@ def _attrs(p: ArgumentParser) -> None:
 
 class Command(BaseCommand):
     help = "List, sync, create, update, delete or purge queues."
+    requires_system_checks = [TAG]  # not W018: the command's error says it
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = Subcommands(parser, dest="action", required=True)
