@@ -197,3 +197,45 @@ def find_redis_server_or_skip() -> str:
         return find_redis_server()
     except RedisServerNotFound as exc:
         pytest.skip(str(exc))
+
+
+# -- readable output -------------------------------------------------------------------
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def test_sync_prints_retry_policies_readably_and_names_the_dead_letter_queue() -> None:
+    out = run("rsmq_queues", "sync", "--dry-run")
+    assert "RetryPolicy(" not in out
+    lines = out.splitlines()
+    assert "would create work [default] (vt=1, delay=0, maxsize=65536, retry=30s)" in lines
+    assert (
+        "would create flaky [default] (vt=1, delay=0, maxsize=65536, max_receives=3, "
+        "dead_letter_queue=flaky-dlq, retry=0s)" in lines
+    )
+    assert any(
+        line.startswith("would create flaky-dlq [default] (")
+        and line.endswith(", the dead-letter queue of flaky")
+        for line in lines
+    ), out
+
+
+def test_sync_update_and_exponential_retry(rsmq_on_test_redis: dict[str, object]) -> None:
+    from django.test import override_settings
+
+    queues = dict(rsmq_on_test_redis["QUEUES"])  # type: ignore[call-overload]
+    queues["work"] = {"VISIBILITY_TIMEOUT": 1, "RETRY": {"BASE": 2, "MAX": 60}}
+    with override_settings(RSMQ={**rsmq_on_test_redis, "QUEUES": queues}):
+        out = run("rsmq_queues", "sync", "--dry-run", "work")
+    assert "retry=exponential 2s x2 up to 60s" in out, out
+
+
+def test_maxsize_minus_one_shows_as_unlimited() -> None:
+    run("rsmq_queues", "create", "big", "--maxsize", "-1")
+    row = next(r for r in run("rsmq_queues", "list").splitlines() if r.startswith("big "))
+    assert "unlimited" in row.split()
+    assert "maxsize=unlimited" in run("rsmq_queues", "update", "big", "--vt", "5")
