@@ -20,7 +20,7 @@ def test_readme_links_are_absolute_for_pypi() -> None:
     relative = [t for t in targets if not t.startswith(("https://", "http://", "#"))]
     assert targets
     assert relative == []
-    for target in targets:
+    for target in (t.partition("#")[0] for t in targets):
         if target.startswith(REPO + "/blob/main/"):
             assert (ROOT / target.removeprefix(REPO + "/blob/main/")).is_file(), target
         elif target.startswith(REPO + "/tree/main/"):

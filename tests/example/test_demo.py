@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -95,7 +96,8 @@ def test_the_demos_next_hints_are_commands_that_run(manage: Manage, rsmq: RSMQ):
     assert [c.split()[-1] for c in commands] == ["list", "list", "rsmq_consume", "runserver"]
     for command in commands:
         argv = shlex.split(command)
-        assert argv[0] == sys.executable  # this interpreter (not a bare "manage.py")
+        # this interpreter (not a bare "manage.py"), as seen from the cwd
+        assert os.path.abspath(argv[0]) == os.path.abspath(sys.executable)
         assert Path(argv[1]).resolve() == MANAGE  # this manage.py, as seen from the cwd
     for command in commands[:2]:  # rsmq_consume and runserver keep running
         ran = subprocess.run(
