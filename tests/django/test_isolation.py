@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -141,7 +142,12 @@ def test_pytest_plugin_isolates_each_test_unless_opted_out(
             """
         )
     )
-    args = ["-m", "pytest", "-q", "-p", "django_rsmq.testing.pytest_plugin", "test_plugin.py"]
+    installed = any(  # the package's entry point loads it; an old editable install: -p
+        ep.value == "django_rsmq.testing.pytest_plugin"
+        for ep in importlib.metadata.entry_points(group="pytest11")
+    )
+    plugin = [] if installed else ["-p", "django_rsmq.testing.pytest_plugin"]
+    args = ["-m", "pytest", "-q", *plugin, "test_plugin.py"]
     out = run_in(tmp_path, test_redis, namespace, *args)
     assert out.startswith("rc=0"), out
     assert "4 passed" in out, out
