@@ -26,6 +26,8 @@ E014        a queue a Tasks backend serves also has a @handler
 W015        a queue a Tasks backend serves is not declared in RSMQ['QUEUES']
 E016        a Tasks backend has unknown OPTIONS
 E017        a Tasks backend is configured but django_rsmq is not in INSTALLED_APPS
+W018        a connection is the embedded Redis (the default) and no ``redis-server``
+            binary can be found
 ==========  =====================================================================
 
 E013-E017 come from ``RSMQTaskBackend.check()`` (django_rsmq/tasks/backend.py),
@@ -55,9 +57,10 @@ from .engine.retry import RetryPolicy
 from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, SECONDS_MAX, check_qname
 from .queues import retry_policy
 
-__all__ = ["check_deploy", "check_settings"]
+__all__ = ["check_deploy", "check_embedded_binary", "check_settings"]
 
 TAG = "rsmq"
+SERVER_TAG = "rsmq_server"  # checks the rsmq_* commands skip: they report it themselves
 SAFE_POLICIES = frozenset(
     {"noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}
 )
@@ -378,3 +381,35 @@ def _first(reply: Any, key: str) -> Any:
             if (k.decode() if isinstance(k, bytes) else k) == key:
                 return v.decode() if isinstance(v, bytes) else v
     return ""
+
+
+@register(SERVER_TAG)
+def check_embedded_binary(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W018: a connection is the embedded Redis and no ``redis-server`` can be found (the
+    first command that talks to Redis would fail). Looks for the binary, starts nothing.
+
+    Tagged ``rsmq_server``, not ``rsmq``: ``check``, ``runserver`` and ``migrate`` show it,
+    the ``rsmq_*`` commands run only the ``rsmq`` checks and say it in their own error.
+    """
+    from .engine.server import RedisServerNotFound, find_redis_server
+
+    try:
+        cfg = rsmq_settings()
+    except (ImproperlyConfigured, TypeError, ValueError):
+        return []  # check_settings reports it
+    embedded = sorted(alias for alias, c in cfg.connections.items() if c.embedded)
+    if not embedded:
+        return []
+    try:
+        find_redis_server()
+    except RedisServerNotFound as exc:
+        return [
+            Warning(
+                f"RSMQ connection {embedded[0]!r} is the embedded Redis, which needs a "
+                "redis-server binary, and none was found",
+                hint=str(exc),
+                obj="settings.RSMQ",
+                id="django_rsmq.W018",
+            )
+        ]
+    return []

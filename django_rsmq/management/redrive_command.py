@@ -8,6 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from .. import redrive
+from ..checks import TAG
+from .arguments import Subcommands
 from .output import as_json, command_errors, confirm
 
 __all__ = ["RedriveCommand"]
@@ -15,10 +17,11 @@ __all__ = ["RedriveCommand"]
 
 class RedriveCommand(BaseCommand):
     kind = ""  # "dlq" | "failed"
+    requires_system_checks = [TAG]  # not W018: the command's error says it
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("queue", help="the source queue")
-        sub = parser.add_subparsers(dest="action", required=True)
+        sub = Subcommands(parser, dest="action", required=True)
         p = sub.add_parser("list")
         p.add_argument("--offset", type=int, default=0)
         p.add_argument("--limit", type=int, default=20)

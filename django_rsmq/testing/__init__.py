@@ -7,10 +7,24 @@ port in a temporary directory. Without a binary the caller gets
 fixture skips locally and fails under ``CI=true``).
 
 ``eager()`` and ``drain(queue)`` are for tests of code that sends and handles
-messages (see docs/django.md, "Testing your code").
+messages (see docs/django.md, "Testing your code"). ``isolated()``,
+``IsolatedRSMQMixin``, ``IsolatedDiscoverRunner`` and the pytest plugin give each test its
+own namespace, deleted after it.
 """
 
+from .isolation import IsolatedDiscoverRunner, IsolatedRSMQMixin, flush_namespace, isolated
 from .kit import DrainResult, drain, eager
 from .redis import TestRedis, redis_for_tests, unique_namespace
 
-__all__ = ["DrainResult", "TestRedis", "drain", "eager", "redis_for_tests", "unique_namespace"]
+__all__ = [
+    "DrainResult",
+    "IsolatedDiscoverRunner",
+    "IsolatedRSMQMixin",
+    "TestRedis",
+    "drain",
+    "eager",
+    "flush_namespace",
+    "isolated",
+    "redis_for_tests",
+    "unique_namespace",
+]

@@ -72,6 +72,7 @@ DATABASES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
+TIME_ZONE = "UTC"  # Django's default is America/Chicago (the admin showed "CST")
 STATIC_URL = "static/"
 
 # --- django-rsmq ---------------------------------------------------------------------

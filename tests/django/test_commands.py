@@ -29,7 +29,7 @@ def test_queues_sync_dry_run_then_sync_then_in_sync() -> None:
     assert get_rsmq().list_queues() == ["awork", "flaky", "flaky-dlq", "work"]
     assert "in sync" in run("rsmq_queues", "sync")
     get_rsmq().set_queue_attributes("work", vt=7)
-    assert "update work [default] (vt: 7.0 -> 1)" in run("rsmq_queues", "sync", "--dry-run")
+    assert "update work [default] (vt: 7 -> 1)" in run("rsmq_queues", "sync", "--dry-run")
     run("rsmq_queues", "sync", "work")
     assert get_rsmq().get_queue_attributes("work").vt == 1
 

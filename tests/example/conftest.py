@@ -44,4 +44,5 @@ def manage(test_redis: TestRedis, namespace: str, tmp_path: Path) -> Manage:
             check=False,
         )
 
+    run.env = env  # type: ignore[attr-defined]  # for commands the demo prints
     return run

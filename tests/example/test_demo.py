@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from django_rsmq.engine import RSMQ
 
-from .conftest import Manage
+from .conftest import MANAGE, Manage
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +86,22 @@ def test_admin_login_and_the_send_page(manage: Manage, rsmq: RSMQ):
     assert "page ok" in done.stdout
     assert rsmq.get_queue_attributes("orders").visible == 5
     assert rsmq.get_queue_attributes("notifications").visible == 2
+
+
+def test_the_demos_next_hints_are_commands_that_run(manage: Manage, rsmq: RSMQ):
+    done = manage("demo", "--orders", "10", "--notifications", "0", "--reminders", "0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    hints = done.stdout.split("\nNext:\n", 1)[1].splitlines()
+    commands = [re.split(r"\s{3,}", line.strip())[0] for line in hints]
+    assert [c.split()[-1] for c in commands] == ["list", "list", "rsmq_consume", "runserver"]
+    for command in commands:
+        argv = shlex.split(command)
+        # this interpreter (not a bare "manage.py"), as seen from the cwd
+        assert os.path.abspath(argv[0]) == os.path.abspath(sys.executable)
+        assert Path(argv[1]).resolve() == MANAGE  # this manage.py, as seen from the cwd
+    for command in commands[:2]:  # rsmq_consume and runserver keep running
+        ran = subprocess.run(
+            shlex.split(command), env=manage.env, capture_output=True, text=True, timeout=60
+        )
+        assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("id=")  # the dead letter of order 10

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from ...consumer import Consumer
+from ..arguments import one_line_errors
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        one_line_errors(parser)
         parser.add_argument("queues", nargs="*", metavar="queue")
         parser.add_argument(
             "--exclude",

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from ...health import consumer_health
+from ..arguments import one_line_errors
 from ..output import command_errors
 
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        one_line_errors(parser)
         parser.add_argument("--queue", help="only consumers of this queue")
         parser.add_argument("--name", help="only the consumer with this name")
         parser.add_argument("--max-age", type=float, default=30.0, help="seconds (default 30)")

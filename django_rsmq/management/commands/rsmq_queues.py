@@ -8,8 +8,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import stats
+from ...checks import TAG
+from ...conf import rsmq_settings
 from ...connections import rsmq_for_queue
-from ...queues import apply_changes, ensure_queue, plan_sync
+from ...engine.retry import RetryPolicy
+from ...queues import QueueChange, apply_changes, ensure_queue, plan_sync
+from ..arguments import Subcommands
 from ..output import as_json, command_errors, confirm, table
 
 
@@ -20,11 +24,60 @@ def _attrs(p: ArgumentParser) -> None:
     p.add_argument("--maxsize", type=int, help="max body bytes (1024..65536, -1 = no limit)")
 
 
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
+
+
+def readable(attr: str, value: Any) -> str:
+    """An attribute value as ``sync``/``list``/``update`` print it (not a repr)."""
+    if value is None:
+        return "none"
+    if attr == "maxsize" and value == -1:
+        return "unlimited"
+    if isinstance(value, RetryPolicy):
+        if value.delays:
+            delays = [_seconds(d) for d in value.delays]
+            return delays[0] if len(delays) == 1 else "[" + ", ".join(delays) + "]"
+        jitter = f", jitter {value.jitter:.0%}" if value.jitter else ""
+        return (
+            f"exponential {_seconds(value.base)} x{value.factor:g} "
+            f"up to {_seconds(value.max)}{jitter}"
+        )
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def describe(change: QueueChange, dlq_of: dict[str, list[str]]) -> str:
+    """One line of the sync plan; a dead-letter queue says whose it is."""
+    head = f"{change.action} {change.queue} [{change.connection}]"
+    if change.action == "create":
+        body = ", ".join(f"{k}={readable(k, new)}" for k, (_, new) in change.changes.items())
+    else:
+        body = ", ".join(
+            f"{k}: {readable(k, old)} -> {readable(k, new)}"
+            for k, (old, new) in change.changes.items()
+        )
+    line = f"{head} ({body})"
+    if change.queue in dlq_of:
+        line += f", the dead-letter queue of {', '.join(dlq_of[change.queue])}"
+    return line
+
+
+def _dead_letter_queues() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, q in sorted(rsmq_settings().queues.items()):
+        if q.dlq and q.dlq != name:
+            out.setdefault(q.dlq, []).append(name)
+    return out
+
+
 class Command(BaseCommand):
     help = "List, sync, create, update, delete or purge queues."
+    requires_system_checks = [TAG]  # not W018: the command's error says it
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
+        sub = Subcommands(parser, dest="action", required=True)
         p = sub.add_parser("list", help="queues declared in settings and found in Redis")
         p.add_argument("--json", action="store_true")
         p = sub.add_parser("sync", help="create/update declared queues to match settings")
@@ -47,7 +100,16 @@ class Command(BaseCommand):
             self.stdout.write(as_json(data.as_dict()["queues"]))
             return
         rows = [
-            (q.name, q.connection, q.declared, q.exists, q.vt, q.delay, q.maxsize, q.messages)
+            (
+                q.name,
+                q.connection,
+                q.declared,
+                q.exists,
+                q.vt,
+                q.delay,
+                None if q.maxsize is None else readable("maxsize", q.maxsize),
+                q.messages,
+            )
             for q in data.queues
         ]
         headers = ("QUEUE", "CONNECTION", "DECLARED", "EXISTS", "VT", "DELAY", "MAXSIZE", "MSGS")
@@ -55,8 +117,9 @@ class Command(BaseCommand):
 
     def do_sync(self, names: list[str], dry_run: bool = False, **_: Any) -> None:
         plan = plan_sync(names or None)
+        dlq_of = _dead_letter_queues()
         for change in plan:
-            self.stdout.write(("would " if dry_run else "") + change.describe())
+            self.stdout.write(("would " if dry_run else "") + describe(change, dlq_of))
         if not plan:
             self.stdout.write("queues are in sync with settings")
         elif not dry_run:
@@ -79,7 +142,8 @@ class Command(BaseCommand):
         if not given:
             raise CommandError("Nothing to update: give --vt, --delay and/or --maxsize")
         a = rsmq_for_queue(name).set_queue_attributes(name, **given)
-        self.stdout.write(f"updated {name}: vt={a.vt:g} delay={a.delay:g} maxsize={a.maxsize}")
+        maxsize = readable("maxsize", a.maxsize)
+        self.stdout.write(f"updated {name}: vt={a.vt:g} delay={a.delay:g} maxsize={maxsize}")
 
     def do_delete(self, name: str, yes: bool = False, **_: Any) -> None:
         confirm(yes, f"delete queue {name!r}", lambda: rsmq_for_queue(name).delete_queue(name))

@@ -8,14 +8,18 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ...checks import TAG
 from ...producer import send
+from ..arguments import one_line_errors
 from ..output import command_errors
 
 
 class Command(BaseCommand):
     help = "Send one message; prints its id."
+    requires_system_checks = [TAG]  # not W018: the command's error says it
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        one_line_errors(parser)
         parser.add_argument("queue")
         parser.add_argument("body")
         parser.add_argument("--delay", type=float, help="seconds before it becomes visible")

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from ... import stats
+from ...checks import TAG
+from ..arguments import one_line_errors
 from ..output import as_json, command_errors, table
 
 HEADERS = (
@@ -27,8 +29,10 @@ HEADERS = (
 
 class Command(BaseCommand):
     help = "Per-queue statistics (same schema as the admin's stats.json with --json)."
+    requires_system_checks = [TAG]  # not W018: the command's error says it
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        one_line_errors(parser)
         parser.add_argument("--json", action="store_true")
         parser.add_argument("-i", "--interval", type=float, help="repeat every S seconds")
         parser.add_argument("--count", type=int, help="with --interval: stop after N reports")

@@ -9,7 +9,11 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
@@ -18,6 +22,37 @@ from django.core.management.base import BaseCommand
 from django_rsmq.conf import rsmq_settings
 
 from ...sending import send_demo_batch
+
+
+def manage_py() -> str:
+    """How to run this project's manage.py again, as typed in the current directory:
+    the same interpreter (relative when it is under the current directory, e.g.
+    ``.venv/bin/python``; plain ``python`` in the active venv) and the same manage.py."""
+    cwd = Path.cwd()
+
+    def shown(path: str) -> str:
+        p = Path(path).absolute()
+        return str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p)
+
+    python = sys.executable
+    if os.environ.get("VIRTUAL_ENV") and Path(sys.prefix) == Path(os.environ["VIRTUAL_ENV"]):
+        python = "python"
+    elif python:
+        python = shown(python)
+    script = sys.argv[0] if sys.argv and sys.argv[0].endswith("manage.py") else "manage.py"
+    return f"{shlex.quote(python or 'python')} {shlex.quote(shown(script))}"
+
+
+def next_steps(manage: str) -> str:
+    steps = [
+        ("rsmq_failed orders list", "the failure records"),
+        ("rsmq_dlq orders list", "the dead letters (requeue --all to retry them)"),
+        ("rsmq_consume", "keep consuming (the delayed reminders are due in 60 s)"),
+        ("runserver", "then http://127.0.0.1:8000/admin/ (log in as shown above)"),
+    ]
+    width = max(len(f"{manage} {cmd}") for cmd, _ in steps)
+    lines = [f"  {f'{manage} {cmd}'.ljust(width)}   {what}" for cmd, what in steps]
+    return "\nNext:\n" + "\n".join(lines)
 
 
 class Command(BaseCommand):
@@ -76,13 +111,4 @@ class Command(BaseCommand):
 
         self.step("rsmq_stats")
         call_command("rsmq_stats", **out)
-        self.stdout.write(
-            "\nNext:\n"
-            "  manage.py rsmq_failed orders list     the failure records\n"
-            "  manage.py rsmq_dlq orders list        the dead letters "
-            "(requeue --all to retry them)\n"
-            "  manage.py rsmq_consume                keep consuming "
-            "(the delayed reminders are due in 60 s)\n"
-            "  manage.py runserver                   then http://127.0.0.1:8000/admin/ "
-            "(log in as shown above)"
-        )
+        self.stdout.write(next_steps(manage_py()))
