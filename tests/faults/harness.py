@@ -43,7 +43,7 @@ from django_rsmq.queues import declared_attributes
 from django_rsmq.testing import unique_namespace
 from tests.consumer.conftest import ConsumerProcess
 from tests.faults import settings as fault_settings
-from tests.testapp.faults import processed_key, started_key
+from tests.faults.records import processed_key, started_key
 
 __all__ = ["Harness", "Producer", "Record", "Report"]
 

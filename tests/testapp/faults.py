@@ -25,19 +25,12 @@ import redis
 from django_rsmq import handler
 from django_rsmq.conf import rsmq_settings
 from django_rsmq.engine import Message
+from tests.faults.records import processed_key, started_key
 
 QUEUES = ("fa", "fb", "fpoison", "fexit")
 
 _client: redis.Redis | None = None
 _lock = threading.Lock()
-
-
-def processed_key(namespace: str) -> str:
-    return f"fault:{namespace}:processed"
-
-
-def started_key(namespace: str) -> str:
-    return f"fault:{namespace}:started"
 
 
 def _redis() -> redis.Redis:
