@@ -14,6 +14,7 @@ from .errors import (
     RSMQError,
     SerializationError,
     StaleReceipt,
+    WriteRefused,
 )
 from .keys import Keys
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
@@ -63,5 +64,6 @@ __all__ = [
     "SerializationError",
     "Serializer",
     "StaleReceipt",
+    "WriteRefused",
     "get_serializer",
 ]

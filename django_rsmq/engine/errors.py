@@ -22,6 +22,7 @@ __all__ = [
     "RSMQError",
     "SerializationError",
     "StaleReceipt",
+    "WriteRefused",
 ]
 
 
@@ -128,6 +129,24 @@ class StaleReceipt(RSMQError):
         self.message_id = message_id
         self.receipt_rc = receipt_rc
         self.current_rc = current_rc
+
+
+class WriteRefused(RSMQError):
+    """Redis refused the command before running it: ``READONLY`` (the server is a
+    replica now: a failover happened), ``NOREPLICAS`` (fewer replicas than the server's
+    ``min-replicas-to-write``) or ``LOADING`` (the server is loading its data).
+
+    Nothing was written (a script is refused at its first write, and the engine's
+    scripts write nothing before it), so the engine asks Sentinel for the master and
+    retries once; this error reaches the caller when the retry is refused too. Retrying
+    later is safe.
+    """
+
+    code = "writeRefused"
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: Redis refused the command, which did not run ({detail})")
+        self.reason = reason
 
 
 class SerializationError(RSMQError, TypeError):

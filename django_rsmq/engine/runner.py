@@ -18,6 +18,7 @@ from .listener import Listener, Watch
 from .longpoll import Listen, Plan, Run
 from .message import Message
 from .protocol import Call
+from .sentinel import retry_refused
 from .serializers import Serializer
 
 __all__ = ["SyncRunner"]
@@ -71,7 +72,8 @@ class SyncRunner(FrontEnd):
         )
 
     def _run(self, call: Call[T]) -> T:
-        return call.parse(self._raw(call))
+        # A READONLY/NOREPLICAS/LOADING refusal means the call did not run: once more.
+        return call.parse(retry_refused(lambda: self._raw(call)))
 
     def _pipelined(self, calls: Sequence[Call[Any]]) -> list[Any]:
         """The replies of several calls sent in one round trip, errors as instances."""
