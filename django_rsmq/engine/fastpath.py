@@ -93,11 +93,24 @@ class FastPath:
             self._free.clear()  # the pool resets itself in the child: nothing to release
             self._pid = os.getpid()
         try:
-            return self._free.pop()
+            return self._fresh(self._free.pop())
         except IndexError:
             if self._legacy:
                 return self.pool.get_connection("EVALSHA")
             return self.pool.get_connection()
+
+    @staticmethod
+    def _fresh(conn: Any) -> Any:
+        """A kept connection, made current: one opened before its master changed
+        (``is_stale()``, see engine/sentinel.py) is closed, and a closed one is opened
+        with the connection class's own ``connect()`` (Sentinel discovery for a
+        Sentinel-managed one), not redis-py's lazy reconnect to the stored address."""
+        stale = getattr(conn, "is_stale", None)
+        if callable(stale) and stale():
+            conn.disconnect()  # kept here, so no other thread is using it
+        if getattr(conn, "_sock", True) is None:
+            conn.connect()
+        return conn
 
     def _put(self, conn: Any) -> None:
         """Keep a clean connection (or give it back if enough are kept already)."""
