@@ -1,0 +1,77 @@
+"""Connections follow the master: the fast path's kept ones and the long-poll listener's."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import redis
+from redis.sentinel import Sentinel
+
+from django_rsmq.engine import RSMQ, Message
+from tests.engine.helpers import wait_for
+
+from .group import SERVICE, SentinelGroup
+from .test_failover import sentinel_rsmq
+
+
+def _count_on(address: tuple[str, int], namespace: str, queue: str) -> int:
+    r = RSMQ(redis.Redis(host=address[0], port=address[1]), namespace=namespace)
+    try:
+        return int(r.get_queue_attributes(queue).msgs)
+    finally:
+        r.client.close()
+
+
+def test_fast_path_reconnects_a_kept_connection_through_sentinel_discovery(
+    sentinel_group: SentinelGroup, namespace: str
+) -> None:
+    """redis-py's own Sentinel pool (no following): a kept connection that was closed
+    (``pool.disconnect()`` closes in-use ones too) must reconnect via ``connect()``
+    (which asks Sentinel), not straight to the address it last had."""
+    manager: Any = Sentinel(sentinel_group.addresses, socket_timeout=2)  # type: ignore[no-untyped-call]
+    client = manager.master_for(SERVICE)
+    rsmq = RSMQ(client, namespace=namespace)
+    assert rsmq._fast is not None
+    rsmq.create_queue("q")
+    rsmq.send("q", "before")  # the fast path keeps this connection
+    old = sentinel_group.failover()
+    new = sentinel_group.wait_master_not(old)
+    # redis-py asks the first sentinel that answers; the failover's leader names the old
+    # master until its failover ends.
+    wait_for(lambda: manager.discover_master(SERVICE) == new, timeout=10, what="discovery")
+    client.connection_pool.disconnect()  # every connection, the kept one included
+    rsmq.send("q", "after")
+    assert _count_on(new, namespace, "q") == 2  # "before" replicated, "after" sent there
+    rsmq.close()
+    client.close()
+
+
+def test_long_poll_waiting_through_the_switch_wakes_for_the_new_master(
+    sentinel_group: SentinelGroup, namespace: str
+) -> None:
+    """A long poll that started before the failover and only reads (sends nothing)
+    moves its pub/sub connection to the new master and is woken by a send there."""
+    rsmq = sentinel_rsmq(sentinel_group, namespace)
+    rsmq.create_queue("q")
+    got: list[Message | None] = []
+    t = threading.Thread(target=lambda: got.append(rsmq.receive("q", wait=15)), daemon=True)
+    t.start()
+    wait_for(lambda: rsmq._listener is not None and rsmq._listener.subs.needs, timeout=5)
+    old = sentinel_group.failover()
+    new = sentinel_group.wait_master_not(old)
+    wait_for(lambda: rsmq.client.connection_pool.master_watch.address == new, timeout=5)
+    # A producer elsewhere, straight on the new master, after the switch.
+    producer = RSMQ(redis.Redis(host=new[0], port=new[1]), namespace=namespace, realtime=True)
+    sent_at = time.monotonic()
+    mid = producer.send("q", "hello")
+    t.join(15)
+    waited = time.monotonic() - sent_at
+    assert len(got) == 1
+    assert got[0] is not None
+    assert got[0].id == mid
+    # Before: the reader stayed on the old master until it handed over (up to 5 s).
+    assert waited < 2.5, f"the long poll woke {waited:.1f}s after the send"
+    producer.client.close()
+    rsmq.close()
