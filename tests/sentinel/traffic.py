@@ -28,6 +28,7 @@ class Traffic:
     queue: str
     rate: float = 400.0  # sends per second
     consumer_delay: float = 0.004  # per message: the consumer is behind the producer
+    send_kwargs: dict[str, Any] = field(default_factory=dict)
     acked: list[int] = field(default_factory=list)
     ack_times: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -50,7 +51,7 @@ class Traffic:
         while not self.stop_producer.is_set():
             n += 1
             try:
-                self.rsmq.send(self.queue, str(n))
+                self.rsmq.send(self.queue, str(n), **self.send_kwargs)
             except Exception as exc:  # counted: an error is not an acknowledged send
                 self.errors.append(type(exc).__name__)
             else:
