@@ -9,6 +9,7 @@ acknowledged sends.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import Counter
@@ -88,7 +89,7 @@ class Traffic:
         truth.client.close()
         seen = set(self.processed) | set(left)
         counts = Counter(self.processed + left)
-        gaps = [b - a for a, b in zip(self.ack_times, self.ack_times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(self.ack_times)]
         result = {
             "sent": len(self.acked),
             "processed": len(set(self.processed)),

@@ -17,6 +17,7 @@ from ..protocol import Call
 from ..runner import RAW
 from ..serializers import Serializer
 from .listener import AsyncListener, AsyncWatch
+from .sentinel import aretry_refused
 
 __all__ = ["AsyncRunner"]
 
@@ -51,7 +52,8 @@ class AsyncRunner(FrontEnd):
             )
 
     async def _run(self, call: Call[T]) -> T:
-        return call.parse(await self._raw(call))
+        # A READONLY/NOREPLICAS/LOADING refusal means the call did not run: once more.
+        return call.parse(await aretry_refused(lambda: self._raw(call)))
 
     async def _run_calls(self, calls: Sequence[Call[Any]]) -> list[Any]:
         """Several calls in one round trip (a non-transactional pipeline), parsed in order."""
