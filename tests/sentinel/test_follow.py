@@ -6,10 +6,11 @@ import threading
 import time
 from typing import Any
 
+import pytest
 import redis
 from redis.sentinel import Sentinel
 
-from django_rsmq.engine import RSMQ, Message
+from django_rsmq.engine import RSMQ, Message, WriteRefused
 from tests.engine.helpers import wait_for
 
 from .group import SERVICE, SentinelGroup
@@ -74,4 +75,25 @@ def test_long_poll_waiting_through_the_switch_wakes_for_the_new_master(
     # Before: the reader stayed on the old master until it handed over (up to 5 s).
     assert waited < 2.5, f"the long poll woke {waited:.1f}s after the send"
     producer.client.close()
+    rsmq.close()
+
+
+def test_noreplicas_is_a_typed_refusal_and_nothing_was_written(
+    sentinel_group: SentinelGroup, namespace: str
+) -> None:
+    rsmq = sentinel_rsmq(sentinel_group, namespace)
+    rsmq.create_queue("q")
+    host, port = sentinel_group.master_address()
+    master = redis.Redis(host=host, port=port)
+    master.config_set("min-replicas-max-lag", 10)
+    master.config_set("min-replicas-to-write", 3)  # 2 replicas: every write is refused
+    try:
+        with pytest.raises(WriteRefused) as caught:
+            rsmq.send("q", "x")  # refused, asked Sentinel again, retried once, refused
+        assert caught.value.reason == "NOREPLICAS"
+    finally:
+        master.config_set("min-replicas-to-write", 0)
+    assert _count_on((host, port), namespace, "q") == 0  # the send never ran
+    assert rsmq.send("q", "y")  # and the client works again
+    assert _count_on((host, port), namespace, "q") == 1
     rsmq.close()
