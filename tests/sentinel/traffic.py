@@ -1,10 +1,10 @@
 """Numbered traffic through a failover: a live producer, a live (slower) consumer, and
 the truth read from the final master afterwards.
 
-``lost``: acknowledged sends that were neither processed nor still in the queue on the
-master the sentinels name at the end. ``duplicated``: numbers processed more than once
-(bounded by what was in flight at the switch). ``outage``: the longest time between two
-acknowledged sends.
+``lost``: acknowledged sends that were neither processed nor still in the queue (visible
+or not) on the master the sentinels name at the end. ``duplicated``: numbers processed
+more than once (bounded by what was in flight at the switch). ``outage``: the longest
+time between two acknowledged sends.
 """
 
 from __future__ import annotations
@@ -83,9 +83,9 @@ class Traffic:
         self.threads[1].join(10)
         host, port = group.master_address()
         truth = RSMQ(redis.Redis(host=host, port=port), namespace=self.rsmq.namespace)
-        left: list[int] = []
-        while (m := truth.receive(self.queue, vt=600)) is not None:
-            left.append(int(m.body))
+        left: list[int] = []  # still in the queue, visible or not (a failed delete)
+        while page := truth.peek(self.queue, offset=len(left), limit=1000):
+            left.extend(int(m.body) for m in page)
         truth.client.close()
         seen = set(self.processed) | set(left)
         counts = Counter(self.processed + left)
