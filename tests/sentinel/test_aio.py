@@ -87,3 +87,32 @@ async def test_asyncio_planned_failover_loses_no_acknowledged_send(
     )
     assert not lost
     assert dup <= 5
+
+
+async def test_asyncio_long_poll_waiting_through_the_switch_wakes_on_the_new_master(
+    sentinel_group: SentinelGroup, namespace: str
+) -> None:
+    g = sentinel_group
+    client = sentinel_master(g.addresses, SERVICE, socket_timeout=2, socket_connect_timeout=1)
+    mq = AsyncRSMQ(client, namespace=namespace, realtime=True)
+    await mq.create_queue("q")
+    poll = asyncio.create_task(mq.receive("q", wait=15))
+    deadline = time.monotonic() + 5
+    while not (mq._listener is not None and mq._listener.subs.needs):
+        assert time.monotonic() < deadline, "the poll never waited"
+        await asyncio.sleep(0.01)
+    old = await asyncio.to_thread(g.failover)
+    new = await asyncio.to_thread(g.wait_master_not, old)
+    while client.connection_pool.master_watch.address != new:
+        await asyncio.sleep(0.01)
+    producer = RSMQ(redis.Redis(host=new[0], port=new[1]), namespace=namespace, realtime=True)
+    sent_at = time.monotonic()
+    mid = producer.send("q", "hello")
+    got = await asyncio.wait_for(poll, 15)
+    waited = time.monotonic() - sent_at
+    assert got is not None
+    assert got.id == mid
+    assert waited < 2.5, f"woken {waited:.1f}s after the send"
+    producer.client.close()
+    await mq.aclose()
+    await client.aclose()
