@@ -160,3 +160,6 @@ def reset() -> None:
         if own_client:  # a client shared with Django's cache stays open
             with contextlib.suppress(Exception):
                 r.client.close()
+            watch = getattr(r.client.connection_pool, "master_watch", None)
+            if watch is not None:  # a Sentinel connection: stop following its master
+                watch.stop()

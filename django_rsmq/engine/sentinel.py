@@ -164,7 +164,7 @@ class MasterWatch:
                 self.address = address
                 self.generation += 1
                 self.switches += 1
-                self._fenced_until = 0.0  # the same master: a fence stays up
+                self._fenced_until = 0.0  # lifted by a new master only (not the old one)
                 self._cond.notify_all()
 
     def fence(self) -> None:
@@ -243,12 +243,11 @@ def _event_loop(ref: weakref.ref[MasterWatch], stop: threading.Event, client: re
             while not stop.is_set():
                 message = pubsub.get_message(timeout=0.5)
                 failures = 0
-                if message is None or message["type"] != "pmessage":
-                    continue
                 watch = ref()
                 if watch is None:
-                    return
-                watch.event(_text(message["channel"]), _text(message["data"]))
+                    return  # its pool is gone
+                if message is not None and message["type"] == "pmessage":
+                    watch.event(_text(message["channel"]), _text(message["data"]))
                 del watch
         except (redis.RedisError, OSError):
             pass  # this sentinel is gone for now: the others and the check loop still run
