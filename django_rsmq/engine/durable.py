@@ -20,7 +20,7 @@ from typing import Any
 
 from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
 
-from .errors import SendNotConfirmed
+from .errors import SendNotConfirmed, WriteRefused
 from .protocol import Call
 from .sentinel import retry_refused
 
@@ -84,6 +84,8 @@ def _run(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
             )
             pipe.execute_command("WAIT", replicas, timeout_ms)
             replies = pipe.execute(raise_on_error=False)
+    except WriteRefused:
+        raise  # it did not run: run() retries it once
     except (ConnectionError, TimeoutError) as exc:
         # The send may have run: no retry (it could run twice), the caller decides.
         raise SendNotConfirmed(None, replicas, 0, str(exc)) from exc
@@ -92,6 +94,13 @@ def _run(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
 
 async def run_async(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
     """The asyncio counterpart of :func:`run`."""
+    try:
+        return await _run_async(runner, call, replicas, timeout_ms)
+    except WriteRefused:  # it did not run: once more
+        return await _run_async(runner, call, replicas, timeout_ms)
+
+
+async def _run_async(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
     from .runner import RAW
 
     try:
@@ -107,6 +116,8 @@ async def run_async(runner: Any, call: Call[Any], replicas: int, timeout_ms: int
             replies = await pipe.execute(raise_on_error=False)
             if not isinstance(replies[0], NoScriptError):
                 break
+    except WriteRefused:
+        raise
     except (ConnectionError, TimeoutError) as exc:
         raise SendNotConfirmed(None, replicas, 0, str(exc)) from exc
     return confirm(call, replies, replicas)

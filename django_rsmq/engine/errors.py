@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 __all__ = [
     "BodyDecodeError",
     "InvalidName",
@@ -132,7 +134,7 @@ class StaleReceipt(RSMQError):
         self.current_rc = current_rc
 
 
-class WriteRefused(RSMQError):
+class WriteRefused(RSMQError, RedisConnectionError):
     """Redis refused the command before running it: ``READONLY`` (the server is a
     replica now: a failover happened), ``NOREPLICAS`` (fewer replicas than the server's
     ``min-replicas-to-write``) or ``LOADING`` (the server is loading its data).
@@ -140,7 +142,8 @@ class WriteRefused(RSMQError):
     Nothing was written (a script is refused at its first write, and the engine's
     scripts write nothing before it), so the engine asks Sentinel for the master and
     retries once; this error reaches the caller when the retry is refused too. Retrying
-    later is safe.
+    later is safe. A redis-py ``ConnectionError`` too (as redis-py's Sentinel connection
+    reported READONLY), so the client's retry policy applies to commands of your own.
     """
 
     code = "writeRefused"
