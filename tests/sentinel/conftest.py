@@ -1,4 +1,5 @@
-"""The Sentinel group fixture: started per test (about 2 s), stopped by its pids.
+"""The Sentinel group fixtures: started per test (about 2 s) for tests that fail it over,
+once per session for those that do not; stopped by their pids.
 
 Under ``CI=true`` a missing ``redis-server`` fails; locally the tests skip.
 """
@@ -26,6 +27,13 @@ def _group(tmp_path: Path, **kwargs: int) -> Iterator[SentinelGroup]:
         yield group
     finally:
         group.stop()
+
+
+@pytest.fixture(scope="session")
+def calm_sentinel_group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelGroup]:
+    """One group for the whole session, for tests that never fail it over (or kill,
+    or leave settings changed): they share it, each in its own namespace."""
+    yield from _group(tmp_path_factory.mktemp("calm-sentinel"))
 
 
 @pytest.fixture

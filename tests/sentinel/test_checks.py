@@ -17,8 +17,10 @@ def _settings(group: SentinelGroup, namespace: str, **queues: dict[str, object])
     return s
 
 
-def test_no_min_replicas_to_write_is_w018(sentinel_group: SentinelGroup, namespace: str) -> None:
-    with override_settings(RSMQ=_settings(sentinel_group, namespace, safe={"DURABLE": 3})):
+def test_no_min_replicas_to_write_is_w018(
+    calm_sentinel_group: SentinelGroup, namespace: str
+) -> None:
+    with override_settings(RSMQ=_settings(calm_sentinel_group, namespace, safe={"DURABLE": 3})):
         found = {m.id: m.msg for m in check_sentinel_deploy()}
     assert "2 replica(s) online, min-replicas-to-write 0" in found["django_rsmq.W018"]
     assert "DURABLE 3" in found["django_rsmq.W019"]

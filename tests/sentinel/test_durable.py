@@ -32,12 +32,12 @@ def test_bad_durable_values_are_refused(rsmq: RSMQ) -> None:
 
 
 def test_durable_send_returns_once_replicas_have_it(
-    sentinel_group: SentinelGroup, namespace: str
+    calm_sentinel_group: SentinelGroup, namespace: str
 ) -> None:
-    r = sentinel_rsmq(sentinel_group, namespace)
+    r = sentinel_rsmq(calm_sentinel_group, namespace)
     r.create_queue("q")
     mid = r.send("q", "x", durable=2)
-    for node in sentinel_group.nodes:  # on every node the moment send() returned
+    for node in calm_sentinel_group.nodes:  # on every node the moment send() returned
         attrs = RSMQ(redis.Redis(port=node.port), namespace=namespace).get_queue_attributes("q")
         assert attrs.msgs == 1, node.port
     assert r.receive("q").id == mid  # type: ignore[union-attr]

@@ -79,11 +79,11 @@ def test_long_poll_waiting_through_the_switch_wakes_for_the_new_master(
 
 
 def test_noreplicas_is_a_typed_refusal_and_nothing_was_written(
-    sentinel_group: SentinelGroup, namespace: str
+    calm_sentinel_group: SentinelGroup, namespace: str
 ) -> None:
-    rsmq = sentinel_rsmq(sentinel_group, namespace)
+    rsmq = sentinel_rsmq(calm_sentinel_group, namespace)
     rsmq.create_queue("q")
-    host, port = sentinel_group.master_address()
+    host, port = calm_sentinel_group.master_address()
     master = redis.Redis(host=host, port=port)
     master.config_set("min-replicas-max-lag", 10)
     master.config_set("min-replicas-to-write", 3)  # 2 replicas: every write is refused
