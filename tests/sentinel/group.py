@@ -167,6 +167,8 @@ class SentinelGroup:
 
     def master_address(self) -> tuple[str, int]:
         for s in self.sentinels:
+            if s.process.poll() is not None:
+                continue
             c = s.client(socket_timeout=1)
             try:
                 addr = c.sentinel_get_master_addr_by_name(SERVICE)
@@ -184,10 +186,11 @@ class SentinelGroup:
     def master(self) -> RedisServer:
         return self.node_at(self.master_address()[1])
 
-    def failover(self) -> tuple[str, int]:
-        """``SENTINEL FAILOVER`` (planned); returns the old master's address."""
+    def failover(self, via: int = 0) -> tuple[str, int]:
+        """``SENTINEL FAILOVER`` (planned) sent to sentinel ``via``; returns the old
+        master's address."""
         old = self.master_address()
-        c = self.sentinels[0].client(socket_timeout=2)
+        c = self.sentinels[via].client(socket_timeout=2)
         try:
             c.execute_command("SENTINEL", "FAILOVER", SERVICE)
         finally:
@@ -200,6 +203,8 @@ class SentinelGroup:
         def moved() -> tuple[str, int] | None:
             seen = set()
             for s in self.sentinels:
+                if s.process.poll() is not None:
+                    continue  # stopped by the test
                 c = s.client(socket_timeout=1)
                 try:
                     addr = c.sentinel_get_master_addr_by_name(SERVICE)

@@ -97,3 +97,38 @@ def test_noreplicas_is_a_typed_refusal_and_nothing_was_written(
     assert rsmq.send("q", "y")  # and the client works again
     assert _count_on((host, port), namespace, "q") == 1
     rsmq.close()
+
+
+def test_follows_through_the_sentinels_left_when_one_is_gone(
+    sentinel_group: SentinelGroup, namespace: str
+) -> None:
+    """The sentinel the client listened to first is stopped; the failover is run by
+    another: its events (and the others' discovery) still move the client."""
+    rsmq = sentinel_rsmq(sentinel_group, namespace)
+    rsmq.create_queue("q")
+    rsmq.send("q", "before")  # following has started
+    sentinel_group.sentinels[0].stop()
+    old = sentinel_group.failover(via=2)
+    new = sentinel_group.wait_master_not(old)
+    watch = rsmq.client.connection_pool.master_watch
+    wait_for(lambda: watch.address == new, timeout=5, what="the watch on the new master")
+    rsmq.send("q", "after")
+    assert _count_on(new, namespace, "q") == 2
+    rsmq.close()
+
+
+def test_periodic_discovery_catches_a_switch_whose_events_were_missed(
+    sentinel_group: SentinelGroup, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rsmq = sentinel_rsmq(sentinel_group, namespace)
+    rsmq.create_queue("q")
+    rsmq.send("q", "before")
+    watch = rsmq.client.connection_pool.master_watch
+    monkeypatch.setattr(watch, "event", lambda channel, data: None)  # every event lost
+    old = sentinel_group.failover()
+    new = sentinel_group.wait_master_not(old)
+    # The safety net asks the sentinels every second.
+    wait_for(lambda: watch.address == new, timeout=3, what="discovery of the new master")
+    rsmq.send("q", "after")
+    assert _count_on(new, namespace, "q") == 2
+    rsmq.close()
