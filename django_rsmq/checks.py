@@ -102,6 +102,11 @@ def _queue_values(q: QueueSettings) -> Iterable[str]:
             f"got {q.retention_action!r}"
         )
     yield from _retry_values(q.retry)
+    if not (isinstance(q.durable, int) and not isinstance(q.durable, bool) and q.durable >= 0):
+        yield f"DURABLE must be a number of replicas (int >= 0), got {q.durable!r}"
+    t = q.durable_timeout
+    if t is not None and not (_is_number(t) and t > 0):
+        yield f"DURABLE_TIMEOUT must be seconds > 0 or None, got {t!r}"
     for key in ("realtime", "auto_create"):
         if not isinstance(getattr(q, key), bool):
             yield f"{_setting(key)} must be True or False, got {getattr(q, key)!r}"

@@ -25,3 +25,19 @@ def test_a_durable_queue_waits_for_replicas(rsmq_on_test_redis: dict[str, Any]) 
 def test_send_durable_per_call() -> None:
     with pytest.raises(SendNotConfirmed):
         send("work", "x", durable=1)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("DURABLE", -1), ("DURABLE", True), ("DURABLE", "1"), ("DURABLE_TIMEOUT", 0)],
+)
+def test_bad_durable_settings_are_e004(
+    rsmq_on_test_redis: dict[str, Any], key: str, value: Any
+) -> None:
+    from django_rsmq.checks import check_settings
+
+    qs = {**rsmq_on_test_redis["QUEUES"], "safe": {key: value}}
+    with override_settings(RSMQ={**rsmq_on_test_redis, "QUEUES": qs}):
+        found = [m for m in check_settings() if m.id == "django_rsmq.E004"]
+    assert len(found) == 1
+    assert key in found[0].msg
