@@ -69,6 +69,8 @@ QUEUE_KEYS: dict[str, str] = {
     "REALTIME": "realtime",
     "SERIALIZER": "serializer",
     "AUTO_CREATE": "auto_create",
+    "DURABLE": "durable",
+    "DURABLE_TIMEOUT": "durable_timeout",
 }
 
 #: settings key -> ConnectionSettings field
@@ -203,6 +205,8 @@ class QueueSettings:
     realtime: Any = False
     serializer: Any = None
     auto_create: Any = True
+    durable: Any = 0  # sends wait for this many replicas (WAIT); docs/deployment.md
+    durable_timeout: Any = None  # seconds (default 1)
     unknown_keys: tuple[str, ...] = ()
 
     @property

@@ -73,18 +73,24 @@ def redis_client(conn: ConnectionSettings) -> redis.Redis:
         assert conn.use_django_cache
         return _django_cache_client(conn.use_django_cache)
     if kind == "sentinel":
-        from redis.sentinel import Sentinel
+        from .engine.sentinel import sentinel_master
 
         if not conn.master_name:
             raise ImproperlyConfigured(f"Connection {conn.alias!r}: SENTINELS needs MASTER_NAME")
-        auth = {"username": conn.username, "password": conn.password}
-        sentinel = Sentinel(  # type: ignore[no-untyped-call]
-            conn.sentinels or [], sentinel_kwargs=conn.sentinel_kwargs or None, **kwargs
+        # A master pool that follows failovers (+switch-master, periodic discovery, a
+        # generation counter checked whenever a connection is used): engine/sentinel.py.
+        return sentinel_master(
+            conn.sentinels or [],
+            conn.master_name,
+            sentinel_kwargs=conn.sentinel_kwargs or None,
+            master_kwargs={
+                "db": conn.db,
+                "ssl": conn.ssl,
+                "username": conn.username,
+                "password": conn.password,
+            },
+            **kwargs,
         )
-        master: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
-            conn.master_name, db=conn.db, ssl=conn.ssl, **auth
-        )
-        return master
     if kind == "params":
         return redis.Redis(
             host=conn.host or "localhost",
@@ -154,3 +160,6 @@ def reset() -> None:
         if own_client:  # a client shared with Django's cache stays open
             with contextlib.suppress(Exception):
                 r.client.close()
+            watch = getattr(r.client.connection_pool, "master_watch", None)
+            if watch is not None:  # a Sentinel connection: stop following its master
+                watch.stop()

@@ -68,13 +68,16 @@ def send(
     *,
     delay: float | None = None,
     dedup_id: str | None = None,
+    durable: int | None = None,
 ) -> str:
     """Send ``body`` to ``queue`` now; returns the message id.
 
     The queue is created from its declared settings on first use (unless its
     ``AUTO_CREATE`` is ``False``). ``delay`` overrides the queue's delay (seconds).
     ``dedup_id``: a second send with the same id within the queue's ``DEDUP_WINDOW``
-    is dropped and returns the first message's id.
+    is dropped and returns the first message's id. ``durable=N`` (default: the
+    queue's ``DURABLE``) returns only once N replicas have the message, else raises
+    :class:`~django_rsmq.engine.SendNotConfirmed` (docs/deployment.md).
     """
     check_qname(queue)
     if delay is not None:
@@ -85,6 +88,9 @@ def send(
     rsmq = rsmq_for_queue(queue)
     q = cfg.queue(queue)
     kwargs: dict[str, Any] = {"delay": delay, "serializer": q.serializer, "dedup_id": dedup_id}
+    replicas = q.durable if durable is None else durable
+    if replicas:
+        kwargs.update(durable=replicas, durable_timeout=q.durable_timeout)
     try:
         message_id = rsmq.send(queue, body, **kwargs)
     except QueueNotFound:

@@ -13,8 +13,10 @@ from .errors import (
     QueueNotFound,
     ReplyLost,
     RSMQError,
+    SendNotConfirmed,
     SerializationError,
     StaleReceipt,
+    WriteRefused,
 )
 from .keys import Keys
 from .message import Message, PeekedMessage, QueueAttributes, Receipt, Received
@@ -63,8 +65,10 @@ __all__ = [
     "RedriveResult",
     "ReplyLost",
     "RetryPolicy",
+    "SendNotConfirmed",
     "SerializationError",
     "Serializer",
     "StaleReceipt",
+    "WriteRefused",
     "get_serializer",
 ]

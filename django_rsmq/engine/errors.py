@@ -23,8 +23,10 @@ __all__ = [
     "QueueNotFound",
     "RSMQError",
     "ReplyLost",
+    "SendNotConfirmed",
     "SerializationError",
     "StaleReceipt",
+    "WriteRefused",
 ]
 
 
@@ -131,6 +133,52 @@ class StaleReceipt(RSMQError):
         self.message_id = message_id
         self.receipt_rc = receipt_rc
         self.current_rc = current_rc
+
+
+class WriteRefused(RSMQError, RedisConnectionError):
+    """Redis refused the command before running it: ``READONLY`` (the server is a
+    replica now: a failover happened), ``NOREPLICAS`` (fewer replicas than the server's
+    ``min-replicas-to-write``) or ``LOADING`` (the server is loading its data).
+
+    Nothing was written (a script is refused at its first write, and the engine's
+    scripts write nothing before it), so the engine asks Sentinel for the master and
+    retries once; this error reaches the caller when the retry is refused too. Retrying
+    later is safe. A redis-py ``ConnectionError`` too (as redis-py's Sentinel connection
+    reported READONLY), so the client's retry policy applies to commands of your own.
+    """
+
+    code = "writeRefused"
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: Redis refused the command, which did not run ({detail})")
+        self.reason = reason
+
+
+class SendNotConfirmed(RSMQError):
+    """A durable send (``durable=N``) was not confirmed by ``N`` replicas in time, or
+    its connection failed after the send went out.
+
+    The message may exist anyway: on the master (replicated later, or lost if the
+    master crashes first), maybe on the replicas that were slow to confirm.
+    ``message_id`` is its id when the send's reply was read (``None`` when the
+    connection failed: the send may or may not have run). To make sure it is
+    delivered, send it again with the same ``dedup_id`` (a duplicate within the
+    queue's dedup window is dropped); otherwise treat it like a failed send.
+    """
+
+    code = "sendNotConfirmed"
+
+    def __init__(
+        self, message_id: str | None, wanted: int, confirmed: int, detail: str = ""
+    ) -> None:
+        what = f"message {message_id}" if message_id else "the send (it may have run)"
+        extra = f": {detail}" if detail else ""
+        super().__init__(
+            f"Durable send not confirmed: {what} reached {confirmed} of {wanted} replicas{extra}"
+        )
+        self.message_id = message_id
+        self.wanted = wanted
+        self.confirmed = confirmed
 
 
 class SerializationError(RSMQError, TypeError):

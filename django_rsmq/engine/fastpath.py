@@ -42,6 +42,8 @@ from typing import Any
 import redis
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
+from .errors import WriteRefused
+
 __all__ = ["FastPath", "Unanswered", "fast_path_for", "socket_quiet"]
 
 # What a read of a reply that never comes raises (a cut connection, a socket timeout).
@@ -182,6 +184,9 @@ class FastPath:
         conn = self._send(command)
         try:
             reply = conn.read_response(disable_decoding=True)
+        except WriteRefused:  # READONLY & co. (engine/sentinel.py): it did not run
+            self._drop(conn)  # read in full, but its server is no master: reconnect
+            raise
         except ResponseError:
             self._put(conn)  # the error reply was read in full: still clean
             raise
@@ -201,11 +206,15 @@ class FastPath:
         As :meth:`execute`, except that a failed write of several commands raises
         :class:`Unanswered` too: the commands written before the failure may have run."""
         replies: list[Any] = []
+        refused = False
         conn = self._send(b"".join(commands), len(commands))
         try:
             for _ in commands:
                 try:
                     replies.append(conn.read_response(disable_decoding=True))
+                except WriteRefused as error:  # that command did not run
+                    replies.append(error)
+                    refused = True
                 except ResponseError as error:
                     replies.append(error)
         except LINK_ERRORS as error:
@@ -214,7 +223,10 @@ class FastPath:
         except BaseException:
             self._drop(conn)
             raise
-        self._put(conn)
+        if refused:
+            self._drop(conn)  # its server is no master: reconnect
+        else:
+            self._put(conn)
         return replies
 
     def close(self) -> None:

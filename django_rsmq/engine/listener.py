@@ -36,6 +36,9 @@ READ_TIMEOUT = 5.0
 RETRY_BACKOFF = (0.05, 0.2, 1.0, 2.0)
 # An unwatched channel stays subscribed this long (up to twice: the janitor's period).
 LINGER = 0.5
+# A reader on a connection that follows a Sentinel master looks this often whether the
+# master changed (it then reconnects to the new one, where notifications now come from).
+STALE_CHECK = 0.5
 
 
 def _text(value: Any) -> str:
@@ -269,6 +272,13 @@ class Listener:
                     self.cond.notify_all()
 
     def _read(self, pubsub: _PubSub, timeout: float) -> None:
+        conn: Any = pubsub.connection
+        check = getattr(conn, "is_stale", None)
+        if callable(check):  # a connection that follows a Sentinel master
+            timeout = min(timeout, STALE_CHECK)
+            with self.cond:
+                if check():  # the master changed: reconnect (and re-subscribe) there
+                    conn.disconnect()
         try:
             message = pubsub.get_message(timeout=timeout)
         except Exception:  # connection lost: everyone looks again; retry reading later

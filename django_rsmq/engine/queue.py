@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from . import durable as durable_mod
 from .batch import BatchOps
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
 from .protocol import Entry, Outcome, sorted_names
@@ -159,6 +160,8 @@ class RSMQ(BatchOps, ReliabilityMethods):
         dedup_id: str | None = None,
         serializer: str | Serializer | None = None,
         realtime: bool | None = None,
+        durable: int = 0,
+        durable_timeout: float | None = None,
     ) -> str:
         """Send a message; returns its id. ``delay`` (seconds) overrides the queue's.
 
@@ -166,6 +169,10 @@ class RSMQ(BatchOps, ReliabilityMethods):
         ``dedup_window`` enqueues nothing and returns the first message's id. Raises
         :class:`QueueFull` when the queue holds ``max_messages`` already.
         ``realtime`` overrides the instance's setting for this send.
+
+        ``durable=N``: acknowledged only once ``N`` replicas have it (``WAIT`` in the
+        same round trip, at most ``durable_timeout`` seconds, default 1); else
+        :class:`SendNotConfirmed` (the message may exist: see docs/deployment.md).
         """
         call = self.protocol.send(
             qname,
@@ -175,6 +182,10 @@ class RSMQ(BatchOps, ReliabilityMethods):
             realtime=realtime,
             dedup_id=dedup_id,
         )
+        if durable:
+            replicas, timeout_ms = durable_mod.check_durable(durable, durable_timeout)
+            mid: str = durable_mod.run(self, call, replicas, timeout_ms)
+            return mid
         return self._run(call)
 
     def receive(
@@ -325,7 +336,14 @@ class Queue:
     def purge(self) -> int:
         return self.rsmq.purge(self.name)
 
-    def send(self, body: Any, *, delay: float | None = None, dedup_id: str | None = None) -> str:
+    def send(
+        self,
+        body: Any,
+        *,
+        delay: float | None = None,
+        dedup_id: str | None = None,
+        durable: int = 0,
+    ) -> str:
         return self.rsmq.send(
             self.name,
             body,
@@ -333,6 +351,7 @@ class Queue:
             dedup_id=dedup_id,
             serializer=self.serializer,
             realtime=self.realtime,
+            durable=durable,
         )
 
     def send_many(

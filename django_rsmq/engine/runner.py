@@ -20,6 +20,7 @@ from .listener import Listener, Watch
 from .longpoll import Listen, Plan, Run
 from .message import Message
 from .protocol import Call
+from .sentinel import retry_refused
 from .serializers import Serializer
 
 __all__ = ["SyncRunner"]
@@ -122,7 +123,8 @@ class SyncRunner(FrontEnd):
             )
 
     def _run(self, call: Call[T]) -> T:
-        reply, replayed = self._reply(call)
+        # A READONLY/NOREPLICAS/LOADING refusal means the call did not run: once more.
+        reply, replayed = retry_refused(lambda: self._reply(call))
         return call.parse_replayed(reply) if replayed else call.parse(reply)
 
     def _pipelined(self, calls: Sequence[Call[Any]]) -> tuple[list[Any], int]:

@@ -331,6 +331,8 @@ def test_errors_share_one_base_and_carry_node_codes() -> None:
         errors.SerializationError: "messageNotString",
         errors.BodyDecodeError: "undecodableBody",
         errors.ReplyLost: "replyLost",
+        errors.WriteRefused: "writeRefused",
+        errors.SendNotConfirmed: "sendNotConfirmed",
     }
     assert set(expected) == {getattr(errors, n) for n in errors.__all__} - {RSMQError}
     for cls, code in expected.items():

@@ -148,7 +148,13 @@ class AsyncListener:
         failures = 0
         while not self._stopped():
             try:
-                message = await self.pubsub.get_message(timeout=None)
+                conn: Any = self.pubsub.connection
+                stale: Any = getattr(conn, "is_stale", None)
+                follows = callable(stale)  # a connection that follows a Sentinel master
+                if follows and stale():  # the master changed: reconnect, re-subscribe there
+                    await conn.disconnect()
+                timeout = sync_listener.STALE_CHECK if follows else None
+                message = await self.pubsub.get_message(timeout=timeout)
             except (redis.RedisError, OSError, RuntimeError):
                 if self._stopped():
                     return

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .. import durable as durable_mod
 from ..message import Message, PeekedMessage, QueueAttributes, Receipt
 from ..protocol import Entry, Outcome, sorted_names
 from ..reliability import (
@@ -154,6 +155,8 @@ class AsyncRSMQ(AsyncBatchOps, AsyncReliabilityMethods):
         dedup_id: str | None = None,
         serializer: str | Serializer | None = None,
         realtime: bool | None = None,
+        durable: int = 0,
+        durable_timeout: float | None = None,
     ) -> str:
         """Send a message; returns its id. ``delay`` (seconds) overrides the queue's.
 
@@ -161,6 +164,10 @@ class AsyncRSMQ(AsyncBatchOps, AsyncReliabilityMethods):
         ``dedup_window`` enqueues nothing and returns the first message's id. Raises
         :class:`QueueFull` when the queue holds ``max_messages`` already.
         ``realtime`` overrides the instance's setting for this send.
+
+        ``durable=N``: acknowledged only once ``N`` replicas have it (``WAIT`` in the
+        same round trip, at most ``durable_timeout`` seconds, default 1); else
+        :class:`SendNotConfirmed` (the message may exist: see docs/deployment.md).
         """
         call = self.protocol.send(
             qname,
@@ -170,6 +177,10 @@ class AsyncRSMQ(AsyncBatchOps, AsyncReliabilityMethods):
             realtime=realtime,
             dedup_id=dedup_id,
         )
+        if durable:
+            replicas, timeout_ms = durable_mod.check_durable(durable, durable_timeout)
+            mid: str = await durable_mod.run_async(self, call, replicas, timeout_ms)
+            return mid
         return await self._run(call)
 
     async def receive(

@@ -11,7 +11,7 @@ from redis.asyncio.retry import Retry
 from redis.exceptions import NoScriptError, ResponseError
 
 from ..connection import async_client
-from ..errors import ReplyLost
+from ..errors import ReplyLost, WriteRefused
 from ..fastpath import LINK_ERRORS, Unanswered, socket_quiet
 from ..frontend import FrontEnd
 from ..longpoll import Listen, Plan, Run
@@ -20,6 +20,7 @@ from ..protocol import Call
 from ..runner import RAW, Lost, unwrap_lost
 from ..serializers import Serializer
 from .listener import AsyncListener, AsyncWatch
+from .sentinel import aretry_refused
 
 __all__ = ["AsyncRunner"]
 
@@ -114,12 +115,18 @@ class AsyncRunner(FrontEnd):
                 # One command whose write failed did not run: once more, reconnected.
                 await conn.connect()
                 await conn.send_packed_command(data)
+            refused = False
             try:
                 for _ in commands:
                     try:
                         replies.append(await conn.read_response(disable_decoding=True))
+                    except WriteRefused as error:  # READONLY & co.: that one did not run
+                        replies.append(error)
+                        refused = True
                     except ResponseError as error:
                         replies.append(error)
+                if refused:
+                    await conn.disconnect()  # its server is no master: reconnect
             except LINK_ERRORS as error:
                 await conn.disconnect()
                 raise Unanswered(error, replies) from error
@@ -156,7 +163,8 @@ class AsyncRunner(FrontEnd):
             )
 
     async def _run(self, call: Call[T]) -> T:
-        reply, replayed = await self._reply(call)
+        # A READONLY/NOREPLICAS/LOADING refusal means the call did not run: once more.
+        reply, replayed = await aretry_refused(lambda: self._reply(call))
         return call.parse_replayed(reply) if replayed else call.parse(reply)
 
     async def _pipelined(self, calls: Sequence[Call[Any]]) -> tuple[list[Any], int]:
