@@ -170,7 +170,13 @@ class Consumer:
         if not names:
             raise ConsumerError(
                 "Nothing to consume: no declared queue in RSMQ['QUEUES'] has a handler"
-                + (" (all excluded)" if self.exclude else ""),
+                + (
+                    " (all excluded)"
+                    if self.exclude
+                    else f" (handlers are found in each installed app's "
+                    f"{' / '.join(cfg.autodiscover_modules)}.py: is your app in "
+                    'INSTALLED_APPS and its handlers decorated with @handler("QUEUE")?)'
+                ),
                 ExitCode.CONFIG_ERROR,
             )
         missing = [q for q in names if q not in handlers]

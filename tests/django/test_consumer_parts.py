@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+from django.test import override_settings
 
 from django_rsmq import send
 from django_rsmq.connections import get_rsmq
@@ -88,6 +89,20 @@ def test_exclude_of_an_unselected_queue_or_of_everything_is_a_config_error() -> 
     with pytest.raises(ConsumerError, match="all excluded"):
         Consumer(["work"], exclude=["work"], verbosity=0).resolve_queues()
     assert Consumer(["work"], exclude=["work"], verbosity=0).run() == 2
+
+
+def test_nothing_to_consume_says_where_handlers_are_found(
+    rsmq_on_test_redis: dict[str, Any],
+) -> None:
+    # Declared queues, none with a handler (a new project's app not in INSTALLED_APPS).
+    only_emails = {**rsmq_on_test_redis, "QUEUES": {"emails": {}}}
+    with (
+        override_settings(RSMQ=only_emails),
+        pytest.raises(ConsumerError, match="Nothing to consume") as e,
+    ):
+        Consumer([], verbosity=0).resolve_queues()
+    assert "handlers.py" in str(e.value)
+    assert "INSTALLED_APPS" in str(e.value)
 
 
 def test_consumer_refuses_queues_without_handlers() -> None:
