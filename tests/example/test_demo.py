@@ -96,8 +96,12 @@ def test_the_demos_next_hints_are_commands_that_run(manage: Manage, rsmq: RSMQ):
     assert [c.split()[-1] for c in commands] == ["list", "list", "rsmq_consume", "runserver"]
     for command in commands:
         argv = shlex.split(command)
-        # this interpreter (not a bare "manage.py"), as seen from the cwd
-        assert os.path.abspath(argv[0]) == os.path.abspath(sys.executable)
+        # this interpreter (not a bare "manage.py"), as seen from the cwd: plain "python"
+        # when this interpreter is the active venv's (its bin/ is first on PATH)
+        if argv[0] == "python":
+            assert Path(sys.prefix) == Path(os.environ["VIRTUAL_ENV"]), argv
+        else:
+            assert os.path.abspath(argv[0]) == os.path.abspath(sys.executable)
         assert Path(argv[1]).resolve() == MANAGE  # this manage.py, as seen from the cwd
     for command in commands[:2]:  # rsmq_consume and runserver keep running
         ran = subprocess.run(
