@@ -421,15 +421,17 @@ def rsmq_settings() -> RSMQSettings:
 
 
 def reload() -> None:
-    """Forget the parsed settings and every object built from them."""
+    """Forget the parsed settings (the engine objects built from them are dropped by
+    :mod:`django_rsmq.connections`, on the same ``setting_changed``)."""
     global _cached
     _cached = None
-    from . import connections  # local: connections imports conf
 
-    connections.reset()
+
+#: the Django settings the parsed settings (and the engine objects) are built from
+SOURCE_SETTINGS = frozenset({"RSMQ", "BASE_DIR", "CACHES"})
 
 
 @receiver(setting_changed)
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("RSMQ", "BASE_DIR", "CACHES"):
+    if setting in SOURCE_SETTINGS:
         reload()
