@@ -20,7 +20,7 @@ from .engine import Message, Receipt, get_serializer
 from .engine.errors import QueueNotFound
 from .engine.ids import new_id, sent_ms
 from .engine.validation import check_duration, check_qname
-from .queues import ensure_queue
+from .operations.queues import ensure_queue
 
 __all__ = ["deliver_inline_with", "send", "send_on_commit"]
 

@@ -5,6 +5,9 @@
   function-level import is still a dependency, it only hides the cycle until it runs).
 - ``django_rsmq/engine/`` is a library of its own: it imports nothing from the rest of
   the package and no Django.
+- The layers above it: the configuration layer (``conf``, ``connections``) uses only
+  the engine; the operator API (``operations/``) uses the configuration layer and the
+  engine, never the admin, the commands, the consumer, the Tasks backend or sending.
 """
 
 from __future__ import annotations
@@ -180,3 +183,30 @@ def test_the_engine_imports_nothing_from_the_django_layer_and_no_django() -> Non
             if outside or top == "django":
                 wrong.append(f"{path.relative_to(ROOT.parent)}:{imp.line}: {imp.target}")
     assert not wrong, "the engine must not import these:\n  " + "\n  ".join(wrong)
+
+
+#: module (or package) -> the package's modules it may import (itself and the engine
+#: always allowed); anything else of ``django_rsmq`` is a layering error
+LAYERS = {
+    f"{PACKAGE}.conf": (),
+    f"{PACKAGE}.connections": (f"{PACKAGE}.conf",),
+    f"{PACKAGE}.operations": (f"{PACKAGE}.conf", f"{PACKAGE}.connections", f"{PACKAGE}.signals"),
+}
+
+
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def test_the_configuration_layer_and_the_operator_api_use_only_the_layers_below() -> None:
+    graph = import_graph()
+    wrong = []
+    for layer, allowed in LAYERS.items():
+        for module, deps in graph.items():
+            if not _within(module, layer):
+                continue
+            for dep, line in deps.items():
+                ok = _within(dep, layer) or _within(dep, f"{PACKAGE}.engine")
+                if not ok and not any(_within(dep, a) for a in allowed):
+                    wrong.append(f"{MODULES[module].relative_to(ROOT.parent)}:{line}: {dep}")
+    assert not wrong, "imports across the layers:\n  " + "\n  ".join(wrong)
