@@ -286,9 +286,6 @@ class RSMQSettings:
                 return source.connection
         return None
 
-    def connection_for(self, queue: str) -> ConnectionSettings:
-        return self.connections[self.queue(queue).connection]
-
 
 def _default_embedded_dir() -> str:
     base = getattr(settings, "BASE_DIR", None)
