@@ -12,9 +12,11 @@ class RSMQConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .consumer import eager
         from .handlers import autodiscover
         from .tasks.registration import sync_handlers
 
+        eager.install()  # RSMQ["EAGER"]: send() runs handlers inline
         autodiscover()
         sync_handlers()  # task handlers for TASKS backends of ours (after the @handlers)
         self.register_admin()

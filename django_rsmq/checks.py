@@ -53,12 +53,12 @@ from .conf import (
     QueueSettings,
     RSMQSettings,
     dead_letter_sources,
+    retry_policy,
     rsmq_settings,
 )
 from .engine.errors import InvalidName, InvalidValue
 from .engine.retry import RetryPolicy
 from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, SECONDS_MAX, check_qname
-from .queues import retry_policy
 
 __all__ = ["check_deploy", "check_embedded_binary", "check_sentinel_deploy", "check_settings"]
 

@@ -5,6 +5,7 @@ on Django's ``setting_changed`` signal, so ``override_settings(RSMQ=...)`` works
 Parsing is lenient about values (the system checks in :mod:`django_rsmq.checks`
 report bad ones with ids) but strict about shape: a ``RSMQ`` that is not a dict, or
 a queue or connection that is not a dict, raises ``ImproperlyConfigured``.
+:func:`declared_attributes` turns a declared queue into the engine's queue attributes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from .engine.reliability import default_dead_letter_queue
+from .engine.retry import RetryPolicy
 
 __all__ = [
     "ADMIN_KEYS",
@@ -32,6 +34,8 @@ __all__ = [
     "QueueSettings",
     "RSMQSettings",
     "dead_letter_sources",
+    "declared_attributes",
+    "retry_policy",
     "rsmq_settings",
 ]
 
@@ -282,9 +286,6 @@ class RSMQSettings:
                 return source.connection
         return None
 
-    def connection_for(self, queue: str) -> ConnectionSettings:
-        return self.connections[self.queue(queue).connection]
-
 
 def _default_embedded_dir() -> str:
     base = getattr(settings, "BASE_DIR", None)
@@ -409,6 +410,51 @@ def parse(raw: Any) -> RSMQSettings:
     )
 
 
+#: QueueSettings field -> engine attribute / create_queue keyword
+_ATTRIBUTES = (
+    "vt",
+    "delay",
+    "maxsize",
+    "max_receives",
+    "dead_letter_queue",
+    "retry",
+    "retention",
+    "retention_action",
+    "max_messages",
+    "dedup_window",
+    "failed_cap",
+    "failed_ttl",
+)
+
+
+def retry_policy(value: Any) -> Any:
+    """The engine's ``RetryPolicy`` for a ``RETRY`` setting: seconds, a list of seconds
+    (``RetryPolicy.fixed``), ``{"BASE", "FACTOR", "MAX", "JITTER"}``
+    (``RetryPolicy.exponential``) or a ``RetryPolicy``. Raises ``InvalidValue``."""
+    if value is None or isinstance(value, RetryPolicy):
+        return value
+    if isinstance(value, list | tuple):
+        return RetryPolicy.fixed(*value)
+    if isinstance(value, dict):
+        return RetryPolicy.exponential(
+            base=value.get("BASE", 1),
+            factor=value.get("FACTOR", 2),
+            max=value.get("MAX", 300),
+            jitter=value.get("JITTER", 0),
+        )
+    return RetryPolicy.fixed(value)
+
+
+def declared_attributes(q: QueueSettings) -> dict[str, Any]:
+    """Engine attributes of a declared queue (``None`` = not set, engine default)."""
+    out: dict[str, Any] = {}
+    for name in _ATTRIBUTES:
+        value = getattr(q, name)
+        if value is not None:
+            out[name] = retry_policy(value) if name == "retry" else value
+    return out
+
+
 _cached: RSMQSettings | None = None
 
 
@@ -421,15 +467,17 @@ def rsmq_settings() -> RSMQSettings:
 
 
 def reload() -> None:
-    """Forget the parsed settings and every object built from them."""
+    """Forget the parsed settings (the engine objects built from them are dropped by
+    :mod:`django_rsmq.connections`, on the same ``setting_changed``)."""
     global _cached
     _cached = None
-    from . import connections  # local: connections imports conf
 
-    connections.reset()
+
+#: the Django settings the parsed settings (and the engine objects) are built from
+SOURCE_SETTINGS = frozenset({"RSMQ", "BASE_DIR", "CACHES"})
 
 
 @receiver(setting_changed)
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("RSMQ", "BASE_DIR", "CACHES"):
+    if setting in SOURCE_SETTINGS:
         reload()

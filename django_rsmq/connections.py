@@ -14,8 +14,10 @@ from typing import Any
 
 import redis
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
-from .conf import ConnectionSettings, RSMQSettings, rsmq_settings
+from .conf import SOURCE_SETTINGS, ConnectionSettings, RSMQSettings, rsmq_settings
 from .engine import RSMQ
 from .engine.embedded import ensure_server
 
@@ -163,3 +165,11 @@ def reset() -> None:
             watch = getattr(r.client.connection_pool, "master_watch", None)
             if watch is not None:  # a Sentinel connection: stop following its master
                 watch.stop()
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    # conf forgets the parsed settings on the same signal (it was connected first:
+    # this module imports conf); the engine objects built from them go here.
+    if setting in SOURCE_SETTINGS:
+        reset()

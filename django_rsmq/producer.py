@@ -7,58 +7,60 @@ propagates to the caller.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from . import signals
 from .conf import rsmq_settings
 from .connections import rsmq_for_queue
-from .engine import Message, get_serializer
+from .engine import Message, Receipt, get_serializer
 from .engine.errors import QueueNotFound
-from .engine.ids import random_suffix
+from .engine.ids import new_id, sent_ms
 from .engine.validation import check_duration, check_qname
-from .queues import ensure_queue
+from .operations.queues import ensure_queue
 
-__all__ = ["send", "send_on_commit"]
+__all__ = ["deliver_inline_with", "send", "send_on_commit"]
 
 
-def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if n == 0:
-            return out
+#: Eager mode's delivery: handles a message inline, as a consumer would. Sending sits
+#: below the handler registry and the consumer and does not import them; the consumer
+#: layer plugs its delivery in when Django starts (:func:`django_rsmq.consumer.eager.install`).
+InlineDelivery = Callable[[Message], None]
+_deliver_inline: InlineDelivery | None = None
+
+
+def deliver_inline_with(delivery: InlineDelivery) -> None:
+    """Set what eager mode does with a message instead of sending it to Redis."""
+    global _deliver_inline
+    _deliver_inline = delivery
 
 
 def _eager(queue: str, body: Any) -> str:
-    from .consumer.hooks import SignalHooks
-    from .consumer.processing import MessageProcessor
-    from .handlers import registry
-
-    h = registry.get(queue)
-    q = rsmq_settings().queue(queue)
-    serializer = get_serializer(q.serializer)
+    if _deliver_inline is None:
+        raise ImproperlyConfigured(
+            "RSMQ['EAGER'] runs handlers through the django_rsmq app: "
+            "add 'django_rsmq' to INSTALLED_APPS"
+        )
+    serializer = get_serializer(rsmq_settings().queue(queue).serializer)
     raw = serializer.dumps(body)
-    now_us = time.time_ns() // 1000
-    message_id = _base36(now_us).rjust(10, "0")[:10] + random_suffix()
+    message_id = new_id()
     signals.message_sent.send(sender=queue, message_id=message_id, body=body, delay=None)
-    if h is None:
-        return message_id
-    message = Message(
-        queue=queue,
-        id=message_id,
-        raw=raw,
-        rc=1,
-        fr=now_us // 1000,
-        sent=now_us / 1000,
-        receipt=f"{queue}:{message_id}:1",
-        serializer=serializer,
+    sent = sent_ms(message_id)
+    _deliver_inline(
+        Message(
+            queue=queue,
+            id=message_id,
+            raw=raw,
+            rc=1,
+            fr=int(sent),
+            sent=sent,
+            receipt=str(Receipt(queue, message_id, 1)),
+            serializer=serializer,
+        )
     )
-    MessageProcessor([SignalHooks()]).handle(message, h, None)
     return message_id
 
 

@@ -36,7 +36,7 @@ from ..engine import RSMQ, Message, get_serializer
 from ..engine.errors import MessageNotFound, QueueNotFound, RSMQError, StaleReceipt
 from ..engine.server import RedisServerNotFound
 from ..handlers import Handler, registry
-from ..queues import ensure_queue
+from ..operations.queues import ensure_queue
 from .fetch import Fetcher, SlotPool
 from .heartbeat import VisibilityKeeper
 from .hooks import Counters, Hooks, SignalHooks

@@ -57,7 +57,6 @@ FIELDS: Final = {
     "failed_ttl": "ext:failed_ttl",
 }
 DLQ_TARGET_FIELD: Final = "ext:dlq_target"  # the DLQ's key names (QueueKeys.as_target)
-GC_CURSOR_FIELD: Final = "ext:gc"  # cursor of the lazy side-data sweep
 # The queue's side-data id, stamped into its failed-records and dedup hashes (field ""),
 # so that side data left by an earlier queue of the same name is recognised as stale.
 SIDE_ID_FIELD: Final = "ext:sid"

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 
 from ..engine.errors import RSMQError
 from ..engine.server import RedisServerFailed, RedisServerNotFound
-from ..redrive import DeadLetterQueueMissing
+from ..operations.redrive import DeadLetterQueueMissing
 
 __all__ = ["as_json", "command_errors", "table"]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from .. import redrive
 from ..checks import TAG
+from ..operations import redrive
 from .arguments import Subcommands
 from .output import as_json, command_errors, confirm
 

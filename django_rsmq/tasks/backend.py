@@ -27,8 +27,7 @@ from ..engine.errors import InvalidName
 from ..engine.validation import SECONDS_MAX, check_qname
 from ..handlers import registry
 from ..producer import send
-from .envelope import Envelope
-from .registration import RUN_TASK_NAME
+from .envelope import RUN_TASK_NAME, Envelope
 
 __all__ = ["OPTION_KEYS", "RSMQTaskBackend", "seconds_until"]
 

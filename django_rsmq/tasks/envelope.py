@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["VERSION", "Envelope", "InvalidEnvelope"]
+__all__ = ["RUN_TASK_NAME", "VERSION", "Envelope", "InvalidEnvelope"]
 
 VERSION = 1
+
+#: ``Handler.name`` of the handler that runs task messages
+#: (:func:`django_rsmq.tasks.worker.run_task`)
+RUN_TASK_NAME = "django_rsmq.tasks.worker.run_task"
 
 
 class InvalidEnvelope(ValueError):

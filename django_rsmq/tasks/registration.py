@@ -21,11 +21,9 @@ from django.utils.module_loading import import_string
 from ..engine.errors import InvalidName
 from ..engine.validation import check_qname
 from ..handlers import registry
+from .envelope import RUN_TASK_NAME
 
 __all__ = ["RUN_TASK_NAME", "served_queues", "sync_handlers"]
-
-#: ``Handler.name`` of the task handler
-RUN_TASK_NAME = "django_rsmq.tasks.worker.run_task"
 
 
 def _is_ours(backend_path: Any) -> bool:

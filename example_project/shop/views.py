@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from django_rsmq import stats
+from django_rsmq.operations import stats
 
 from .sending import send_demo_batch
 

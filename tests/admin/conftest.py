@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 
 from django_rsmq.connections import get_rsmq
 from django_rsmq.engine import RSMQ
-from django_rsmq.queues import ensure_queue
+from django_rsmq.operations.queues import ensure_queue
 from django_rsmq.testing import TestRedis
 from tests.settings import rsmq_setting
 

@@ -226,7 +226,7 @@ def test_queues_sync_updates_reliability_settings(rsmq_on_test_redis: dict[str, 
 def test_an_empty_selection_requeues_nothing() -> None:
     """``ids=[]`` selects nothing in the Python API, as in the engine and the admin
     (it used to mean "everything": the whole DLQ and every failure record moved)."""
-    from django_rsmq import redrive
+    from django_rsmq.operations import redrive
 
     r = get_rsmq()
     send("flaky", "x")

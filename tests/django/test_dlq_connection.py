@@ -19,14 +19,14 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from django_rsmq import metrics, redrive, stats
 from django_rsmq.conf import rsmq_settings
 from django_rsmq.connections import get_rsmq, rsmq_for_queue
 from django_rsmq.consumer import Consumer
 from django_rsmq.engine import RSMQ, Message
 from django_rsmq.engine.server import RedisServerNotFound
 from django_rsmq.handlers import registry
-from django_rsmq.queues import declared_attributes, ensure_queue, known_queues
+from django_rsmq.operations import metrics, redrive, stats
+from django_rsmq.operations.queues import declared_attributes, ensure_queue, known_queues
 from django_rsmq.testing import TestRedis, redis_for_tests
 
 #: the queue on the far server, and where its DLQ is declared (or not)

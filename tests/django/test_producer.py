@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.test import override_settings
 
-from django_rsmq import send, send_on_commit, signals
+from django_rsmq import producer, send, send_on_commit, signals
 from django_rsmq.connections import get_rsmq
-from django_rsmq.engine import InvalidName, InvalidValue, QueueNotFound
+from django_rsmq.engine import InvalidName, InvalidValue, QueueNotFound, Receipt, ids
 from django_rsmq.handlers import registry
 from django_rsmq.testing import drain, eager
 
@@ -141,3 +143,24 @@ def test_drain_runs_async_handlers() -> None:
     result = drain("awork")
     assert (result.processed, result.failed) == (1, 0)
     assert get_rsmq().get_queue_attributes("awork").msgs == 0
+
+
+def test_eager_mode_builds_the_message_with_the_engines_id_and_receipt() -> None:
+    seen: list[Any] = []
+    registry.register("eager-q", seen.append)
+    try:
+        with eager():
+            mid = send("eager-q", {"x": 1})
+    finally:
+        registry.unregister("eager-q")
+    (m,) = seen
+    assert (m.id, m.rc, m.fr) == (mid, 1, int(m.sent))
+    assert m.sent == ids.sent_ms(mid)
+    assert abs(m.sent - time.time() * 1000) < 60_000
+    assert Receipt.parse(m.receipt) == Receipt("eager-q", mid, 1)
+
+
+def test_eager_mode_without_the_app_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(producer, "_deliver_inline", None)  # AppConfig.ready never ran
+    with eager(), pytest.raises(ImproperlyConfigured, match="INSTALLED_APPS"):
+        send("eager-q", "x")

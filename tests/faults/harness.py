@@ -39,7 +39,7 @@ import redis
 from django_rsmq.conf import parse
 from django_rsmq.engine import RSMQ, QueueNotFound
 from django_rsmq.engine.server import RedisServer
-from django_rsmq.queues import declared_attributes
+from django_rsmq.operations.queues import declared_attributes
 from django_rsmq.testing import unique_namespace
 from tests.consumer.conftest import ConsumerProcess
 from tests.faults import settings as fault_settings

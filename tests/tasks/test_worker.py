@@ -16,7 +16,7 @@ from django.tasks.signals import task_enqueued, task_finished, task_started
 from django_rsmq import send
 from django_rsmq.connections import rsmq_for_queue
 from django_rsmq.consumer import Consumer
-from django_rsmq.queues import ensure_queue
+from django_rsmq.operations.queues import ensure_queue
 from django_rsmq.tasks import RSMQTaskBackend
 from django_rsmq.tasks.worker import UNKNOWN_WORKER, worker_id
 from django_rsmq.testing import drain, eager

@@ -13,8 +13,8 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from ... import metrics, stats
 from ...conf import rsmq_settings
+from ...operations import metrics, stats
 from ..permissions import has_permission
 
 __all__ = ["MetricsView", "StatsJsonView", "authorized"]

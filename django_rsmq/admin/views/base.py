@@ -15,7 +15,7 @@ from django.views import View
 
 from ...engine.errors import InvalidName, MessageNotFound, QueueNotFound
 from ...models import Queue
-from ...redrive import DeadLetterQueueMissing
+from ...operations.redrive import DeadLetterQueueMissing
 from ..permissions import allowed, require
 
 __all__ = ["NOT_FOUND", "AdminPage", "url_name"]

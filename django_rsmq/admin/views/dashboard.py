@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from ... import stats
+from ...operations import stats
 from .base import AdminPage
 from .message import when
 

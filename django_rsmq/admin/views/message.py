@@ -10,9 +10,9 @@ from typing import Any
 from django.contrib import messages as flash
 from django.http import Http404, HttpRequest, HttpResponse
 
-from ... import messages, queues, redrive
 from ...conf import rsmq_settings
 from ...engine import PeekedMessage
+from ...operations import messages, queues, redrive
 from ..forms import MoveForm
 from .base import AdminPage
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from ... import messages, queues, redrive
+from ...operations import messages, queues, redrive
 from ..forms import AttributesForm
 from ..paginator import paginate
 from .base import AdminPage

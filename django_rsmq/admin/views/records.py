@@ -1,6 +1,6 @@
 """The dead-letter queue and failed-records pages of a queue: paged, searchable,
 admin-style actions (requeue / delete selected), requeue all / purge all behind a
-confirm page. Every requeue goes through :mod:`django_rsmq.redrive` (the commands'
+confirm page. Every requeue goes through :mod:`django_rsmq.operations.redrive` (the commands'
 code path); this module only picks the DLQ or the failed-records variant."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 from django.contrib import messages as flash
 from django.http import Http404, HttpRequest, HttpResponse
 
-from ... import redrive
 from ...engine import Page
+from ...operations import redrive
 from ..forms import ActionForm, selected_ids
 from ..paginator import paginate
 from .base import AdminPage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import redrive
+from ...operations import redrive
 from ..redrive_command import RedriveCommand
 
 

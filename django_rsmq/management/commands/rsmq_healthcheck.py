@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ...health import consumer_health
+from ...operations.health import consumer_health
 from ..arguments import one_line_errors
 from ..output import command_errors
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ... import stats
 from ...checks import TAG
 from ...conf import rsmq_settings
 from ...connections import rsmq_for_queue
 from ...engine.retry import RetryPolicy
-from ...queues import QueueChange, apply_changes, ensure_queue, plan_sync
+from ...operations import stats
+from ...operations.queues import QueueChange, apply_changes, ensure_queue, plan_sync
 from ..arguments import Subcommands
 from ..output import as_json, command_errors, confirm, table
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ... import stats
 from ...checks import TAG
+from ...operations import stats
 from ..arguments import one_line_errors
 from ..output import as_json, command_errors, table
 

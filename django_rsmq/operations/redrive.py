@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import messages, signals
-from .conf import rsmq_settings
-from .connections import rsmq_for_queue
-from .engine import FailedRecord, Page, PeekedMessage, RedriveResult
-from .engine.errors import QueueNotFound
-from .engine.reliability import default_dead_letter_queue
+from .. import signals
+from ..conf import rsmq_settings
+from ..connections import rsmq_for_queue
+from ..engine import FailedRecord, Page, PeekedMessage, RedriveResult
+from ..engine.errors import QueueNotFound
+from ..engine.reliability import default_dead_letter_queue
+from . import messages
 
 __all__ = [
     "DeadLetterQueueMissing",

@@ -1,4 +1,4 @@
-"""Prometheus text exposition of :func:`django_rsmq.stats.collect` (no client library
+"""Prometheus text exposition of :func:`django_rsmq.operations.stats.collect` (no client library
 needed). Served by the admin's and ``django_rsmq.urls``' ``metrics`` view.
 
 Metrics (label ``queue``, and ``state`` for ``rsmq_messages``):

@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conf import QueueSettings, rsmq_settings
-from .connections import get_rsmq, rsmq_for_queue
-from .engine import RSMQ, QueueAttributes
-from .engine.errors import QueueExists, QueueNotFound
-from .engine.retry import RetryPolicy
+from ..conf import declared_attributes, rsmq_settings
+from ..connections import get_rsmq, rsmq_for_queue
+from ..engine import RSMQ, QueueAttributes
+from ..engine.errors import QueueExists, QueueNotFound
 
 __all__ = [
     "QueueChange",
@@ -28,50 +27,6 @@ __all__ = [
     "purge",
     "update_attributes",
 ]
-
-#: QueueSettings field -> engine attribute / create_queue keyword
-_ATTRIBUTES = (
-    "vt",
-    "delay",
-    "maxsize",
-    "max_receives",
-    "dead_letter_queue",
-    "retry",
-    "retention",
-    "retention_action",
-    "max_messages",
-    "dedup_window",
-    "failed_cap",
-    "failed_ttl",
-)
-
-
-def retry_policy(value: Any) -> Any:
-    """The engine's ``RetryPolicy`` for a ``RETRY`` setting: seconds, a list of seconds
-    (``RetryPolicy.fixed``), ``{"BASE", "FACTOR", "MAX", "JITTER"}``
-    (``RetryPolicy.exponential``) or a ``RetryPolicy``. Raises ``InvalidValue``."""
-    if value is None or isinstance(value, RetryPolicy):
-        return value
-    if isinstance(value, list | tuple):
-        return RetryPolicy.fixed(*value)
-    if isinstance(value, dict):
-        return RetryPolicy.exponential(
-            base=value.get("BASE", 1),
-            factor=value.get("FACTOR", 2),
-            max=value.get("MAX", 300),
-            jitter=value.get("JITTER", 0),
-        )
-    return RetryPolicy.fixed(value)
-
-
-def declared_attributes(q: QueueSettings) -> dict[str, Any]:
-    """Engine attributes of a declared queue (``None`` = not set, engine default)."""
-    out: dict[str, Any] = {}
-    for name in _ATTRIBUTES:
-        value = getattr(q, name)
-        if value is not None:
-            out[name] = retry_policy(value) if name == "retry" else value
-    return out
 
 
 def ensure_queue(name: str, rsmq: RSMQ | None = None) -> bool:

@@ -32,11 +32,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .conf import rsmq_settings
-from .connections import get_rsmq, rsmq_for_queue
-from .engine.errors import QueueNotFound
-from .engine.registry import ConsumerInfo, ConsumerRegistry, consumers_of
-from .engine.throughput import sample_rates
+from ..conf import rsmq_settings
+from ..connections import get_rsmq, rsmq_for_queue
+from ..engine.errors import QueueNotFound
+from ..engine.registry import ConsumerInfo, ConsumerRegistry, consumers_of
+from ..engine.throughput import sample_rates
 from .queues import known_queues
 from .redrive import DeadLetterQueueMissing, dead_letter_queue_of
 

@@ -2,14 +2,14 @@
 delete it, make it visible now.
 
 The admin's message browser and message pages use these; moving a message to
-another queue is a redrive (:func:`django_rsmq.redrive.move`).
+another queue is a redrive (:func:`django_rsmq.operations.redrive.move`).
 """
 
 from __future__ import annotations
 
-from .connections import rsmq_for_queue
-from .engine import DeadLetterInfo, Page, PeekedMessage
-from .engine.protocol import PEEK_MAX
+from ..connections import rsmq_for_queue
+from ..engine import DeadLetterInfo, Page, PeekedMessage
+from ..engine.protocol import PEEK_MAX
 
 __all__ = ["SEARCH_SCAN_MAX", "count", "dead_letter_info", "delete", "get", "make_visible", "page"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .conf import rsmq_settings
-from .connections import get_rsmq
-from .engine.registry import ConsumerInfo, ConsumerRegistry
+from ..conf import rsmq_settings
+from ..connections import get_rsmq
+from ..engine.registry import ConsumerInfo, ConsumerRegistry
 
 __all__ = ["Health", "consumer_health"]
 
