@@ -34,6 +34,10 @@ class QueueKeys:
     dedup: str  # {ns}:{qname}:dedup  HASH dedup id -> "<expiry ms>:<first message id>"
     dedup_index: str  # {ns}:{qname}:dedup-t  ZSET dedup id -> expiry ms (lazy pruning)
     samples: str  # {ns}:stats:samples:{qname}  ZSET counter samples (Keys.counter_samples)
+    # {ns}:{qname}:inflight  ZSET id -> epoch ms until which a message django-rsmq received
+    # stays hidden (mirrors its zset score): get_queue_attributes counts in-flight messages
+    # with one ZCOUNT. Entries whose time has passed count for nothing (pruned by receive).
+    in_flight: str
     queues: str  # {ns}:QUEUES (the namespace's set, needed to auto-create a queue)
     # ``failed`` and ``dedup`` carry, in their field "", the side-data id of the queue they
     # were written for (``ext:sid`` of ``hash``): see docs/reliability.md, "Side data".
@@ -49,6 +53,7 @@ class QueueKeys:
             self.dedup,
             self.dedup_index,
             self.samples,
+            self.in_flight,
         )
 
     def message_keys(self) -> tuple[str, str, str]:
@@ -103,6 +108,7 @@ class Keys:
             dedup=f"{p}{qname}:dedup",
             dedup_index=f"{p}{qname}:dedup-t",
             samples=self.counter_samples(qname),
+            in_flight=f"{p}{qname}:inflight",
             queues=self.queues,
         )
 

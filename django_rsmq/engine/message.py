@@ -123,13 +123,16 @@ class PeekedMessage:
 
 @dataclass(frozen=True, slots=True)
 class QueueAttributes:
-    """RSMQ's queue attributes plus exact visible / in-flight / delayed counts.
+    """RSMQ's queue attributes plus visible / in-flight / delayed counts.
 
     ``vt`` and ``delay`` are seconds (float: PyRSMQ may store ``"1.5"``); ``created``
     and ``modified`` are epoch seconds; ``hiddenmsgs`` is RSMQ's figure (messages not
     receivable since the start of the current second); ``visible + in_flight + delayed
-    == msgs``. ``oldest_age`` is the age in seconds of the message at the head of the
-    queue, from its send time, or ``None`` when nothing is visible.
+    == msgs``, and ``visible`` and ``in_flight + delayed`` are exact; the split counts
+    django-rsmq's receives (a peer's receive counts as delayed until its vt passes; see
+    docs/engine.md, "Cost and exactness"). ``oldest_age`` is the age in seconds of the
+    message at the head of the queue, from its send time, or ``None`` when nothing is
+    visible.
 
     The reliability settings (docs/reliability.md) follow; unset ones show their default.
     """

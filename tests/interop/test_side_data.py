@@ -3,7 +3,9 @@
 PyRSMQ/Node delete a message with ``ZREM zset id`` + ``HDEL hash id id:rc id:fr`` and
 pop it the same way: they never touch our side keys. Side entries of such a message are
 garbage (their id is no longer in the zset) and go at the next receive on the queue (a
-bounded sweep step) or with ``sweep()``. Failure records (a capped, expiring log) and
+bounded sweep step) or with ``sweep()``; the in-flight index entry of a message deleted
+while hidden goes when its visibility time passes (it counts for nothing after that) or
+with ``sweep()``. Failure records (a capped, expiring log) and
 de-duplication entries (expiring after the window) are not message state and are exempt.
 
 Their ``deleteQueue`` deletes only the queue's hash and zset: the side keys left behind
@@ -93,6 +95,9 @@ def test_plain_delete_and_pop_leave_nothing_behind(
     assert _mentions(redis_client, ns, gone)  # side entries still there...
     assert rsmq.receive("q") is None  # ...until the next receive on each queue
     assert rsmq.receive("q-dlq") is None
+    # ...but for the in-flight index entry of the message deleted while hidden (vt 30 s)
+    assert _mentions(redis_client, ns, gone) == [f"{ns}:q:inflight: {received.encode()!r}"]
+    rsmq.sweep("q")
     assert _mentions(redis_client, ns, gone) == []
     assert redis_client.hkeys(f"{ns}:q:meta") == [f"{keep}:lr".encode()]
     # The failure record is a log entry and outlives the message by design.

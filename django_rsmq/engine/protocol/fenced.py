@@ -148,7 +148,7 @@ class FencedOps(ProtocolBase):
                     out.append(Outcome(error=MessageNotFound(q.name, t[0])))
             return out
 
-        keys = (q.hash, q.zset, q.meta)
+        keys = (q.hash, q.zset, q.meta, q.in_flight)
         if script == "delete":  # replay-safe (scripts.REPLAY_SAFE): tolerate a replay
             return Call(scripts.get(script), keys, tuple(args), parse, lambda r: parse(r, True))
         return Call(scripts.get(script), keys, tuple(args), parse)
@@ -168,7 +168,7 @@ def quarantine(ops: ProtocolBase, rcpt: Receipt, reason: str, error_json: str) -
         r = _status(reply, rcpt.queue, rcpt.id)
         return FailResult(retry_in=None, dead_lettered=int(r[2]) == 1, record_id=to_str(r[1]))
 
-    keys = (q.hash, q.zset, q.meta, q.queues, q.failed, q.failed_index)
+    keys = (q.hash, q.zset, q.meta, q.queues, q.failed, q.failed_index, q.in_flight)
     publish = "1" if ops.publishes_moves else ""
     args = (rcpt.queue, rcpt.id, rcpt.rc, reason, error_json, q.channel, publish)
     return Call(scripts.get("quarantine"), keys, args, parse)

@@ -139,7 +139,8 @@ class QueueOps(ProtocolBase):
                 failed_ttl=FAILED_TTL_DEFAULT if ext[8] is None else _seconds(ext[8]),
             )
 
-        return Call(scripts.get("get_queue_attributes"), (q.hash, q.zset), (), parse)
+        keys = (q.hash, q.zset, q.in_flight)
+        return Call(scripts.get("get_queue_attributes"), keys, (), parse)
 
     def set_queue_attributes(
         self,
@@ -182,4 +183,4 @@ class QueueOps(ProtocolBase):
         def parse(reply: Any) -> int:
             return int(_status(reply, qname)[1])
 
-        return Call(scripts.get("purge"), (q.hash, q.zset, q.meta), (), parse)
+        return Call(scripts.get("purge"), (q.hash, q.zset, q.meta, q.in_flight), (), parse)

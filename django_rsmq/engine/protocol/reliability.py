@@ -65,7 +65,7 @@ class ReliabilityOps(ProtocolBase):
             return int(_fenced(reply, rcpt)[1]) / 1000
 
         args = (rcpt.id, rcpt.rc, d, repr(_rng.random()))
-        return Call(scripts.get("nack"), (q.hash, q.zset, q.meta), args, parse)
+        return Call(scripts.get("nack"), (q.hash, q.zset, q.meta, q.in_flight), args, parse)
 
     def fail(
         self,
@@ -90,7 +90,7 @@ class ReliabilityOps(ProtocolBase):
                 record_id=to_str(r[1]),
             )
 
-        keys = (q.hash, q.zset, q.meta, q.queues, q.failed, q.failed_index)
+        keys = (q.hash, q.zset, q.meta, q.queues, q.failed, q.failed_index, q.in_flight)
         args = (
             rcpt.queue,
             rcpt.id,
@@ -249,7 +249,7 @@ class ReliabilityOps(ProtocolBase):
     def purge_expired(self, qname: str) -> CallPlan[int]:
         """Drop (or dead-letter) every message past the queue's retention period."""
         q = self._q(qname)
-        keys = (q.hash, q.zset, q.meta, q.queues)
+        keys = (q.hash, q.zset, q.meta, q.queues, q.in_flight)
         cursor, total = "0", 0
         while True:
             step: tuple[str, int] = yield Call(
@@ -274,7 +274,10 @@ class ReliabilityOps(ProtocolBase):
         def parse(reply: Any) -> tuple[str, int]:
             return to_str(_status(reply, qname)[1]), 0
 
-        keys = (*q.message_keys(), q.failed, q.failed_index, q.dedup, q.dedup_index, q.samples)
+        keys = (
+            *q.message_keys(),
+            *(q.failed, q.failed_index, q.dedup, q.dedup_index, q.samples, q.in_flight),
+        )
         fresh = "1"  # start a new pass at cursor 0
         while True:
             step: tuple[str, int] = yield Call(

@@ -143,10 +143,14 @@ local function visible_ids(zkey, nows, want)
 end
 
 -- Remove a message's RSMQ data: zset member and the three hash fields, plus its side
--- entries in the queue's meta hash when `mkey` is given (see "Side data" below).
+-- entries in the queue's meta hash when `mkey` is given (see "Side data" below) and its
+-- in-flight index entry when `fkey` is given.
 -- Returns ZREM's and HDEL's counts (RSMQ's deleteMessage reports both).
-local function remove_message(hkey, zkey, id, mkey)
+local function remove_message(hkey, zkey, id, mkey, fkey)
   local z = redis.call("ZREM", zkey, id)
+  if fkey then
+    redis.call("ZREM", fkey, id)
+  end
   local h = redis.call("HDEL", hkey, id, id .. ":rc", id .. ":fr")
   if mkey then
     redis.call("HDEL", mkey, id .. ":lr", id .. ":err", id .. ":dl", id .. ":st")
@@ -215,6 +219,51 @@ local function gc_side(hkey, zkey, mkey, count, cursor)
   return r[1], cursor == "0" and r[1] == "0" and #fields == 0
 end
 
+-- The in-flight index (keys.py QueueKeys.in_flight): a zset of the messages django-rsmq
+-- received, scored like the queue's zset, so get_queue_attributes counts the ones in flight
+-- with one ZCOUNT. Our scripts keep it (receive, change_visibility, nack, fail, delete,
+-- quarantine, dead-lettering, purge_expired, purge); a plain RSMQ client's delete, pop or visibility change
+-- does not. An entry whose time has passed counts for nothing: receive drops up to 20 such
+-- a call (prune_in_flight). The sweep checks 500 entries a step (gc_in_flight) from a rank
+-- cursor kept in the queue hash (ext:gcf): an entry whose message is gone or visible again
+-- is dropped, one a plain client moved gets its new score.
+local function prune_in_flight(fkey, nows)
+  local expired = redis.call("ZCOUNT", fkey, "-inf", nows)
+  if expired > 0 then
+    redis.call("ZREMRANGEBYRANK", fkey, 0, math.min(expired, 20) - 1)
+  end
+end
+
+local function gc_in_flight(hkey, zkey, fkey, count, now)
+  local cursor = tonumber(redis.call("HGET", hkey, "ext:gcf") or "0") or 0
+  local r = redis.call("ZRANGE", fkey, cursor, cursor + count - 1, "WITHSCORES")
+  local drop = {}
+  for i = 1, #r, 2 do
+    local id, score = r[i], tonumber(r[i + 1])
+    local s = tonumber(redis.call("ZSCORE", zkey, id) or "")
+    if not s or s <= now then
+      drop[#drop + 1] = id
+    elseif s ~= score then
+      redis.call("ZADD", fkey, s, id)
+    end
+  end
+  if #drop > 0 then
+    redis.call("ZREM", fkey, unpack(drop))
+  end
+  local next = cursor + count - #drop
+  if #r < 2 * count then
+    next = 0
+  end
+  if next ~= cursor then
+    if next == 0 then
+      redis.call("HDEL", hkey, "ext:gcf")
+    else
+      redis.call("HSET", hkey, "ext:gcf", next)
+    end
+  end
+  return next
+end
+
 -- Side keys outlive a plain RSMQ client's deleteQueue (it deletes the queue hash and zset
 -- only). The failed-records hash and the dedup hash carry, in their field "", the side-data
 -- id of the queue they were written for: ext:sid of the queue hash, made (side_stamp) the
@@ -279,7 +328,7 @@ local function dead_letter(src, id, now, reason, err, dest)
   redis.call("HSET", t.h, dest, f[1] or "")
   redis.call("HINCRBY", t.h, "totalsent", 1)
   redis.call("HSET", t.m, dest .. ":dl", cjson.encode(info))
-  remove_message(src.h, src.z, id, src.m)
+  remove_message(src.h, src.z, id, src.m, src.f)
   notify(src.rt, t)
 end
 
@@ -304,7 +353,7 @@ local function withheld(src, cfg, id, now)
       if cfg.retention_action == "dead_letter" and src.dlq then
         dead_letter(src, id, now, "retention")
       else
-        remove_message(src.h, src.z, id, src.m)
+        remove_message(src.h, src.z, id, src.m, src.f)
       end
       return true
     end
@@ -319,11 +368,12 @@ local function withheld(src, cfg, id, now)
   return false
 end
 
--- KEYS[1..4] of message scripts as a queue: hash, zset, meta, QUEUES; its name, channel
--- and the client's realtime flag ("1" | "") from ARGV.
+-- KEYS[1..4] of message scripts as a queue: hash, zset, meta, QUEUES (and KEYS[7], the
+-- in-flight index, when given); its name, channel and the client's realtime flag
+-- ("1" | "") from ARGV.
 local function source(keys, name, cfg, channel, rt)
-  return { name = name, h = keys[1], z = keys[2], m = keys[3], s = keys[4], c = channel,
-    rt = rt == "1", dlq = cfg.dlq }
+  return { name = name, h = keys[1], z = keys[2], m = keys[3], s = keys[4], f = keys[7],
+    c = channel, rt = rt == "1", dlq = cfg.dlq }
 end
 
 -- Apply reliability settings: ARGV[from..] are field, value pairs ("" deletes the field),
@@ -413,8 +463,8 @@ local function quarantine(keys, name, channel, rt, id, reason, rc, now, tm, err)
   end
   local us = tonumber(tm[1]) * 1000000 + tonumber(tm[2])
   if a[1] then
-    local src = { name = name, h = keys[1], z = keys[2], m = keys[3], s = keys[4], c = channel,
-      rt = rt == "1", dlq = cjson.decode(a[1]) }
+    local src = { name = name, h = keys[1], z = keys[2], m = keys[3], s = keys[4], f = keys[7],
+      c = channel, rt = rt == "1", dlq = cjson.decode(a[1]) }
     local dest = id
     if reason == "invalid_id" then
       local tail = string.sub(redis.sha1hex(id), 1, 22)
@@ -439,6 +489,6 @@ local function quarantine(keys, name, channel, rt, id, reason, rc, now, tm, err)
     redis.call("ZADD", keys[6], int(now), rid)
     trim_failed(keys[5], keys[6], cfg, now)
   end
-  remove_message(keys[1], keys[2], id, keys[3])
+  remove_message(keys[1], keys[2], id, keys[3], keys[7])
   return false, rid
 end

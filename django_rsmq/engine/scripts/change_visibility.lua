@@ -1,4 +1,5 @@
--- KEYS: queue hash, queue zset, queue meta.
+-- KEYS: queue hash, queue zset, queue meta, in-flight index (a received message, one
+--       with an rc, gets its new score there too; a never received one stays out).
 -- ARGV: per message: id, vt ms, receipt rc ("" = by bare id, RSMQ-style).
 -- Reply: status, then per message: code, value.
 --   by id:      0, 1|0 (0 when the message does not exist, as Node)
@@ -26,6 +27,9 @@ for i = 1, #ARGV, 3 do
     end
     if code == OK then
       redis.call("ZADD", KEYS[2], int(now + vt), id)
+      if want ~= "" or redis.call("HEXISTS", KEYS[1], id .. ":rc") == 1 then
+        redis.call("ZADD", KEYS[4], int(now + vt), id)
+      end
       value = 1
     end
   end

@@ -1,4 +1,5 @@
--- KEYS: queue hash, queue zset, queue meta (its side entries go with the message).
+-- KEYS: queue hash, queue zset, queue meta (its side entries go with the message),
+--       in-flight index (its entries go too, with one ZREM).
 -- ARGV: per message: id, receipt rc ("" = delete by bare id, RSMQ's deleteMessage).
 -- Reply: status, then per message: code, value.
 --   by id:      0, 1|0 (1 iff ZREM removed it and HDEL removed a field, as Node)
@@ -18,7 +19,7 @@ for i = 1, m do
 end
 local f = redis.call("HMGET", KEYS[1], unpack(rcs))
 local out = { OK }
-local del, side = {}, {} -- hash fields and side entries to remove
+local del, side, gone = {}, {}, {} -- hash fields, side entries, in-flight index members
 for i = 1, m do
   local id, want, rc = ARGV[2 * i - 1], ARGV[2 * i], f[i]
   local code, value = OK, 0
@@ -50,6 +51,7 @@ for i = 1, m do
       side[#side + 1] = id .. ":err"
       side[#side + 1] = id .. ":dl"
       side[#side + 1] = id .. ":st"
+      gone[#gone + 1] = id
     end
   end
   out[2 * i] = code
@@ -60,5 +62,6 @@ if #del > 0 then
 end
 if #side > 0 then
   redis.call("HDEL", KEYS[3], unpack(side))
+  redis.call("ZREM", KEYS[4], unpack(gone))
 end
 return out

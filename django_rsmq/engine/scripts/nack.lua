@@ -1,4 +1,5 @@
--- KEYS: queue hash, queue zset, queue meta (gets {id}:st = rc: this delivery is settled).
+-- KEYS: queue hash, queue zset, queue meta (gets {id}:st = rc: this delivery is settled),
+--       in-flight index (gets the new score).
 -- ARGV: id, receipt rc, delay ms ("" = the queue's retry policy picks it from rc), u
 --       (random draw in [0, 1) for the policy's jitter).
 -- Makes a received message receivable again after the delay; rc is untouched, so the next
@@ -25,4 +26,5 @@ end
 local now = now_ms()
 redis.call("HSET", KEYS[3], id .. ":st", rc) -- no extension by this receipt lands after
 redis.call("ZADD", KEYS[2], int(now + delay), id)
+redis.call("ZADD", KEYS[4], int(now + delay), id)
 return { OK, delay }

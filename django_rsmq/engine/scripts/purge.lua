@@ -1,4 +1,4 @@
--- KEYS: queue hash, queue zset, queue meta. Deletes every message (and all per-message
+-- KEYS: queue hash, queue zset, queue meta, in-flight index. Deletes every message (and all per-message
 -- side data), keeps the queue, its settings and its counters.
 -- Reply: status, number of messages removed.
 if not get_queue(KEYS[1]) then
@@ -16,6 +16,6 @@ while true do
   redis.call("ZREM", KEYS[2], unpack(ids))
   removed = removed + #ids
 end
-redis.call("DEL", KEYS[3])
+redis.call("DEL", KEYS[3], KEYS[4])
 redis.call("HDEL", KEYS[1], "ext:gc")
 return { OK, removed }

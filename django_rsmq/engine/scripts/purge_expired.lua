@@ -1,5 +1,6 @@
--- KEYS: queue hash, queue zset, queue meta, QUEUES set. ARGV: qname, ZSCAN cursor, its realtime
--- channel, realtime "1" | "".
+-- KEYS: queue hash, queue zset, queue meta, QUEUES set, in-flight index (a message in
+--       flight past retention leaves it too). ARGV: qname, ZSCAN cursor, its realtime
+--       channel, realtime "1" | "".
 -- One bounded step over the queue: messages past the retention period are dropped or
 -- dead-lettered (retention_action), exactly as receive.lua would. The client repeats
 -- with the returned cursor until it is "0".
@@ -14,6 +15,7 @@ if not cfg.retention then
 end
 local now = now_ms()
 local src = source(KEYS, ARGV[1], cfg, ARGV[3], ARGV[4])
+src.f = KEYS[5]
 cfg.max_receives = nil -- only retention applies here
 local r = redis.call("ZSCAN", KEYS[2], ARGV[2], "COUNT", 500)
 local n = 0

@@ -1,4 +1,5 @@
--- KEYS: queue hash, queue zset, queue meta, QUEUES set, failed records hash, their index.
+-- KEYS: queue hash, queue zset, queue meta, QUEUES set, failed records hash, their index,
+--       in-flight index (the message's entry goes with it).
 -- ARGV: qname, id, receipt rc, reason ("undecodable"), error JSON {type, message,
 --       traceback} (from Python, kept in the record), the queue's realtime channel,
 --       realtime "1" | "".

@@ -1,5 +1,5 @@
 -- KEYS: queue hash, queue zset, queue meta (side data), QUEUES set, failed records hash,
---       their index.
+--       their index, in-flight index (keys.py: id -> hidden-until ms, as in the zset).
 -- ARGV: vt ms ("" = queue default), count, qname, its realtime channel, realtime "1" | "".
 -- Hides up to `count` visible messages for vt, exactly like RSMQ's receiveMessage per message.
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
@@ -16,7 +16,8 @@
 -- ever HINCRBY rc and totalrecv, so both are integer strings; anything else is poison).
 -- Without retention or max_receives + DLQ (nothing can be withheld) and without poison
 -- there is one pass and that HSET also writes totalrecv; otherwise totalrecv takes one
--- HINCRBY at the end.
+-- HINCRBY at the end. The messages delivered get the same score in the in-flight index
+-- (one ZADD); entries of it whose time has passed are pruned (prune_in_flight in _lib.lua).
 local vt, gc, max_receives, cfg = get_receive_queue(KEYS[1])
 if not vt then
   return { NO_QUEUE }
@@ -25,6 +26,7 @@ local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nows = int(now)
 gc_side(KEYS[1], KEYS[2], KEYS[3], 20, gc)
+prune_in_flight(KEYS[7], nows)
 if ARGV[1] ~= "" then
   vt = tonumber(ARGV[1])
 end
@@ -94,6 +96,7 @@ local function deliver(take, total)
     set[s + 2] = int((tonumber(f[3 * k + 1]) or 0) + kept)
   end
   redis.call("ZADD", KEYS[2], unpack(scored))
+  redis.call("ZADD", KEYS[7], unpack(scored))
   redis.call("HSET", KEYS[1], unpack(set))
   if max_receives then
     redis.call("HSET", KEYS[3], unpack(lr))
