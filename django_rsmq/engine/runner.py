@@ -12,13 +12,14 @@ from redis.client import NEVER_DECODE
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
+from . import durable as durable_mod
 from .connection import sync_client
 from .errors import ReplyLost
 from .fastpath import FastPath, Unanswered, fast_path_for
 from .frontend import FrontEnd
 from .listener import Listener, Watch
-from .longpoll import Listen, Plan, Run
-from .message import Message
+from .longpoll import Listen, Run, Sleep
+from .operation import Durable, Steps, SyncFront
 from .protocol import Call
 from .sentinel import retry_refused
 from .serializers import Serializer
@@ -60,7 +61,7 @@ def unwrap_lost(result: Any) -> Any:
     return result
 
 
-class SyncRunner(FrontEnd):
+class SyncRunner(FrontEnd, SyncFront):
     def __init__(
         self,
         client: redis.Redis | str | None = None,
@@ -178,14 +179,18 @@ class SyncRunner(FrontEnd):
                 self._listener = Listener(self.client)  # a forked child needs its own
             return self._listener
 
-    def _drive(self, plan: Plan) -> list[Message]:
+    def _drive(self, plan: Steps[T]) -> T:
+        """Run a multi-step operation (engine/operation.py): each step's result is sent
+        back into it."""
         watch: Watch | None = None
         try:
             step = next(plan)
             while True:
-                if isinstance(step, Run):
+                if isinstance(step, Call):
+                    value: Any = self._run(step)
+                elif isinstance(step, Run):
                     try:
-                        value: Any = self._run_calls(step.calls)
+                        value = self._run_calls(step.calls)
                     except Exception as exc:
                         if not step.errors:
                             raise
@@ -193,13 +198,16 @@ class SyncRunner(FrontEnd):
                 elif isinstance(step, Listen):
                     watch = self._listen().watch(step.channels)
                     value = watch.ready(step.timeout)
-                else:
+                elif isinstance(step, Sleep):
                     assert watch is not None
                     value = watch.wait(step.timeout)
+                elif isinstance(step, Durable):
+                    value = durable_mod.run(self, step.call, step.replicas, step.timeout_ms)
+                else:
+                    value = self.client.execute_command(*step.args)  # type: ignore[no-untyped-call]
                 step = plan.send(value)
         except StopIteration as done:
-            result: list[Message] = done.value
-            return result
+            return done.value  # type: ignore[no-any-return]
         finally:
             plan.close()
             if watch is not None:

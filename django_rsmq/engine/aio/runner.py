@@ -10,12 +10,13 @@ import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.exceptions import NoScriptError, ResponseError
 
+from .. import durable as durable_mod
 from ..connection import async_client
 from ..errors import ReplyLost, WriteRefused
 from ..fastpath import LINK_ERRORS, Unanswered, socket_quiet
 from ..frontend import FrontEnd
-from ..longpoll import Listen, Plan, Run
-from ..message import Message
+from ..longpoll import Listen, Run, Sleep
+from ..operation import AsyncFront, Durable, Steps
 from ..protocol import Call
 from ..runner import RAW, Lost, unwrap_lost
 from ..serializers import Serializer
@@ -52,7 +53,7 @@ async def _ignore(error: Exception) -> None:
     """Retry's failure callback: the failed connection was disconnected already."""
 
 
-class AsyncRunner(FrontEnd):
+class AsyncRunner(FrontEnd, AsyncFront):
     def __init__(
         self,
         client: redis.asyncio.Redis | str | None = None,
@@ -212,16 +213,20 @@ class AsyncRunner(FrontEnd):
             self._listener = AsyncListener(self.client)  # one per event loop
         return self._listener
 
-    async def _drive(self, plan: Plan) -> list[Message]:
+    async def _drive(self, plan: Steps[T]) -> T:
+        """Run a multi-step operation (engine/operation.py): each step's result is sent
+        back into it."""
         watch: AsyncWatch | None = None
         task = asyncio.current_task()
         cancels = task.cancelling() if task is not None else 0
         try:
             step = next(plan)
             while True:
-                if isinstance(step, Run):
+                if isinstance(step, Call):
+                    value: Any = await self._run(step)
+                elif isinstance(step, Run):
                     try:
-                        value: Any = await self._run_calls(step.calls)
+                        value = await self._run_calls(step.calls)
                     except Exception as exc:
                         if not step.errors:
                             raise
@@ -229,17 +234,21 @@ class AsyncRunner(FrontEnd):
                 elif isinstance(step, Listen):
                     watch = self._listen().watch(step.channels)
                     value = await watch.ready(step.timeout)
-                else:
+                elif isinstance(step, Sleep):
                     assert watch is not None
                     value = await watch.wait(step.timeout)
+                elif isinstance(step, Durable):
+                    call, replicas, timeout_ms = step.call, step.replicas, step.timeout_ms
+                    value = await durable_mod.run_async(self, call, replicas, timeout_ms)
+                else:
+                    value = await self.client.execute_command(*step.args)  # type: ignore[no-untyped-call]
                 if task is not None and task.cancelling() > cancels:
                     # redis.asyncio can swallow a cancellation that lands mid-command;
                     # a long poll must not then sleep on for up to ``wait`` seconds.
                     raise asyncio.CancelledError
                 step = plan.send(value)
         except StopIteration as done:
-            result: list[Message] = done.value
-            return result
+            return done.value  # type: ignore[no-any-return]
         finally:
             plan.close()
             if watch is not None:
