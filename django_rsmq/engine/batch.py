@@ -20,7 +20,7 @@ from .serializers import Serializer
 __all__ = ["BatchOps"]
 
 
-class BatchOps(FrontEnd):
+class BatchOps(FrontEnd[Any]):
     @operation
     def send_many(
         self,

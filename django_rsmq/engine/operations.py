@@ -31,7 +31,7 @@ from .validation import MAXSIZE_DEFAULT
 __all__ = ["MessageOps"]
 
 
-class MessageOps(FrontEnd):
+class MessageOps(FrontEnd[Any]):
     """Queues and messages (docs/engine.md)."""
 
     # -- queues -------------------------------------------------------------------------

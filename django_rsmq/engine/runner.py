@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -16,13 +16,12 @@ from . import durable as durable_mod
 from .connection import sync_client
 from .errors import ReplyLost
 from .fastpath import FastPath, Unanswered, fast_path_for
-from .frontend import FrontEnd
+from .frontend import FrontEnd, Replay, check_replayable, eval_args, parse_replies
 from .listener import Listener, Watch
 from .longpoll import Listen, Run, Sleep
 from .operation import Durable, Steps, SyncFront
 from .protocol import Call
 from .sentinel import retry_refused
-from .serializers import Serializer
 
 __all__ = ["SyncRunner"]
 
@@ -61,27 +60,14 @@ def unwrap_lost(result: Any) -> Any:
     return result
 
 
-class SyncRunner(FrontEnd, SyncFront):
-    def __init__(
-        self,
-        client: redis.Redis | str | None = None,
-        *,
-        namespace: str = "rsmq",
-        realtime: bool | Iterable[str] = False,
-        serializer: str | Serializer | None = None,
-        poll_interval: float = 1.0,
-    ) -> None:
-        super().__init__(
-            namespace=namespace,
-            realtime=realtime,
-            serializer=serializer,
-            poll_interval=poll_interval,
-        )
+class SyncRunner(FrontEnd[redis.Redis], SyncFront):
+    def _connect(self, client: redis.Redis | str | None) -> redis.Redis:
         self.client = sync_client(client)
         self._fast: FastPath | None = fast_path_for(self.client)
         self._retry: Retry | None = self.client.get_retry() if self._fast is not None else None
         self._listener: Listener | None = None
         self._listener_lock = threading.Lock()
+        return self.client
 
     # Lost replies (docs/reliability.md, "Which operations retry"): an error before a
     # command reached Redis is retried (the client's retry policy, a fresh connection);
@@ -119,9 +105,7 @@ class SyncRunner(FrontEnd, SyncFront):
         try:
             return self.client.execute_command(*call.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         except NoScriptError:
-            return self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
-            )
+            return self.client.execute_command(*eval_args(call), **RAW)  # type: ignore[no-untyped-call]
 
     def _run(self, call: Call[T]) -> T:
         # A READONLY/NOREPLICAS/LOADING refusal means the call did not run: once more.
@@ -137,10 +121,7 @@ class SyncRunner(FrontEnd, SyncFront):
         try:
             return self._sent_many(fast, [c.command() for c in calls]), len(calls)
         except Unanswered as lost:
-            done = len(lost.replies)  # these calls were answered; the rest may have run
-            for c in calls[done:]:
-                if not c.replay_safe:
-                    raise ReplyLost(c.name, str(lost.error)) from lost.error
+            done = check_replayable(calls, lost)
             return [*lost.replies, *self._slow_many(calls[done:])], done
 
     def _sent_many(self, fast: FastPath, commands: list[bytes]) -> list[Any]:
@@ -163,15 +144,7 @@ class SyncRunner(FrontEnd, SyncFront):
         if len(calls) == 1:
             return [self._run(calls[0])]
         replies, replayed_from = self._pipelined(calls)
-        out = []
-        for i, (c, reply) in enumerate(zip(calls, replies, strict=True)):
-            if isinstance(reply, NoScriptError):  # that call did not run: EVAL it
-                out.append(c.parse_replayed(self._slow(c)) if i >= replayed_from else self._run(c))
-                continue
-            if isinstance(reply, Exception):
-                raise reply
-            out.append(c.parse_replayed(reply) if i >= replayed_from else c.parse(reply))
-        return out
+        return self._drive(parse_replies(calls, replies, replayed_from))
 
     def _listen(self) -> Listener:
         with self._listener_lock:
@@ -201,6 +174,8 @@ class SyncRunner(FrontEnd, SyncFront):
                 elif isinstance(step, Sleep):
                     assert watch is not None
                     value = watch.wait(step.timeout)
+                elif isinstance(step, Replay):
+                    value = step.call.parse_replayed(self._slow(step.call))
                 elif isinstance(step, Durable):
                     value = durable_mod.run(self, step.call, step.replicas, step.timeout_ms)
                 else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio
@@ -14,12 +14,11 @@ from .. import durable as durable_mod
 from ..connection import async_client
 from ..errors import ReplyLost, WriteRefused
 from ..fastpath import LINK_ERRORS, Unanswered, socket_quiet
-from ..frontend import FrontEnd
+from ..frontend import FrontEnd, Replay, check_replayable, eval_args, parse_replies
 from ..longpoll import Listen, Run, Sleep
 from ..operation import AsyncFront, Durable, Steps
 from ..protocol import Call
 from ..runner import RAW, Lost, unwrap_lost
-from ..serializers import Serializer
 from .listener import AsyncListener, AsyncWatch
 from .sentinel import aretry_refused
 
@@ -53,26 +52,13 @@ async def _ignore(error: Exception) -> None:
     """Retry's failure callback: the failed connection was disconnected already."""
 
 
-class AsyncRunner(FrontEnd, AsyncFront):
-    def __init__(
-        self,
-        client: redis.asyncio.Redis | str | None = None,
-        *,
-        namespace: str = "rsmq",
-        realtime: bool | Iterable[str] = False,
-        serializer: str | Serializer | None = None,
-        poll_interval: float = 1.0,
-    ) -> None:
-        super().__init__(
-            namespace=namespace,
-            realtime=realtime,
-            serializer=serializer,
-            poll_interval=poll_interval,
-        )
+class AsyncRunner(FrontEnd[redis.asyncio.Redis], AsyncFront):
+    def _connect(self, client: redis.asyncio.Redis | str | None) -> redis.asyncio.Redis:
         self.client = async_client(client)
         self._careful = _careful_path_for(self.client)
         self._retry: Retry | None = self.client.get_retry() if self._careful else None
         self._listener: AsyncListener | None = None
+        return self.client
 
     # Lost replies: the rules of the sync runner (engine/runner.py). A plain pooled
     # client gets the careful path below (a pool connection per call, the pool checks
@@ -159,9 +145,7 @@ class AsyncRunner(FrontEnd, AsyncFront):
         try:
             return await self.client.execute_command(*call.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         except NoScriptError:
-            return await self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
-            )
+            return await self.client.execute_command(*eval_args(call), **RAW)  # type: ignore[no-untyped-call]
 
     async def _run(self, call: Call[T]) -> T:
         # A READONLY/NOREPLICAS/LOADING refusal means the call did not run: once more.
@@ -175,10 +159,7 @@ class AsyncRunner(FrontEnd, AsyncFront):
             try:
                 return await self._sent([c.command() for c in calls]), len(calls)
             except Unanswered as lost:
-                done = len(lost.replies)
-                for c in calls[done:]:
-                    if not c.replay_safe:
-                        raise ReplyLost(c.name, str(lost.error)) from lost.error
+                done = check_replayable(calls, lost)
                 return [*lost.replies, *await self._slow_many(calls[done:])], done
         return await self._slow_many(calls), len(calls)
 
@@ -194,18 +175,7 @@ class AsyncRunner(FrontEnd, AsyncFront):
         if len(calls) == 1:
             return [await self._run(calls[0])]
         replies, replayed_from = await self._pipelined(calls)
-        out = []
-        for i, (c, reply) in enumerate(zip(calls, replies, strict=True)):
-            if isinstance(reply, NoScriptError):  # that call did not run: EVAL it
-                if i >= replayed_from:
-                    out.append(c.parse_replayed(await self._slow(c)))
-                else:
-                    out.append(await self._run(c))
-                continue
-            if isinstance(reply, Exception):
-                raise reply
-            out.append(c.parse_replayed(reply) if i >= replayed_from else c.parse(reply))
-        return out
+        return await self._drive(parse_replies(calls, replies, replayed_from))
 
     def _listen(self) -> AsyncListener:
         loop = asyncio.get_running_loop()
@@ -237,6 +207,8 @@ class AsyncRunner(FrontEnd, AsyncFront):
                 elif isinstance(step, Sleep):
                     assert watch is not None
                     value = await watch.wait(step.timeout)
+                elif isinstance(step, Replay):
+                    value = step.call.parse_replayed(await self._slow(step.call))
                 elif isinstance(step, Durable):
                     call, replicas, timeout_ms = step.call, step.replicas, step.timeout_ms
                     value = await durable_mod.run_async(self, call, replicas, timeout_ms)
