@@ -6,14 +6,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from redis.exceptions import NoScriptError
 
 from .errors import InvalidValue, ReplyLost, RSMQError
 from .fastpath import Unanswered
-from .longpoll import Plan, check_poll_interval, check_wait, long_poll
+from .longpoll import Listen, Plan, Run, Sleep, check_poll_interval, check_wait, long_poll
 from .message import Message, Receipt
+from .operation import Command, Durable, Stepper
 from .protocol import BATCH_MAX, Call, Outcome, Protocol
 from .protocol.base import check_count
 from .serializers import Serializer, get_serializer
@@ -108,6 +109,15 @@ class FrontEnd(Generic[ClientT]):
 
     client: ClientT
 
+    if TYPE_CHECKING:  # the front end's I/O (blocking, or coroutines on asyncio)
+
+        def _run(self, call: Call[Any]) -> Any: ...
+        def _run_calls(self, calls: Sequence[Call[Any]]) -> Any: ...
+        def _run_or_error(self, calls: Sequence[Call[Any]]) -> Any: ...
+        def _replay(self, call: Call[Any]) -> Any: ...
+        def _durable(self, step: Durable) -> Any: ...
+        def _listen(self) -> Any: ...
+
     def __init__(
         self,
         client: ClientT | str | None = None,
@@ -126,6 +136,27 @@ class FrontEnd(Generic[ClientT]):
     def _connect(self, client: ClientT | str | None) -> ClientT:
         """The front end's client for ``client`` (a client, a URL or None), set up."""
         raise NotImplementedError
+
+    def _perform(self, step: Any, stepper: Stepper[Any]) -> Any:
+        """Start one step of an operation (engine/operation.py): its result, or on the
+        asyncio front end an awaitable of it (every method called here is a coroutine
+        there). The drivers (``_drive`` of the runners) send it back in."""
+        if isinstance(step, Call):
+            return self._run(step)
+        if isinstance(step, Run):
+            return self._run_or_error(step.calls) if step.errors else self._run_calls(step.calls)
+        if isinstance(step, Listen):
+            stepper.watch = self._listen().watch(step.channels)
+            return stepper.watch.ready(step.timeout)
+        if isinstance(step, Sleep):
+            assert stepper.watch is not None
+            return stepper.watch.wait(step.timeout)
+        if isinstance(step, Replay):
+            return self._replay(step.call)
+        if isinstance(step, Durable):
+            return self._durable(step)
+        assert isinstance(step, Command)
+        return self.client.execute_command(*step.args)  # type: ignore[attr-defined]
 
     @property
     def namespace(self) -> str:

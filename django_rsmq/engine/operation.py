@@ -35,6 +35,7 @@ __all__ = [
     "Command",
     "Durable",
     "Operation",
+    "Stepper",
     "Steps",
     "SyncFront",
     "Work",
@@ -75,6 +76,41 @@ def steps(work: Work[T]) -> Steps[T]:
         result: T = yield work
         return result
     return (yield from work)
+
+
+W = TypeVar("W")
+
+
+class Stepper(Generic[W]):
+    """A step generator as a front end's driver sees it: the driver performs each
+    step and hands its result to :meth:`send`, until that returns ``None`` (the
+    result is then in :attr:`result`). ``watch`` is the long poll's listener watch,
+    if a ``Listen`` step made one; :meth:`close` closes it and the generator."""
+
+    __slots__ = ("plan", "result", "watch")
+
+    def __init__(self, plan: Steps[Any]) -> None:
+        self.plan = plan
+        self.result: Any = None
+        self.watch: W | None = None
+
+    def first(self) -> Any:
+        return self._advance(self.plan.__next__)
+
+    def send(self, value: Any) -> Any:
+        return self._advance(lambda: self.plan.send(value))
+
+    def _advance(self, advance: Callable[[], Any]) -> Any:
+        try:
+            return advance()
+        except StopIteration as done:
+            self.result = done.value
+            return None
+
+    def close(self) -> None:
+        self.plan.close()
+        if self.watch is not None:
+            self.watch.close()  # type: ignore[attr-defined]
 
 
 class SyncFront:

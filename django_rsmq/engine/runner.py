@@ -16,10 +16,9 @@ from . import durable as durable_mod
 from .connection import sync_client
 from .errors import ReplyLost
 from .fastpath import FastPath, Unanswered, fast_path_for
-from .frontend import FrontEnd, Replay, check_replayable, eval_args, parse_replies
+from .frontend import FrontEnd, check_replayable, eval_args, parse_replies
 from .listener import Listener, Watch
-from .longpoll import Listen, Run, Sleep
-from .operation import Durable, Steps, SyncFront
+from .operation import Durable, Stepper, Steps, SyncFront
 from .protocol import Call
 from .sentinel import retry_refused
 
@@ -155,38 +154,26 @@ class SyncRunner(FrontEnd[redis.Redis], SyncFront):
     def _drive(self, plan: Steps[T]) -> T:
         """Run a multi-step operation (engine/operation.py): each step's result is sent
         back into it."""
-        watch: Watch | None = None
+        stepper: Stepper[Watch] = Stepper(plan)
         try:
-            step = next(plan)
-            while True:
-                if isinstance(step, Call):
-                    value: Any = self._run(step)
-                elif isinstance(step, Run):
-                    try:
-                        value = self._run_calls(step.calls)
-                    except Exception as exc:
-                        if not step.errors:
-                            raise
-                        value = [exc]  # the plan decides (a Run of one call)
-                elif isinstance(step, Listen):
-                    watch = self._listen().watch(step.channels)
-                    value = watch.ready(step.timeout)
-                elif isinstance(step, Sleep):
-                    assert watch is not None
-                    value = watch.wait(step.timeout)
-                elif isinstance(step, Replay):
-                    value = step.call.parse_replayed(self._slow(step.call))
-                elif isinstance(step, Durable):
-                    value = durable_mod.run(self, step.call, step.replicas, step.timeout_ms)
-                else:
-                    value = self.client.execute_command(*step.args)  # type: ignore[no-untyped-call]
-                step = plan.send(value)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            step = stepper.first()
+            while step is not None:
+                step = stepper.send(self._perform(step, stepper))
+            return stepper.result  # type: ignore[no-any-return]
         finally:
-            plan.close()
-            if watch is not None:
-                watch.close()
+            stepper.close()
+
+    def _run_or_error(self, calls: Sequence[Call[Any]]) -> list[Any]:
+        try:
+            return self._run_calls(calls)
+        except Exception as exc:
+            return [exc]  # the plan decides (a Run of one call)
+
+    def _replay(self, call: Call[Any]) -> Any:
+        return call.parse_replayed(self._slow(call))
+
+    def _durable(self, step: Durable) -> Any:
+        return durable_mod.run(self, step.call, step.replicas, step.timeout_ms)
 
     def close(self) -> None:
         """Close the long-poll listener's pub/sub connection, if any, and give the

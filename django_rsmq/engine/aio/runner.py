@@ -14,9 +14,8 @@ from .. import durable as durable_mod
 from ..connection import async_client
 from ..errors import ReplyLost, WriteRefused
 from ..fastpath import LINK_ERRORS, Unanswered, socket_quiet
-from ..frontend import FrontEnd, Replay, check_replayable, eval_args, parse_replies
-from ..longpoll import Listen, Run, Sleep
-from ..operation import AsyncFront, Durable, Steps
+from ..frontend import FrontEnd, check_replayable, eval_args, parse_replies
+from ..operation import AsyncFront, Durable, Stepper, Steps
 from ..protocol import Call
 from ..runner import RAW, Lost, unwrap_lost
 from .listener import AsyncListener, AsyncWatch
@@ -186,45 +185,33 @@ class AsyncRunner(FrontEnd[redis.asyncio.Redis], AsyncFront):
     async def _drive(self, plan: Steps[T]) -> T:
         """Run a multi-step operation (engine/operation.py): each step's result is sent
         back into it."""
-        watch: AsyncWatch | None = None
         task = asyncio.current_task()
         cancels = task.cancelling() if task is not None else 0
+        stepper: Stepper[AsyncWatch] = Stepper(plan)
         try:
-            step = next(plan)
-            while True:
-                if isinstance(step, Call):
-                    value: Any = await self._run(step)
-                elif isinstance(step, Run):
-                    try:
-                        value = await self._run_calls(step.calls)
-                    except Exception as exc:
-                        if not step.errors:
-                            raise
-                        value = [exc]  # the plan decides (a Run of one call)
-                elif isinstance(step, Listen):
-                    watch = self._listen().watch(step.channels)
-                    value = await watch.ready(step.timeout)
-                elif isinstance(step, Sleep):
-                    assert watch is not None
-                    value = await watch.wait(step.timeout)
-                elif isinstance(step, Replay):
-                    value = step.call.parse_replayed(await self._slow(step.call))
-                elif isinstance(step, Durable):
-                    call, replicas, timeout_ms = step.call, step.replicas, step.timeout_ms
-                    value = await durable_mod.run_async(self, call, replicas, timeout_ms)
-                else:
-                    value = await self.client.execute_command(*step.args)  # type: ignore[no-untyped-call]
+            step = stepper.first()
+            while step is not None:
+                value = await self._perform(step, stepper)
                 if task is not None and task.cancelling() > cancels:
                     # redis.asyncio can swallow a cancellation that lands mid-command;
                     # a long poll must not then sleep on for up to ``wait`` seconds.
                     raise asyncio.CancelledError
-                step = plan.send(value)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+                step = stepper.send(value)
+            return stepper.result  # type: ignore[no-any-return]
         finally:
-            plan.close()
-            if watch is not None:
-                watch.close()
+            stepper.close()
+
+    async def _run_or_error(self, calls: Sequence[Call[Any]]) -> list[Any]:
+        try:
+            return await self._run_calls(calls)
+        except Exception as exc:
+            return [exc]  # the plan decides (a Run of one call)
+
+    async def _replay(self, call: Call[Any]) -> Any:
+        return call.parse_replayed(await self._slow(call))
+
+    async def _durable(self, step: Durable) -> Any:
+        return await durable_mod.run_async(self, step.call, step.replicas, step.timeout_ms)
 
     async def aclose(self) -> None:
         """Stop the long-poll listener (its tasks and pub/sub connection), if any.
