@@ -5,7 +5,7 @@ each is the front end's operation with the queue's name, serializer and realtime
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .batch import BatchOps
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
@@ -17,11 +17,34 @@ from .reliability_methods import ReliabilityOps
 from .serializers import Serializer
 from .validation import MAXSIZE_DEFAULT
 
-__all__ = ["QueueOps"]
+__all__ = ["Handles", "QueueOps"]
+
+H = TypeVar("H")
 
 M = MessageOps
 B = BatchOps
 R = ReliabilityOps
+
+
+class Handles(Generic[H]):
+    """``rsmq.queue(name)``: a front end's handles (its ``_handle`` makes one)."""
+
+    if TYPE_CHECKING:
+
+        def _serializer(self, serializer: str | Serializer | None) -> Serializer: ...
+
+    def _handle(self, qname: str, serializer: Serializer, realtime: bool | None) -> H:
+        raise NotImplementedError
+
+    def queue(
+        self,
+        qname: str,
+        *,
+        serializer: str | Serializer | None = None,
+        realtime: bool | None = None,
+    ) -> H:
+        """A handle bound to one queue, optionally with its own serializer and realtime."""
+        return self._handle(qname, self._serializer(serializer), realtime)
 
 
 class QueueOps:

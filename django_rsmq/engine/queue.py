@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .batch import BatchOps
-from .handle import QueueOps
+from .handle import Handles, QueueOps
 from .operation import SyncFront, Work, operation, sync_front
 from .operations import MessageOps
 from .reliability_methods import ReliabilityMethods
@@ -17,7 +17,7 @@ __all__ = ["RSMQ", "Queue"]
 
 
 @sync_front
-class RSMQ(SyncRunner, MessageOps, BatchOps, ReliabilityMethods):
+class RSMQ(SyncRunner, MessageOps, BatchOps, ReliabilityMethods, Handles["Queue"]):
     """RSMQ operations on one Redis server and namespace.
 
     ``client`` is a redis-py client or a URL. ``realtime=True`` makes every send
@@ -35,15 +35,8 @@ class RSMQ(SyncRunner, MessageOps, BatchOps, ReliabilityMethods):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def queue(
-        self,
-        qname: str,
-        *,
-        serializer: str | Serializer | None = None,
-        realtime: bool | None = None,
-    ) -> Queue:
-        """A handle bound to one queue, optionally with its own serializer and realtime."""
-        return Queue(self, qname, self._serializer(serializer), realtime=realtime)
+    def _handle(self, qname: str, serializer: Serializer, realtime: bool | None) -> Queue:
+        return Queue(self, qname, serializer, realtime=realtime)
 
 
 @sync_front
@@ -51,11 +44,6 @@ class Queue(QueueOps, SyncFront):
     """One queue of an :class:`RSMQ`, with its own serializer (and realtime, if given)."""
 
     rsmq: RSMQ
-
-    def __init__(
-        self, rsmq: RSMQ, name: str, serializer: Serializer, *, realtime: bool | None = None
-    ) -> None:
-        super().__init__(rsmq, name, serializer, realtime=realtime)
 
     @operation
     def send(

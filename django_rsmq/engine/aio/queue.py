@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..batch import BatchOps
-from ..handle import QueueOps
+from ..handle import Handles, QueueOps
 from ..operation import AsyncFront, Work, async_front, operation
 from ..operations import MessageOps
 from ..reliability_methods import AsyncReliabilityMethods
@@ -18,7 +18,7 @@ __all__ = ["AsyncQueue", "AsyncRSMQ"]
 
 
 @async_front
-class AsyncRSMQ(AsyncRunner, MessageOps, BatchOps, AsyncReliabilityMethods):
+class AsyncRSMQ(AsyncRunner, MessageOps, BatchOps, AsyncReliabilityMethods, Handles["AsyncQueue"]):
     """RSMQ operations over ``redis.asyncio``; see :class:`~django_rsmq.engine.RSMQ`.
 
     :meth:`aclose` stops the long-poll listener tasks (``async with`` does too).
@@ -30,15 +30,8 @@ class AsyncRSMQ(AsyncRunner, MessageOps, BatchOps, AsyncReliabilityMethods):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def queue(
-        self,
-        qname: str,
-        *,
-        serializer: str | Serializer | None = None,
-        realtime: bool | None = None,
-    ) -> AsyncQueue:
-        """A handle bound to one queue, optionally with its own serializer and realtime."""
-        return AsyncQueue(self, qname, self._serializer(serializer), realtime=realtime)
+    def _handle(self, qname: str, serializer: Serializer, realtime: bool | None) -> AsyncQueue:
+        return AsyncQueue(self, qname, serializer, realtime=realtime)
 
 
 @async_front
@@ -46,11 +39,6 @@ class AsyncQueue(QueueOps, AsyncFront):
     """One queue of an :class:`AsyncRSMQ`, with its own serializer (and realtime, if given)."""
 
     rsmq: AsyncRSMQ
-
-    def __init__(
-        self, rsmq: AsyncRSMQ, name: str, serializer: Serializer, *, realtime: bool | None = None
-    ) -> None:
-        super().__init__(rsmq, name, serializer, realtime=realtime)
 
     @operation
     def send(
