@@ -14,8 +14,8 @@ from typing import Any
 from . import durable as durable_mod
 from .frontend import FrontEnd
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
-from .operation import Command, Durable, Steps, Work, operation, steps
-from .protocol import sorted_names
+from .operation import Command, Durable, Steps, Then, Work, operation, steps
+from .protocol import Call, sorted_names
 from .reliability import (
     DEDUP_WINDOW_DEFAULT,
     FAILED_CAP_DEFAULT,
@@ -182,7 +182,7 @@ class MessageOps(FrontEnd[Any]):
         wait: float | None = None,
         serializer: str | Serializer | None = None,
         realtime: bool | None = None,
-    ) -> Steps[Message | None]:
+    ) -> Work[Message | None]:
         """Receive the next visible message, hiding it for ``vt`` seconds (queue default).
 
         ``wait`` (seconds) long-polls: returns as soon as a message is receivable, or
@@ -191,8 +191,9 @@ class MessageOps(FrontEnd[Any]):
         work = MessageOps.receive_many.fn(
             self, qname, 1, vt=vt, wait=wait, serializer=serializer, realtime=realtime
         )
-        found = yield from steps(work)
-        return found[0] if found else None
+        if isinstance(work, Call):
+            return Then(work, first_or_none)
+        return _first_of(work)
 
     @operation
     def receive_many(
@@ -235,10 +236,9 @@ class MessageOps(FrontEnd[Any]):
     @operation
     def pop(
         self, qname: str, *, serializer: str | Serializer | None = None
-    ) -> Steps[Message | None]:
+    ) -> Work[Message | None]:
         """Receive and delete the next visible message (at most once)."""
-        found = yield self.protocol.pop(qname, self._serializer(serializer))
-        return found[0] if found else None
+        return Then(self.protocol.pop(qname, self._serializer(serializer)), first_or_none)
 
     @operation
     def delete(self, qname: str, message_id: str) -> Work[bool]:
@@ -292,3 +292,11 @@ class MessageOps(FrontEnd[Any]):
 
 def _one(step: Any) -> Steps[Any]:
     return (yield step)
+
+
+def first_or_none(found: list[Message]) -> Message | None:
+    return found[0] if found else None
+
+
+def _first_of(work: Work[list[Message]]) -> Steps[Message | None]:
+    return first_or_none((yield from steps(work)))

@@ -9,11 +9,12 @@ protocol core; multi-call operations (redrive, purge_expired, sweep) are
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .message import Message, Receipt
-from .operation import AsyncFront, Steps, SyncFront, Work, async_front, operation, sync_front
+from .operation import AsyncFront, SyncFront, Then, Work, async_front, operation, sync_front
 from .protocol import Protocol
 from .reliability import DeadLetterInfo, FailedRecord, FailResult, Page, RedriveResult
 from .serializers import Serializer
@@ -74,11 +75,10 @@ class ReliabilityOps:
     @operation
     def failed_record(
         self, qname: str, record_id: str, *, serializer: str | Serializer | None = None
-    ) -> Steps[FailedRecord]:
+    ) -> Work[FailedRecord]:
         """One failure record. Raises :class:`MessageNotFound` if it is gone."""
         call = self.protocol.failed(qname, self._serializer(serializer), record_id=record_id)
-        page: Page[FailedRecord] = yield call
-        return page.items[0]
+        return Then(call, _first_record)
 
     @operation
     def delete_failed(self, qname: str, ids: Iterable[str] | None = None) -> Work[int]:
@@ -86,10 +86,9 @@ class ReliabilityOps:
         return self.protocol.delete_failed(qname, ids)
 
     @operation
-    def dead_letter_info(self, dlq: str, message_id: str) -> Steps[DeadLetterInfo | None]:
+    def dead_letter_info(self, dlq: str, message_id: str) -> Work[DeadLetterInfo | None]:
         """Source queue, rc, receive times, reason and last error of a DLQ message."""
-        found = yield self.protocol.dead_letter_info(dlq, [message_id])
-        return found[0]  # type: ignore[no-any-return]
+        return Then(self.protocol.dead_letter_info(dlq, [message_id]), operator.itemgetter(0))
 
     @operation
     def redrive(
@@ -135,6 +134,10 @@ class ReliabilityOps:
     def sweep(self, qname: str) -> Work[None]:
         """Drop side data left by plain RSMQ clients' deletes/pops (a full pass)."""
         return self.protocol.sweep(qname)
+
+
+def _first_record(page: Page[FailedRecord]) -> FailedRecord:
+    return page.items[0]
 
 
 @sync_front
