@@ -65,6 +65,7 @@ def run(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
 
 
 def _run(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
+    from .frontend import eval_args
     from .runner import RAW
 
     try:
@@ -79,9 +80,7 @@ def _run(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
         replies = pipe.execute(raise_on_error=False)
         if isinstance(replies[0], NoScriptError):  # did not run: EVAL loads the script
             pipe = runner.client.pipeline(transaction=False)
-            pipe.execute_command(
-                "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
-            )
+            pipe.execute_command(*eval_args(call), **RAW)
             pipe.execute_command("WAIT", replicas, timeout_ms)
             replies = pipe.execute(raise_on_error=False)
     except WriteRefused:
@@ -101,15 +100,14 @@ async def run_async(runner: Any, call: Call[Any], replicas: int, timeout_ms: int
 
 
 async def _run_async(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
+    from .frontend import eval_args
     from .runner import RAW
 
     try:
         for script in (False, True):
             pipe = runner.client.pipeline(transaction=False)
             if script:
-                pipe.execute_command(
-                    "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
-                )
+                pipe.execute_command(*eval_args(call), **RAW)
             else:
                 pipe.execute_command(*call.evalsha(), **RAW)
             pipe.execute_command("WAIT", replicas, timeout_ms)

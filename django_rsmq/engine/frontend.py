@@ -4,20 +4,66 @@ the long-poll plan for a call, and putting per-queue batch results back in input
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .errors import InvalidValue, RSMQError
-from .longpoll import Plan, check_poll_interval, check_wait, long_poll
+from redis.exceptions import NoScriptError
+
+from .errors import InvalidValue, ReplyLost, RSMQError
+from .fastpath import Unanswered
+from .longpoll import Listen, Plan, Run, Sleep, check_poll_interval, check_wait, long_poll
 from .message import Message, Receipt
+from .operation import Command, Durable, Stepper
 from .protocol import BATCH_MAX, Call, Outcome, Protocol
 from .protocol.base import check_count
 from .serializers import Serializer, get_serializer
 from .validation import check_duration, check_qname
 
-__all__ = ["FrontEnd", "ReceiptBatch"]
+__all__ = ["FrontEnd", "ReceiptBatch", "Replay", "check_replayable", "eval_args", "parse_replies"]
 
 T = TypeVar("T")
+ClientT = TypeVar("ClientT")
+
+
+def eval_args(call: Call[Any]) -> tuple[Any, ...]:
+    """The EVAL command (the script's source) for redis-py: after NOSCRIPT."""
+    return ("EVAL", call.script.source, len(call.keys), *call.keys, *call.args)
+
+
+def check_replayable(calls: Sequence[Call[Any]], lost: Unanswered) -> int:
+    """After a pipeline's replies were lost: how many calls were answered; raises
+    :class:`ReplyLost` if one of the others (which may have run) is not replay-safe."""
+    done = len(lost.replies)
+    for c in calls[done:]:
+        if not c.replay_safe:
+            raise ReplyLost(c.name, str(lost.error)) from lost.error
+    return done
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """Run ``call`` on redis-py's path (EVAL on NOSCRIPT), send back its reply parsed
+    as a replay's."""
+
+    call: Call[Any]
+
+
+def parse_replies(
+    calls: Sequence[Call[Any]], replies: Sequence[Any], replayed_from: int
+) -> Generator[Call[Any] | Replay, Any, list[Any]]:
+    """Parse a pipeline's replies in order (those from ``replayed_from`` on are
+    replays'). A call that got NOSCRIPT did not run: it is yielded to be run again (a
+    :class:`Replay` if it is past ``replayed_from``) and is sent its parsed result."""
+    out = []
+    for i, (c, reply) in enumerate(zip(calls, replies, strict=True)):
+        if isinstance(reply, NoScriptError):
+            out.append((yield Replay(c) if i >= replayed_from else c))
+            continue
+        if isinstance(reply, Exception):
+            raise reply
+        out.append(c.parse_replayed(reply) if i >= replayed_from else c.parse(reply))
+    return out
 
 
 class ReceiptBatch:
@@ -57,22 +103,60 @@ class ReceiptBatch:
         return [s if isinstance(s, Outcome) else per_queue[s[0]][s[1]] for s in self.slots]
 
 
-class FrontEnd:
+class FrontEnd(Generic[ClientT]):
     """Configuration shared by :class:`~django_rsmq.engine.RSMQ` and
     :class:`~django_rsmq.engine.aio.AsyncRSMQ` (no I/O here)."""
 
+    client: ClientT
+
+    if TYPE_CHECKING:  # the front end's I/O (blocking, or coroutines on asyncio)
+
+        def _run(self, call: Call[Any]) -> Any: ...
+        def _run_calls(self, calls: Sequence[Call[Any]]) -> Any: ...
+        def _run_or_error(self, calls: Sequence[Call[Any]]) -> Any: ...
+        def _replay(self, call: Call[Any]) -> Any: ...
+        def _durable(self, step: Durable) -> Any: ...
+        def _listen(self) -> Any: ...
+
     def __init__(
         self,
+        client: ClientT | str | None = None,
         *,
-        namespace: str,
-        realtime: bool | Iterable[str],
-        serializer: str | Serializer | None,
-        poll_interval: float,
+        namespace: str = "rsmq",
+        realtime: bool | Iterable[str] = False,
+        serializer: str | Serializer | None = None,
+        poll_interval: float = 1.0,
     ) -> None:
         self.protocol = Protocol(namespace, realtime=realtime)
         self.serializer = get_serializer(serializer)
         self.poll_interval = check_poll_interval(poll_interval)
         self._rotation = itertools.count()
+        self.client = self._connect(client)
+
+    def _connect(self, client: ClientT | str | None) -> ClientT:
+        """The front end's client for ``client`` (a client, a URL or None), set up."""
+        raise NotImplementedError
+
+    def _perform(self, step: Any, stepper: Stepper[Any]) -> Any:
+        """Start one step of an operation (engine/operation.py): its result, or on the
+        asyncio front end an awaitable of it (every method called here is a coroutine
+        there). The drivers (``_drive`` of the runners) send it back in."""
+        if isinstance(step, Call):
+            return self._run(step)
+        if isinstance(step, Run):
+            return self._run_or_error(step.calls) if step.errors else self._run_calls(step.calls)
+        if isinstance(step, Listen):
+            stepper.watch = self._listen().watch(step.channels)
+            return stepper.watch.ready(step.timeout)
+        if isinstance(step, Sleep):
+            assert stepper.watch is not None
+            return stepper.watch.wait(step.timeout)
+        if isinstance(step, Replay):
+            return self._replay(step.call)
+        if isinstance(step, Durable):
+            return self._durable(step)
+        assert isinstance(step, Command)
+        return self.client.execute_command(*step.args)  # type: ignore[attr-defined]
 
     @property
     def namespace(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -12,16 +12,15 @@ from redis.client import NEVER_DECODE
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
+from . import durable as durable_mod
 from .connection import sync_client
 from .errors import ReplyLost
 from .fastpath import FastPath, Unanswered, fast_path_for
-from .frontend import FrontEnd
+from .frontend import FrontEnd, check_replayable, eval_args, parse_replies
 from .listener import Listener, Watch
-from .longpoll import Listen, Plan, Run
-from .message import Message
+from .operation import Durable, Stepper, Steps, SyncFront
 from .protocol import Call
 from .sentinel import retry_refused
-from .serializers import Serializer
 
 __all__ = ["SyncRunner"]
 
@@ -60,27 +59,14 @@ def unwrap_lost(result: Any) -> Any:
     return result
 
 
-class SyncRunner(FrontEnd):
-    def __init__(
-        self,
-        client: redis.Redis | str | None = None,
-        *,
-        namespace: str = "rsmq",
-        realtime: bool | Iterable[str] = False,
-        serializer: str | Serializer | None = None,
-        poll_interval: float = 1.0,
-    ) -> None:
-        super().__init__(
-            namespace=namespace,
-            realtime=realtime,
-            serializer=serializer,
-            poll_interval=poll_interval,
-        )
+class SyncRunner(FrontEnd[redis.Redis], SyncFront):
+    def _connect(self, client: redis.Redis | str | None) -> redis.Redis:
         self.client = sync_client(client)
         self._fast: FastPath | None = fast_path_for(self.client)
         self._retry: Retry | None = self.client.get_retry() if self._fast is not None else None
         self._listener: Listener | None = None
         self._listener_lock = threading.Lock()
+        return self.client
 
     # Lost replies (docs/reliability.md, "Which operations retry"): an error before a
     # command reached Redis is retried (the client's retry policy, a fresh connection);
@@ -118,9 +104,7 @@ class SyncRunner(FrontEnd):
         try:
             return self.client.execute_command(*call.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         except NoScriptError:
-            return self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
-            )
+            return self.client.execute_command(*eval_args(call), **RAW)  # type: ignore[no-untyped-call]
 
     def _run(self, call: Call[T]) -> T:
         # A READONLY/NOREPLICAS/LOADING refusal means the call did not run: once more.
@@ -136,10 +120,7 @@ class SyncRunner(FrontEnd):
         try:
             return self._sent_many(fast, [c.command() for c in calls]), len(calls)
         except Unanswered as lost:
-            done = len(lost.replies)  # these calls were answered; the rest may have run
-            for c in calls[done:]:
-                if not c.replay_safe:
-                    raise ReplyLost(c.name, str(lost.error)) from lost.error
+            done = check_replayable(calls, lost)
             return [*lost.replies, *self._slow_many(calls[done:])], done
 
     def _sent_many(self, fast: FastPath, commands: list[bytes]) -> list[Any]:
@@ -162,15 +143,7 @@ class SyncRunner(FrontEnd):
         if len(calls) == 1:
             return [self._run(calls[0])]
         replies, replayed_from = self._pipelined(calls)
-        out = []
-        for i, (c, reply) in enumerate(zip(calls, replies, strict=True)):
-            if isinstance(reply, NoScriptError):  # that call did not run: EVAL it
-                out.append(c.parse_replayed(self._slow(c)) if i >= replayed_from else self._run(c))
-                continue
-            if isinstance(reply, Exception):
-                raise reply
-            out.append(c.parse_replayed(reply) if i >= replayed_from else c.parse(reply))
-        return out
+        return self._drive(parse_replies(calls, replies, replayed_from))
 
     def _listen(self) -> Listener:
         with self._listener_lock:
@@ -178,32 +151,29 @@ class SyncRunner(FrontEnd):
                 self._listener = Listener(self.client)  # a forked child needs its own
             return self._listener
 
-    def _drive(self, plan: Plan) -> list[Message]:
-        watch: Watch | None = None
+    def _drive(self, plan: Steps[T]) -> T:
+        """Run a multi-step operation (engine/operation.py): each step's result is sent
+        back into it."""
+        stepper: Stepper[Watch] = Stepper(plan)
         try:
-            step = next(plan)
-            while True:
-                if isinstance(step, Run):
-                    try:
-                        value: Any = self._run_calls(step.calls)
-                    except Exception as exc:
-                        if not step.errors:
-                            raise
-                        value = [exc]  # the plan decides (a Run of one call)
-                elif isinstance(step, Listen):
-                    watch = self._listen().watch(step.channels)
-                    value = watch.ready(step.timeout)
-                else:
-                    assert watch is not None
-                    value = watch.wait(step.timeout)
-                step = plan.send(value)
-        except StopIteration as done:
-            result: list[Message] = done.value
-            return result
+            step = stepper.first()
+            while step is not None:
+                step = stepper.send(self._perform(step, stepper))
+            return stepper.result  # type: ignore[no-any-return]
         finally:
-            plan.close()
-            if watch is not None:
-                watch.close()
+            stepper.close()
+
+    def _run_or_error(self, calls: Sequence[Call[Any]]) -> list[Any]:
+        try:
+            return self._run_calls(calls)
+        except Exception as exc:
+            return [exc]  # the plan decides (a Run of one call)
+
+    def _replay(self, call: Call[Any]) -> Any:
+        return call.parse_replayed(self._slow(call))
+
+    def _durable(self, step: Durable) -> Any:
+        return durable_mod.run(self, step.call, step.replicas, step.timeout_ms)
 
     def close(self) -> None:
         """Close the long-poll listener's pub/sub connection, if any, and give the

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.exceptions import NoScriptError, ResponseError
 
+from .. import durable as durable_mod
 from ..connection import async_client
 from ..errors import ReplyLost, WriteRefused
 from ..fastpath import LINK_ERRORS, Unanswered, socket_quiet
-from ..frontend import FrontEnd
-from ..longpoll import Listen, Plan, Run
-from ..message import Message
+from ..frontend import FrontEnd, check_replayable, eval_args, parse_replies
+from ..operation import AsyncFront, Durable, Stepper, Steps
 from ..protocol import Call
 from ..runner import RAW, Lost, unwrap_lost
-from ..serializers import Serializer
 from .listener import AsyncListener, AsyncWatch
 from .sentinel import aretry_refused
 
@@ -52,26 +51,13 @@ async def _ignore(error: Exception) -> None:
     """Retry's failure callback: the failed connection was disconnected already."""
 
 
-class AsyncRunner(FrontEnd):
-    def __init__(
-        self,
-        client: redis.asyncio.Redis | str | None = None,
-        *,
-        namespace: str = "rsmq",
-        realtime: bool | Iterable[str] = False,
-        serializer: str | Serializer | None = None,
-        poll_interval: float = 1.0,
-    ) -> None:
-        super().__init__(
-            namespace=namespace,
-            realtime=realtime,
-            serializer=serializer,
-            poll_interval=poll_interval,
-        )
+class AsyncRunner(FrontEnd[redis.asyncio.Redis], AsyncFront):
+    def _connect(self, client: redis.asyncio.Redis | str | None) -> redis.asyncio.Redis:
         self.client = async_client(client)
         self._careful = _careful_path_for(self.client)
         self._retry: Retry | None = self.client.get_retry() if self._careful else None
         self._listener: AsyncListener | None = None
+        return self.client
 
     # Lost replies: the rules of the sync runner (engine/runner.py). A plain pooled
     # client gets the careful path below (a pool connection per call, the pool checks
@@ -158,9 +144,7 @@ class AsyncRunner(FrontEnd):
         try:
             return await self.client.execute_command(*call.evalsha(), **RAW)  # type: ignore[no-untyped-call]
         except NoScriptError:
-            return await self.client.execute_command(  # type: ignore[no-untyped-call]
-                "EVAL", call.script.source, len(call.keys), *call.keys, *call.args, **RAW
-            )
+            return await self.client.execute_command(*eval_args(call), **RAW)  # type: ignore[no-untyped-call]
 
     async def _run(self, call: Call[T]) -> T:
         # A READONLY/NOREPLICAS/LOADING refusal means the call did not run: once more.
@@ -174,10 +158,7 @@ class AsyncRunner(FrontEnd):
             try:
                 return await self._sent([c.command() for c in calls]), len(calls)
             except Unanswered as lost:
-                done = len(lost.replies)
-                for c in calls[done:]:
-                    if not c.replay_safe:
-                        raise ReplyLost(c.name, str(lost.error)) from lost.error
+                done = check_replayable(calls, lost)
                 return [*lost.replies, *await self._slow_many(calls[done:])], done
         return await self._slow_many(calls), len(calls)
 
@@ -193,18 +174,7 @@ class AsyncRunner(FrontEnd):
         if len(calls) == 1:
             return [await self._run(calls[0])]
         replies, replayed_from = await self._pipelined(calls)
-        out = []
-        for i, (c, reply) in enumerate(zip(calls, replies, strict=True)):
-            if isinstance(reply, NoScriptError):  # that call did not run: EVAL it
-                if i >= replayed_from:
-                    out.append(c.parse_replayed(await self._slow(c)))
-                else:
-                    out.append(await self._run(c))
-                continue
-            if isinstance(reply, Exception):
-                raise reply
-            out.append(c.parse_replayed(reply) if i >= replayed_from else c.parse(reply))
-        return out
+        return await self._drive(parse_replies(calls, replies, replayed_from))
 
     def _listen(self) -> AsyncListener:
         loop = asyncio.get_running_loop()
@@ -212,38 +182,36 @@ class AsyncRunner(FrontEnd):
             self._listener = AsyncListener(self.client)  # one per event loop
         return self._listener
 
-    async def _drive(self, plan: Plan) -> list[Message]:
-        watch: AsyncWatch | None = None
+    async def _drive(self, plan: Steps[T]) -> T:
+        """Run a multi-step operation (engine/operation.py): each step's result is sent
+        back into it."""
         task = asyncio.current_task()
         cancels = task.cancelling() if task is not None else 0
+        stepper: Stepper[AsyncWatch] = Stepper(plan)
         try:
-            step = next(plan)
-            while True:
-                if isinstance(step, Run):
-                    try:
-                        value: Any = await self._run_calls(step.calls)
-                    except Exception as exc:
-                        if not step.errors:
-                            raise
-                        value = [exc]  # the plan decides (a Run of one call)
-                elif isinstance(step, Listen):
-                    watch = self._listen().watch(step.channels)
-                    value = await watch.ready(step.timeout)
-                else:
-                    assert watch is not None
-                    value = await watch.wait(step.timeout)
+            step = stepper.first()
+            while step is not None:
+                value = await self._perform(step, stepper)
                 if task is not None and task.cancelling() > cancels:
                     # redis.asyncio can swallow a cancellation that lands mid-command;
                     # a long poll must not then sleep on for up to ``wait`` seconds.
                     raise asyncio.CancelledError
-                step = plan.send(value)
-        except StopIteration as done:
-            result: list[Message] = done.value
-            return result
+                step = stepper.send(value)
+            return stepper.result  # type: ignore[no-any-return]
         finally:
-            plan.close()
-            if watch is not None:
-                watch.close()
+            stepper.close()
+
+    async def _run_or_error(self, calls: Sequence[Call[Any]]) -> list[Any]:
+        try:
+            return await self._run_calls(calls)
+        except Exception as exc:
+            return [exc]  # the plan decides (a Run of one call)
+
+    async def _replay(self, call: Call[Any]) -> Any:
+        return call.parse_replayed(await self._slow(call))
+
+    async def _durable(self, step: Durable) -> Any:
+        return await durable_mod.run_async(self, step.call, step.replicas, step.timeout_ms)
 
     async def aclose(self) -> None:
         """Stop the long-poll listener (its tasks and pub/sub connection), if any.

@@ -149,7 +149,8 @@ def _arg_bytes(arg: object) -> bytes:
 CallPlan = Generator[Call[Any], Any, T]
 """An operation that needs several script calls (paged sweeps, chunked redrives): a
 generator that yields each :class:`Call` and is sent its parsed result; its return value
-is the operation's. Front ends drive it (``RSMQ._run_plan``), so the loop is written once."""
+is the operation's. Front ends drive it (``_drive``, engine/operation.py), so the loop is
+written once."""
 
 
 def _single(call: Call[list[Outcome[T]]]) -> Call[T]:
