@@ -6,6 +6,12 @@ from typing import Any
 
 import redis
 import redis.asyncio
+from redis.client import NEVER_DECODE
+
+# NEVER_DECODE: replies come back as bytes even on a decode_responses=True client, so a
+# body that is not UTF-8 reaches the parser (-> BodyDecodeError with its id and receipt)
+# instead of failing inside redis-py after the script already ran.
+RAW: dict[str, Any] = {NEVER_DECODE: []}
 
 __all__ = ["async_client", "sync_client"]
 

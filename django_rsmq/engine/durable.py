@@ -20,6 +20,7 @@ from typing import Any
 
 from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
 
+from .connection import RAW
 from .errors import SendNotConfirmed, WriteRefused
 from .protocol import Call
 from .sentinel import retry_refused
@@ -65,8 +66,8 @@ def run(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
 
 
 def _run(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
+
     from .frontend import eval_args
-    from .runner import RAW
 
     try:
         fast = runner._fast
@@ -100,8 +101,8 @@ async def run_async(runner: Any, call: Call[Any], replicas: int, timeout_ms: int
 
 
 async def _run_async(runner: Any, call: Call[Any], replicas: int, timeout_ms: int) -> Any:
+
     from .frontend import eval_args
-    from .runner import RAW
 
     try:
         for script in (False, True):

@@ -8,12 +8,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import redis
-from redis.client import NEVER_DECODE
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 from . import durable as durable_mod
-from .connection import sync_client
+from .connection import RAW, sync_client
 from .errors import ReplyLost
 from .fastpath import FastPath, Unanswered, fast_path_for
 from .frontend import FrontEnd, check_replayable, eval_args, parse_replies
@@ -25,11 +24,6 @@ from .sentinel import retry_refused
 __all__ = ["SyncRunner"]
 
 T = TypeVar("T")
-
-# NEVER_DECODE: replies come back as bytes even on a decode_responses=True client, so a
-# body that is not UTF-8 reaches the parser (-> BodyDecodeError with its id and receipt)
-# instead of failing inside redis-py after the script already ran.
-RAW: dict[str, Any] = {NEVER_DECODE: []}
 
 
 def _ignore(error: Exception) -> None:

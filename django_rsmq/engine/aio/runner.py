@@ -11,13 +11,13 @@ from redis.asyncio.retry import Retry
 from redis.exceptions import NoScriptError, ResponseError
 
 from .. import durable as durable_mod
-from ..connection import async_client
+from ..connection import RAW, async_client
 from ..errors import ReplyLost, WriteRefused
 from ..fastpath import LINK_ERRORS, Unanswered, socket_quiet
 from ..frontend import FrontEnd, check_replayable, eval_args, parse_replies
 from ..operation import AsyncFront, Durable, Stepper, Steps
 from ..protocol import Call
-from ..runner import RAW, Lost, unwrap_lost
+from ..runner import Lost, unwrap_lost
 from .listener import AsyncListener, AsyncWatch
 from .sentinel import aretry_refused
 
