@@ -1,13 +1,15 @@
 """The consumer's rows: ``Consumer`` with a no-op ``@handler`` beside the raw floor.
 
-``python -m benchmarks.consumer URL [--profile]`` prints one JSON object (run by
-``python -m benchmarks`` as the ``consumer`` measurement). Each row fills the queue,
-runs a :class:`~django_rsmq.consumer.Consumer` in this process (concurrency 1, 4 and
-16) or in 4 processes until every message was handled, and reports messages per
-second between the 1,000th and the last processed message (start-up excluded). The
-floors run in the same process right before: the reliable-list ``BLMOVE`` + ``LREM``
-loop (one message per two round trips, what an unbatched consumer is bound by) and
-the pipelined ``LMOVE``/``LREM`` x100 (what a batching one can approach).
+``python -m benchmarks.consumer [consumer] URL [--profile]`` prints one JSON object
+(run by ``python -m benchmarks`` as the ``consumer`` measurement; ``--profile``
+prints a yappi profile of a concurrency-4 run to stderr instead, yappi installed).
+Each row fills the queue, runs a :class:`~django_rsmq.consumer.Consumer` in this
+process (concurrency 1, 4 and 16) or in 4 processes until every message was
+handled, and reports messages per second between the 1,000th and the last processed
+message (start-up excluded). The floors run in the same process right before: the
+reliable-list ``BLMOVE`` + ``LREM`` loop (one message per two round trips, what an
+unbatched consumer is bound by) and the pipelined ``LMOVE``/``LREM`` x100 (what a
+batching one can approach).
 """
 
 from __future__ import annotations
@@ -23,6 +25,22 @@ import django
 from django.conf import settings
 
 from .measure import BODY_100, LIST, PROCESSING
+
+# (label, measurement, key, unit, higher is better, target ratio): see run.py
+ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
+    ("Consumer no-op, concurrency 1 vs BLMOVE + LREM", "consumer", "c1", "msg/s", True, None),
+    ("Consumer no-op, concurrency 4 vs BLMOVE + LREM", "consumer", "c4", "msg/s", True, None),
+    ("Consumer no-op, concurrency 16 vs BLMOVE + LREM", "consumer", "c16", "msg/s", True, None),
+    ("Consumer no-op, 4 processes x 4 vs BLMOVE + LREM", "consumer", "p4", "msg/s", True, None),
+    (
+        "Consumer no-op, concurrency 16 vs pipelined LMOVE/LREM x100",
+        "consumer",
+        "c16_batch",
+        "msg/s",
+        True,
+        0.5,
+    ),
+]
 
 QUEUE = "bench"
 N = 30_000
@@ -166,20 +184,23 @@ def processes(url: str, n_proc: int, concurrency: int, total: int) -> float:
 
 
 def main(argv: list[str]) -> int:
-    url = argv[0]
     profile = "--profile" in argv
+    url = next(a for a in argv if a not in ("consumer", "--profile"))
     _configure(url)
-    result: dict[str, Any] = {"floor": _floors(url)}
+    floors = _floors(url)
     if profile:
         _fill(url, N)
-        result["profiled_c4"] = _consume(4, N, profile=True)
-    else:
-        for c in (1, 4, 16):
-            _fill(url, N)
-            result[f"c{c}"] = _consume(c, N)
-        _fill(url, N * 2)
-        result["p4_c4"] = processes(url, 4, 4, N * 2)
-    print(json.dumps(result))
+        print(json.dumps({"profiled_c4": _consume(4, N, profile=True), "floor": floors}))
+        return 0
+    ours: dict[str, float] = {}
+    for c in (1, 4, 16):
+        _fill(url, N)
+        ours[f"c{c}"] = _consume(c, N)
+    ours["c16_batch"] = ours["c16"]
+    _fill(url, N * 2)
+    ours["p4"] = processes(url, 4, 4, N * 2)
+    floor = dict.fromkeys(ours, floors["blmove_lrem"]) | {"c16_batch": floors["pipelined_100"]}
+    print(json.dumps({"ours": ours, "floor": floor}))
     return 0
 
 

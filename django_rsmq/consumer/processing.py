@@ -83,6 +83,7 @@ class MessageProcessor:
         self.run_async = run_async or _run_with_async_to_sync
         self.manage_db_connections = manage_db_connections and _uses_a_database()
         self.settle = settle
+        self._async: dict[Any, bool] = {}  # handler function -> is it async
         # Per moment, the hooks that do something at it (a base-class no-op is skipped).
         self._at: dict[str, list[tuple[Hooks, Callable[..., None]]]] = {
             moment: [
@@ -103,8 +104,11 @@ class MessageProcessor:
     def _call(self, handler: Handler, message: Message) -> None:
         if self.manage_db_connections:
             close_old_connections()
+        is_async = self._async.get(handler.func)
+        if is_async is None:  # inspect per function, not per message
+            is_async = self._async[handler.func] = handler.is_async
         try:
-            if handler.is_async:
+            if is_async:
                 self.run_async(handler.func, message)
             else:
                 handler.func(message)
