@@ -161,7 +161,12 @@ class Settler:
                 self._done(p.message, Result("unsettled", p.duration, exc))
             return
         for p, outcome in zip(group, outcomes, strict=True):
-            self._done(p.message, self.processor.acked(p.message, p.duration, outcome.error))
+            try:
+                result = self.processor.acked(p.message, p.duration, outcome.error)
+            except Exception as exc:  # an unexpected per-receipt error: that one only
+                log.error("Could not ack %s: %s", p.message.receipt, describe(exc), exc_info=exc)
+                result = Result("unsettled", p.duration, exc)
+            self._done(p.message, result)
 
     def _done(self, message: Message, result: Result) -> None:
         try:

@@ -170,3 +170,30 @@ def test_cold_stop_leaves_pending_acks_to_redelivery(
         )
         assert sorted(m.id for m in back) == sorted(ids)
         assert {m.rc for m in back} == {2}
+
+
+def test_a_stale_receipt_in_a_batch_is_lost_alone(
+    noop: list[Message], rsmq_on_test_redis: dict[str, Any]
+) -> None:
+    """One message of a pending batch is redelivered elsewhere before the flush: its
+    ack is refused (lost, not processed), the other one's applies."""
+    with override_settings(RSMQ=_with_consumer(rsmq_on_test_redis, ACK_INTERVAL=30.0)):
+        r = get_rsmq()
+        stolen_id, _ = _fill(2)
+        consumer = Consumer(["work"], concurrency=2, verbosity=0)
+        thread, codes = _run(consumer)
+        assert consumer.settler is not None
+        wait_for(lambda: consumer.settler.pending() == 2, timeout=10, what="2 pending acks")  # type: ignore[union-attr]
+        assert r.change_visibility("work", stolen_id, 0)  # by id, not fenced by our receipt
+        other = r.receive("work")
+        assert other is not None
+        assert (other.id, other.rc) == (stolen_id, 2)
+        consumer.request_stop()  # warm: flushes both acks in one call
+        thread.join(15)
+        assert codes == [0]
+        assert consumer.settler.flushes == 1
+        assert consumer.counters.processed_count == 1
+        assert consumer.counters.snapshot()["current"] == []
+        left = r.get_queue_attributes("work")
+        assert left.msgs == 1  # the stolen one, still held by the other receiver
+        r.ack(other)  # the other receiver's receipt is the live one
