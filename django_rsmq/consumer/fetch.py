@@ -1,8 +1,10 @@
 """Receiving for the consumer: one :class:`Fetcher` per connection (and vt override).
 
-A fetcher takes as many free worker slots as it can get (at least one, blocking),
-long-polls its queues for at most that many messages, and hands them to the
-workers. So prefetch never exceeds the number of free workers.
+A fetcher takes as many free slots as it can get (at least one, blocking),
+long-polls its queues for at most that many messages in one ``receive_from`` call,
+and hands them to the workers. The pool has ``concurrency + prefetch`` slots: a
+slot is taken from receipt until the handler returned, so at most ``prefetch``
+received messages wait for a worker.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from ..engine import RSMQ, Message
+from ..engine.protocol.base import BATCH_MAX
 from ..engine.serializers import Serializer
 from .trouble import Trouble
 
@@ -127,7 +130,8 @@ class Fetcher(threading.Thread):
                 self.on_exit()
 
     def _round(self) -> None:
-        taken = self.slots.take(self.budget(), timeout=0.2)
+        # One receive takes every free slot (workers + prefetch), up to the engine's cap.
+        taken = self.slots.take(min(self.budget(), BATCH_MAX), timeout=0.2)
         if not taken:
             if self.budget() <= 0:
                 self.stop_event.wait(0.2)

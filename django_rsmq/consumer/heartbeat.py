@@ -62,6 +62,7 @@ class VisibilityKeeper:
         self._stopped = threading.Event()
         self._trouble = Trouble("The visibility keeper")
         self._troubles: dict[str, Trouble] = {}  # per queue: one failing, others fine
+        self._sleep_until = 0.0  # when the keeper's thread wakes next by itself
         self._thread = threading.Thread(target=self._main, name="rsmq-visibility", daemon=True)
         self.on_exit: Callable[[], None] | None = None
 
@@ -81,9 +82,12 @@ class VisibilityKeeper:
         self._wake.set()
 
     def track(self, rsmq: RSMQ, message: Message, vt: float, received_at: float) -> None:
+        held = _Held(rsmq, message, vt, received_at)
         with self._cond:
-            self._held[message.receipt] = _Held(rsmq, message, vt, received_at)
-        self._wake.set()
+            self._held[message.receipt] = held
+            wake = held.due < self._sleep_until  # else its round comes anyway
+        if wake:
+            self._wake.set()
 
     def untrack(self, message: Message) -> None:
         """Stop extending ``message``; returns once no extension of it is under way."""
@@ -122,7 +126,8 @@ class VisibilityKeeper:
             self._extend(group)
         with self._cond:  # next due time, counting the extensions just made
             next_due = min((h.due for h in self._held.values()), default=now + 1.0)
-        self._wake.wait(max(0.005, min(next_due, time.monotonic() + 1.0) - time.monotonic()))
+            self._sleep_until = min(next_due, time.monotonic() + 1.0)
+        self._wake.wait(max(0.005, self._sleep_until - time.monotonic()))
         self._wake.clear()
 
     def _extend(self, group: list[_Held]) -> None:

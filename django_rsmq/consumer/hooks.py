@@ -24,7 +24,8 @@ class Hooks:
         """Before the handler runs."""
 
     def processed(self, message: Message, duration: float) -> None:
-        """The handler returned and the message was acked."""
+        """The handler returned and the message was acked (the consumer: once the
+        batched ack's reply came back)."""
 
     def failed(self, message: Message, exception: BaseException, will_retry: bool) -> None:
         """The handler raised (or the body could not be decoded) and the failure was
@@ -35,27 +36,32 @@ class Hooks:
 
 
 class SignalHooks(Hooks):
-    """Sends the ``message_*`` Django signals (sender = queue name)."""
+    """Sends the ``message_*`` Django signals (sender = queue name); a signal nobody
+    is connected to is skipped before its arguments are even built."""
 
     def received(self, message: Message) -> None:
-        signals.message_received.send(sender=message.queue, message=message)
+        if signals.message_received.receivers:
+            signals.message_received.send(sender=message.queue, message=message)
 
     def processed(self, message: Message, duration: float) -> None:
-        signals.message_processed.send(sender=message.queue, message=message, duration=duration)
+        if signals.message_processed.receivers:
+            signals.message_processed.send(sender=message.queue, message=message, duration=duration)
 
     def failed(self, message: Message, exception: BaseException, will_retry: bool) -> None:
-        signals.message_failed.send(
-            sender=message.queue,
-            message=message,
-            exception=exception,
-            rc=message.rc,
-            will_retry=will_retry,
-        )
+        if signals.message_failed.receivers:
+            signals.message_failed.send(
+                sender=message.queue,
+                message=message,
+                exception=exception,
+                rc=message.rc,
+                will_retry=will_retry,
+            )
 
     def dead_lettered(self, message: Message, dead_letter_queue: str | None) -> None:
-        signals.message_dead_lettered.send(
-            sender=message.queue, message=message, dead_letter_queue=dead_letter_queue
-        )
+        if signals.message_dead_lettered.receivers:
+            signals.message_dead_lettered.send(
+                sender=message.queue, message=message, dead_letter_queue=dead_letter_queue
+            )
 
 
 class Counters(Hooks):

@@ -32,7 +32,8 @@ AsyncRunner = Callable[[Callable[[Message], Awaitable[Any]], Message], Any]
 # "lost": the receipt was stale (someone else owns the message now); "unsettled": the
 # ack or failure could not be written (Redis unreachable, OOM, ...), the message is
 # delivered again after its visibility timeout.
-Status = Literal["processed", "failed", "dead_lettered", "lost", "unsettled"]
+# "settling": handed to the consumer's batched settle (the outcome comes with its flush).
+Status = Literal["processed", "failed", "dead_lettered", "lost", "unsettled", "settling"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,16 @@ class Result:
     duration: float = 0.0
     exception: BaseException | None = None
     retry_in: float | None = None
+
+
+def _uses_a_database() -> bool:
+    """Whether settings.DATABASES names a real database (not none / the dummy one)."""
+    from django.conf import settings
+
+    return any(
+        db.get("ENGINE", "django.db.backends.dummy") != "django.db.backends.dummy"
+        for db in getattr(settings, "DATABASES", {}).values()
+    )
 
 
 def _run_with_async_to_sync(func: Callable[[Message], Awaitable[Any]], message: Message) -> Any:
@@ -52,7 +63,12 @@ class MessageProcessor:
 
     ``rsmq=None`` (eager mode) settles nothing and re-raises the handler's exception
     after the hooks saw it. ``manage_db_connections`` wraps each handler call in
-    ``close_old_connections()`` (the consumer; not eager mode or tests).
+    ``close_old_connections()`` (the consumer; not eager mode or tests) when a real
+    database is configured. ``settle`` (the consumer's batched settle) takes the ack
+    of a handled message instead of :meth:`handle` making it.
+
+    A hook moment that no hook overrides costs nothing, and :class:`SignalHooks`
+    skips a signal nobody is connected to.
     """
 
     def __init__(
@@ -61,23 +77,38 @@ class MessageProcessor:
         *,
         run_async: AsyncRunner | None = None,
         manage_db_connections: bool = False,
+        settle: Callable[[RSMQ, Message, float], None] | None = None,
     ) -> None:
         self.hooks = list(hooks)
         self.run_async = run_async or _run_with_async_to_sync
-        self.manage_db_connections = manage_db_connections
+        self.manage_db_connections = manage_db_connections and _uses_a_database()
+        self.settle = settle
+        self._async: dict[Any, bool] = {}  # handler function -> is it async
+        # Per moment, the hooks that do something at it (a base-class no-op is skipped).
+        self._at: dict[str, list[tuple[Hooks, Callable[..., None]]]] = {
+            moment: [
+                (hook, getattr(hook, moment))
+                for hook in self.hooks
+                if getattr(type(hook), moment, None) is not getattr(Hooks, moment)
+            ]
+            for moment in ("received", "processed", "failed", "dead_lettered")
+        }
 
     def _emit(self, moment: str, *args: Any) -> None:
-        for hook in self.hooks:
+        for hook, call in self._at[moment]:
             try:
-                getattr(hook, moment)(*args)
+                call(*args)
             except Exception:
                 log.exception("rsmq hook %r failed at %s", hook, moment)
 
     def _call(self, handler: Handler, message: Message) -> None:
         if self.manage_db_connections:
             close_old_connections()
+        is_async = self._async.get(handler.func)
+        if is_async is None:  # inspect per function, not per message
+            is_async = self._async[handler.func] = handler.is_async
         try:
-            if handler.is_async:
+            if is_async:
                 self.run_async(handler.func, message)
             else:
                 handler.func(message)
@@ -104,29 +135,39 @@ class MessageProcessor:
                 raise  # recorded as a failure; now the caller stops, as it was asked to
             return result
         duration = time.monotonic() - started
-        if rsmq is not None:
-            try:
-                rsmq.ack(message.receipt)
-            except (StaleReceipt, MessageNotFound) as exc:
-                log.warning(
-                    "Handled %s but could not ack it (%s): it ran past its visibility "
-                    "timeout and will be (or was) delivered again",
-                    message.receipt,
-                    describe(exc),
-                )
-                return Result("lost", duration, exc)
-            except Exception as exc:
-                if not expected(exc):
-                    raise
-                log.warning(
-                    "Handled %s but could not ack it (%s): it will be delivered again "
-                    "after its visibility timeout",
-                    message.receipt,
-                    describe(exc),
-                )
-                return Result("unsettled", duration, exc)
-        self._emit("processed", message, duration)
-        return Result("processed", duration)
+        if rsmq is None:
+            return self.acked(message, duration, None)
+        if self.settle is not None:
+            self.settle(rsmq, message, duration)  # acked (and reported) with the next flush
+            return Result("settling", duration)
+        try:
+            rsmq.ack(message.receipt)
+        except Exception as exc:
+            return self.acked(message, duration, exc)
+        return self.acked(message, duration, None)
+
+    def acked(self, message: Message, duration: float, error: Exception | None) -> Result:
+        """The outcome of acking a handled message: ``error`` is the ack's exception."""
+        if error is None:
+            self._emit("processed", message, duration)
+            return Result("processed", duration)
+        if isinstance(error, StaleReceipt | MessageNotFound):
+            log.warning(
+                "Handled %s but could not ack it (%s): it ran past its visibility "
+                "timeout and will be (or was) delivered again",
+                message.receipt,
+                describe(error),
+            )
+            return Result("lost", duration, error)
+        if not expected(error):
+            raise error
+        log.warning(
+            "Handled %s but could not ack it (%s): it will be delivered again "
+            "after its visibility timeout",
+            message.receipt,
+            describe(error),
+        )
+        return Result("unsettled", duration, error)
 
     def _failed(
         self,

@@ -41,9 +41,10 @@ from .fetch import Fetcher, SlotPool
 from .heartbeat import VisibilityKeeper
 from .hooks import Counters, Hooks, SignalHooks
 from .presence import Presence, default_name
-from .processing import MessageProcessor
+from .processing import MessageProcessor, Result
 from .report import LineReporter, Progress
 from .runtime import EventLoopThread
+from .settle import Settler
 from .trouble import describe, expected
 from .wakeup import Waker
 
@@ -86,9 +87,17 @@ class Consumer:
         write: Callable[[str], None] | None = None,
         hooks: Sequence[Hooks] = (),
         wait: float | None = None,
+        prefetch: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ConsumerError("--concurrency must be at least 1", ExitCode.CONFIG_ERROR)
+        cfg = rsmq_settings().consumer
+        if prefetch is None and cfg.prefetch is not None:
+            prefetch = int(cfg.prefetch)
+        if prefetch is not None and prefetch < 0:
+            raise ConsumerError("--prefetch must be at least 0", ExitCode.CONFIG_ERROR)
+        # Messages held beyond the busy workers: received together with the workers'.
+        self.prefetch = concurrency if prefetch is None else prefetch
         self.requested = list(queues or [])
         self.exclude = list(exclude)
         self.concurrency = concurrency
@@ -100,7 +109,6 @@ class Consumer:
         self.verbosity = verbosity
         self._write_lock = threading.Lock()
         self._write = write or self._stdout
-        cfg = rsmq_settings().consumer
         self.wait = cfg.wait if wait is None else wait
         if burst:
             self.wait = 0.0  # drain what is there: an empty receive ends it
@@ -113,9 +121,15 @@ class Consumer:
             run_async=self.loop.run,
             manage_db_connections=True,
         )
+        # Batched settle (ACK_INTERVAL > 0): acks go to Redis in ack_many batches.
+        self.settler: Settler | None = None
+        if cfg.ack_interval > 0:
+            self.settler = Settler(self.processor, self._settled_ack, interval=cfg.ack_interval)
+            self.processor.settle = self.settler.ack
         self.progress = Progress(self.counters, self.write, cfg.progress_interval)
-        self.slots = SlotPool(concurrency)
-        self.work: queue_mod.Queue[_Item] = queue_mod.Queue()
+        self.slots = SlotPool(concurrency + self.prefetch)
+        self.work: queue_mod.SimpleQueue[_Item] = queue_mod.SimpleQueue()
+        self._vts: dict[tuple[int, str], float] = {}  # (id(rsmq), queue) -> its fetcher's vt
         self._stop = threading.Event()  # stop receiving (fetchers, workers)
         # The supervisor waits on a self-pipe: any thread (and the signal handler, which
         # must take no lock) wakes it.
@@ -220,6 +234,8 @@ class Consumer:
         except (RSMQError, ImproperlyConfigured) as exc:
             raise ConsumerError(str(exc), ExitCode.CONFIG_ERROR) from exc
         for (alias, vt, serializer), qnames in groups.items():
+            for qname in qnames:
+                self._vts[(id(get_rsmq(alias)), qname)] = vt
             self.fetchers.append(
                 Fetcher(
                     get_rsmq(alias),
@@ -250,7 +266,7 @@ class Consumer:
 
     def _budget(self) -> int:
         if self.max_messages is None:
-            return self.concurrency
+            return self.slots.size
         with self._count_lock:
             return max(0, self.max_messages - self._received)
 
@@ -261,7 +277,7 @@ class Consumer:
             self.slots.give()
             return
         try:
-            vt = next(f.vt for f in self.fetchers if f.rsmq is rsmq and message.queue in f.queues)
+            vt = self._vts[(id(rsmq), message.queue)]
             handler = self.handlers[message.queue]
             if vt and vt > 0:
                 self.keeper.track(rsmq, message, vt, received_at)
@@ -275,6 +291,7 @@ class Consumer:
         self.work.put((rsmq, message, handler))
 
     def _in_flight(self) -> bool:
+        # A handled message stays tracked by the keeper until its batched ack applied.
         return bool(self._busy or self.keeper.held() or not self.work.empty())
 
     def _on_empty(self, fetcher: Fetcher) -> None:
@@ -297,6 +314,23 @@ class Consumer:
     def _notify_settled(self) -> None:
         with self._settled:
             self._settled.notify_all()
+
+    def _after_settle(self) -> None:
+        """A message settled: wake whoever waits for that (only --burst and
+        --max-messages decide anything on it; the supervisor's tick sees the rest)."""
+        self._last_activity = self._last_settled = time.monotonic()
+        if self.burst:
+            self._poke()
+            self._notify_settled()
+        elif self.max_messages is not None and self.counters.total >= self.max_messages:
+            self._poke()
+
+    def _settled_ack(self, message: Message, result: Result) -> None:
+        """A batched ack was applied (or failed): the message leaves our hands."""
+        if result.status in ("lost", "unsettled"):
+            self.counters.forget(message)
+        self.keeper.untrack(message)
+        self._after_settle()
 
     def _release(self, rsmq: RSMQ, message: Message) -> None:
         """Make an unstarted message visible again at once."""
@@ -330,8 +364,10 @@ class Consumer:
             return
         with self._count_lock:
             self._busy += 1
+        settling = False
         try:
             result = self.processor.handle(message, handler, rsmq)
+            settling = result.status == "settling"  # the settler untracks it once acked
             if result.status in ("lost", "unsettled"):
                 self.counters.forget(message)
         except (SystemExit, KeyboardInterrupt) as exc:  # its failure is recorded
@@ -346,13 +382,12 @@ class Consumer:
             )
             self.counters.forget(message)
         finally:
-            self.keeper.untrack(message)
-            self._last_activity = self._last_settled = time.monotonic()
             with self._count_lock:
                 self._busy -= 1
             self.slots.give()
-            self._poke()
-            self._notify_settled()
+            if not settling:
+                self.keeper.untrack(message)
+                self._after_settle()
 
     def _handler_exit(self, message: Message, exc: BaseException) -> None:
         """A handler raised SystemExit/KeyboardInterrupt: its message failed (recorded
@@ -375,6 +410,8 @@ class Consumer:
             *((t.name, t.is_alive) for t in self.workers),
             ("rsmq-visibility", self.keeper.is_alive),
         ]
+        if self.settler is not None:
+            threads.append((self.settler.name, self.settler.is_alive))
         if self.presence is not None:
             threads.append((self.presence.name, self.presence.is_alive))
         if self.loop._started:
@@ -445,6 +482,9 @@ class Consumer:
             self.loop.start()
         self.keeper.on_exit = self.presence.on_exit = self._poke
         self.keeper.start()
+        if self.settler is not None:
+            self.settler.on_exit = self._poke
+            self.settler.start()
         self.workers = [
             threading.Thread(target=self._work, name=f"rsmq-worker-{i}", daemon=True)
             for i in range(self.concurrency)
@@ -457,7 +497,7 @@ class Consumer:
         self._last_activity = time.monotonic()
         self.say(
             f"rsmq consumer {self.name} started: queues {', '.join(self.handlers)}; "
-            f"concurrency {self.concurrency}"
+            f"concurrency {self.concurrency}, prefetch {self.prefetch}"
         )
         for q, h in self.handlers.items():
             self.say(f"  {q} -> {h.name}{' (async)' if h.is_async else ''}", 2)
@@ -502,14 +542,20 @@ class Consumer:
         self._release_prefetched()  # taken by a fetcher that ended meanwhile
         with self._count_lock:
             cut_off = self._busy
+        unacked = self._settle_pending(cold=bool(cut_off) or self._cold())
         code = self._exit_code
         if self._dead:
             code = ExitCode.THREAD_DIED
-        elif cut_off:
+        elif cut_off or unacked:
             code = ExitCode.COLD_STOP
         if cut_off:
             self.say(
                 f"cold stop: {cut_off} message(s) still being handled will be delivered "
+                "again after their visibility timeout"
+            )
+        if unacked:
+            self.say(
+                f"cold stop: {unacked} handled message(s) not acked yet will be delivered "
                 "again after their visibility timeout"
             )
         self.keeper.stop()
@@ -524,6 +570,17 @@ class Consumer:
         )
         signals.consumer_stopped.send(sender=Consumer, consumer=self, exit_code=int(code))
         return int(code)
+
+    def _settle_pending(self, cold: bool) -> int:
+        """Warm: flush every pending ack. Cold: drop them (redelivered after their vt).
+        Returns how many handled messages were left unacked."""
+        if self.settler is None:
+            return 0
+        if cold:
+            return self.settler.abandon()
+        if self.settler.close(timeout=max(5.0, self.shutdown_timeout)):
+            return 0
+        return self.settler.abandon()
 
     def _release_prefetched(self) -> None:
         """Unstarted prefetched messages go back at once."""

@@ -282,7 +282,9 @@ def test_a_thread_that_dies_anyway_stops_the_consumer_with_exit_code_4(
 
     monkeypatch.setattr(heartbeat_mod.VisibilityKeeper, "_extend", die)
     mid = send("work", {"sleep": 1.5})  # vt 1: the keeper extends it after 0.5 s
-    consumer = Consumer(["work"], verbosity=0)
+    # No prefetch: with the keeper dead the message is visible again after 1 s, and a
+    # fetcher polling for a prefetch slot could receive it itself (its ack then stale).
+    consumer = Consumer(["work"], verbosity=0, prefetch=0)
     assert run_in_thread(consumer) == 4  # ExitCode.THREAD_DIED
     assert consumer.counters.processed_count == 1  # the warm stop let the handler finish
     assert get_rsmq().get_queue_attributes("work").msgs == 0, mid

@@ -120,6 +120,8 @@ def test_consumes_across_connections_with_prefetch_bounded_by_free_workers(
         **rsmq_on_test_redis,
         "CONNECTIONS": {"default": {"URL": url}, "second": {"URL": url}},
         "QUEUES": {**rsmq_on_test_redis["QUEUES"], "elsewhere": {"CONNECTION": "second"}},
+        # No prefetch and acks made at once: what is in flight is what a worker holds.
+        "CONSUMER": {**rsmq_on_test_redis["CONSUMER"], "ACK_INTERVAL": 0},
     }
     seen: list[tuple[str, int]] = []
 
@@ -137,7 +139,7 @@ def test_consumes_across_connections_with_prefetch_bounded_by_free_workers(
             send("work", "w")
             registry.unregister("work")
             registry.register("work", note)
-            consumer = Consumer(["work", "elsewhere"], burst=True, verbosity=0)
+            consumer = Consumer(["work", "elsewhere"], burst=True, verbosity=0, prefetch=0)
             assert consumer.run() == 0
             assert {f.rsmq.client for f in consumer.fetchers} == {
                 get_rsmq("default").client,
@@ -150,7 +152,7 @@ def test_consumes_across_connections_with_prefetch_bounded_by_free_workers(
 
         registry.register("work", handlers.work.func)
     assert sorted(q for q, _ in seen) == ["elsewhere"] * 3 + ["work"]
-    assert max(held for _, held in seen) == 1  # concurrency 1: never more than one held
+    assert max(held for _, held in seen) == 1  # concurrency 1, prefetch 0: one held
 
 
 def test_consumer_sends_its_signals_in_order() -> None:

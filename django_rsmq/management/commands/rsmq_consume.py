@@ -33,6 +33,13 @@ class Command(BaseCommand):
             help="consume every selected queue but these",
         )
         parser.add_argument("-c", "--concurrency", type=int, default=1, help="worker threads")
+        parser.add_argument(
+            "--prefetch",
+            type=int,
+            default=None,
+            help="messages received ahead of free workers (default RSMQ['CONSUMER']"
+            "['PREFETCH'], else the concurrency)",
+        )
         parser.add_argument("--burst", action="store_true", help="drain the queues, then exit")
         parser.add_argument("--max-messages", type=int, help="exit after handling N messages")
         parser.add_argument(
@@ -55,6 +62,7 @@ class Command(BaseCommand):
             options["queues"],
             exclude=options["exclude"],
             concurrency=options["concurrency"],
+            prefetch=options["prefetch"],
             burst=options["burst"],
             max_messages=options["max_messages"],
             max_idle_time=options["max_idle_time"],
