@@ -33,7 +33,10 @@ def test_rsmq_consume_through_a_planned_failover(
         PYTHONPATH=str(ROOT),
     )
     producer = sentinel_rsmq(g, namespace)
-    producer.create_queue("work", vt=1)
+    # vt 3 s: longer than the switch's write fence (~1.2 s here), so the keeper's extensions
+    # (every half vt) land on the new master before a long handler's message expires; with
+    # a vt shorter than the failover no consumer can keep a message hidden through it.
+    producer.create_queue("work", vt=3)
     consumer = ConsumerProcess(["work", "-c", "4"], env)
     acked: dict[str, int] = {}
     stop = threading.Event()
@@ -42,8 +45,8 @@ def test_rsmq_consume_through_a_planned_failover(
         n = 0
         while not stop.is_set():
             n += 1
-            # Every 50th handler outlives the queue's 1 s visibility timeout.
-            body = {"n": n, "sleep": 1.5 if n % 50 == 0 else 0.002}
+            # Every 50th handler outlives the queue's 3 s visibility timeout.
+            body = {"n": n, "sleep": 4.5 if n % 50 == 0 else 0.002}
             with contextlib.suppress(Exception):  # not acknowledged: not counted
                 acked[producer.send("work", body)] = n
             stop.wait(0.004)
