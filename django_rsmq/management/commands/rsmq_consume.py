@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ...consumer import Consumer
+from ...consumer import ExitCode
+from ...consumer.prefork import consume, prefork
 from ..arguments import one_line_errors
 
 
@@ -51,35 +51,28 @@ class Command(BaseCommand):
             default=30.0,
             help="seconds in-flight handlers get to finish on a warm stop (default 30)",
         )
-        parser.add_argument("--name", help="consumer name (default host.pid.random)")
+        parser.add_argument(
+            "--name",
+            help="consumer name (default host.pid.random; with --processes N: NAME.1 ... NAME.N)",
+        )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            metavar="N",
+            help="run N consumer processes under this one (prefork; default 1: this process "
+            "consumes); each has --concurrency threads",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         def write(line: str) -> None:
             self.stdout.write(line)
             self.stdout.flush()
 
-        consumer = Consumer(
-            options["queues"],
-            exclude=options["exclude"],
-            concurrency=options["concurrency"],
-            prefetch=options["prefetch"],
-            burst=options["burst"],
-            max_messages=options["max_messages"],
-            max_idle_time=options["max_idle_time"],
-            shutdown_timeout=options["shutdown_timeout"],
-            name=options["name"],
-            verbosity=options["verbosity"],
-            write=write,
-        )
-
-        def on_signal(signum: int, frame: Any) -> None:
-            consumer.request_stop()  # takes no lock: it counts and wakes the main loop
-
-        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            code = consumer.run()
-        finally:
-            for s, h in previous.items():
-                signal.signal(s, h)
+        processes = options["processes"]
+        if processes < 1:
+            write("rsmq_consume: --processes must be at least 1")
+            sys.exit(int(ExitCode.CONFIG_ERROR))
+        code = consume(options, write) if processes == 1 else prefork(options, processes, write)
         if code:
             sys.exit(code)
