@@ -23,12 +23,13 @@ def child_pids(line: str) -> list[int]:
 
 
 def test_two_processes_share_the_messages_register_and_stop_warm(env: Env) -> None:
-    ids = [send("work", {"n": i, "sleep": 0.05}) for i in range(20)]
     c = env.consumer("work", "--processes", "2", "--prefetch", "0", "--name", "pre")
     pids = child_pids(c.wait_line("supervising 2 processes"))
     assert c.proc.pid not in pids
     c.wait_line("started")
     c.wait_line("started")
+    # Sent once both listen: a child that started first cannot take them all.
+    ids = [send("work", {"n": i, "sleep": 0.05}) for i in range(20)]
     done = env.wait_events("done", 20)
     assert sorted(e[2] for e in done) == sorted(ids)
     assert {int(e[4]) for e in done} == set(pids)  # both children took part
@@ -53,6 +54,21 @@ def test_sigterm_lets_every_childs_handler_finish(env: Env) -> None:
     assert c.wait() == 0
     assert sorted(e[2] for e in env.events("done")) == sorted(ids)
     assert env.msgs("work") == 0  # acked, not lost
+
+
+def test_second_signal_is_a_cold_stop_of_every_child_and_exits_3(env: Env) -> None:
+    ids = [send("work", {"sleep_first": 30}) for _ in range(2)]
+    c = env.consumer("work", "--processes", "2", "--prefetch", "0")
+    starts = env.wait_events("start", 2)
+    assert len({e[4] for e in starts}) == 2
+    c.signal(signal.SIGTERM)
+    c.wait_line("stopping")
+    c.wait_line("stopping")
+    c.signal(signal.SIGINT)
+    assert c.wait(timeout=15) == 3
+    assert c.output().count("still being handled will be delivered again") == 2
+    redelivered = [env.wait_for(lambda: env.rsmq.receive("work"), what="redelivery") for _ in ids]
+    assert sorted((m.id, m.rc) for m in redelivered) == sorted((i, 2) for i in ids)
 
 
 def test_sigkilled_child_is_replaced_and_nothing_is_lost(env: Env) -> None:
