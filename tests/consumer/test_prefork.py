@@ -117,3 +117,9 @@ def test_children_stop_warm_when_the_parent_is_killed(env: Env) -> None:
     env.wait_for(lambda: registry.list() == [], what="the orphans to stop and unregister")
     assert [e[2] for e in env.events("done")] == [mid]  # the running handler finished
     assert env.msgs("work") == 0
+
+
+def test_processes_below_1_is_a_configuration_error(env: Env) -> None:
+    c = env.consumer("work", "--processes", "0")
+    assert c.wait() == 2
+    assert "--processes must be at least 1" in c.output()
