@@ -142,15 +142,22 @@ def long_poll(
     # A Call is immutable (Redis reads the clock): build the single queue's once.
     only = None if multi else receive(qnames[0], count)
 
-    def attempt() -> Generator[Step, Any, tuple[list[Message], float | None]]:
+    def attempt(woken: bool) -> Generator[Step, Any, tuple[list[Message], float | None]]:
         """One look: what was received, and in how many seconds a message comes due."""
         if only is not None:
-            # Woken by a publish or a due message, the receive alone usually succeeds:
-            # read the next due time only when going back to sleep.
-            (got,) = yield Run((only,))
-            if got:
-                return got, None
-            (due,) = yield Run((protocol.next_due(qnames),))
+            if woken:
+                # Woken by a publish or a due message, the receive alone usually
+                # succeeds: read the next due time only when going back to sleep.
+                (got,) = yield Run((only,))
+                if got:
+                    return got, None
+                (due,) = yield Run((protocol.next_due(qnames),))
+            else:
+                # Right after subscribing the queue was just seen empty: the look and
+                # the next due time in one round trip.
+                got, due = yield Run((only, protocol.next_due(qnames)))
+                if got:
+                    return got, None
             for exc in due.errors.values():
                 raise exc
             return got, due.soonest()
@@ -193,7 +200,7 @@ def long_poll(
         if got or not wait:
             return list(got)
     else:
-        got, _ = yield from attempt()
+        got, _ = yield from attempt(False)
         if got or not wait or stuck():
             return result(got)
     assert wait is not None
@@ -201,8 +208,10 @@ def long_poll(
     channels = tuple(protocol.keys.queue(q).channel for q in qnames)
     # Unconfirmed after a poll interval (pub/sub trouble): go on, polling meanwhile.
     confirmed = yield Listen(channels, min(wait, poll_interval))
+    woken = False
     while True:
-        got, soonest = yield from attempt()
+        got, soonest = yield from attempt(woken)
+        woken = True
         if got or stuck():
             return result(got)
         remaining = deadline - clock()
