@@ -353,15 +353,20 @@ def test_an_idle_long_poll_on_a_lingering_channel_costs_two_round_trips_before_w
     mq = RSMQ(client, namespace="lp", realtime=True)
     mq.create_queue("q")
     assert mq.receive("q", wait=0.05) is None  # subscribes (and confirms) the channel
+    fast = mq._fast
+    assert fast is not None  # a plain client's calls go through the fast path
     round_trips = 0
-    run_calls = mq._run_calls
 
-    def counted(calls_: Any) -> list[Any]:
-        nonlocal round_trips
-        round_trips += 1
-        return run_calls(calls_)
+    def counted(execute: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def run(command: Any) -> Any:
+            nonlocal round_trips
+            round_trips += 1
+            return execute(command)
 
-    monkeypatch.setattr(mq, "_run_calls", counted)
+        return run
+
+    monkeypatch.setattr(fast, "execute", counted(fast.execute))
+    monkeypatch.setattr(fast, "execute_many", counted(fast.execute_many))
     client.config_resetstat()
     assert mq.receive("q", wait=0.2) is None
     # receive; receive + next_due in one round trip; after the deadline's wake-up: receive,
