@@ -10,10 +10,14 @@ earlier SUBSCRIBE is active. After a reconnect (redis-py re-subscribes in
 nothing published while the connection was down is missed.
 
 A channel nobody watches any more stays subscribed for a grace period (``LINGER``),
-so a consumer that long-polls again soon needs no UNSUBSCRIBE/SUBSCRIBE round trips;
-a janitor unsubscribes it once it has been unwatched for ``LINGER`` (at most about
-twice that). Notifications that arrive meanwhile are read and ignored by the next
-waiter: its ``PING`` barrier comes after them, and it looks at the queue afterwards.
+so a consumer that long-polls again soon needs no round trip at all on the pub/sub
+connection: no UNSUBSCRIBE/SUBSCRIBE, and no ``PING`` barrier either (the channel's
+subscription was confirmed in this connection's epoch and has been active since; a
+reconnect starts a new epoch). A janitor unsubscribes it once it has been unwatched
+for ``LINGER`` (at most about twice that). Notifications published while it was
+unwatched are still in the connection's buffer: the next waiter reads them as a
+wake-up, looks at the queue, finds nothing new and sleeps again (a spurious wake-up
+costs a look; a barrier on every rejoin would cost a round trip on every long poll).
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ LINGER = 0.5
 # A reader on a connection that follows a Sentinel master looks this often whether the
 # master changed (it then reconnects to the new one, where notifications now come from).
 STALE_CHECK = 0.5
+# A waiter about to look at its queues reads at most this many buffered messages first.
+DRAIN_MAX = 1000
 
 
 def _text(value: Any) -> str:
@@ -65,16 +71,18 @@ class Subscriptions:
     def join(self, waiter: Any, channels: Iterable[str]) -> tuple[list[str], str | None]:
         """Register ``waiter``; returns the channels to SUBSCRIBE and the barrier to PING."""
         new: list[str] = []
-        rejoined = False
         for channel in channels:
             watchers = self.channels.get(channel)
             if watchers is None:
                 watchers = self.channels[channel] = set()
                 new.append(channel)
-            elif self.idle.pop(channel, None) is not None:
-                rejoined = True  # a barrier after what was published while unwatched
+            else:
+                # Still subscribed (watched, or lingering): no round trip. A waiter
+                # needs the barrier after the latest SUBSCRIBE (``last``), which a
+                # lingering channel's confirmation already passed in this epoch.
+                self.idle.pop(channel, None)
             watchers.add(waiter)
-        token = self._barrier() if new or rejoined else None
+        token = self._barrier() if new else None
         self.needs[waiter] = (self.epoch, self.last)
         return new, token
 
@@ -160,6 +168,8 @@ class Watch:
         everything published until now (e.g. notifications read before the barrier).
         """
         ok = self.listener._await(lambda: self.listener.subs.ready(self), timeout)
+        if ok:
+            self.listener._drain()
         with self.listener.cond:
             self.woken = False
         return ok
@@ -271,7 +281,25 @@ class Listener:
                     self.reading = False
                     self.cond.notify_all()
 
-    def _read(self, pubsub: _PubSub, timeout: float) -> None:
+    def _drain(self) -> None:
+        """Read what the connection already holds (no waiting), if nobody else reads:
+        notifications published before a waiter's look must not wake it later."""
+        with self.cond:
+            pubsub = self.pubsub
+            if self.reading or self.closed or pubsub is None:
+                return  # whoever reads consumes them (a wake-up at worst costs a look)
+            self.reading = True
+        try:
+            for _ in range(DRAIN_MAX):
+                if not self._read(pubsub, 0.0):
+                    break
+        finally:
+            with self.cond:
+                self.reading = False
+                self.cond.notify_all()
+
+    def _read(self, pubsub: _PubSub, timeout: float) -> bool:
+        """Read one message (at most ``timeout``); returns whether there was one."""
         conn: Any = pubsub.connection
         check = getattr(conn, "is_stale", None)
         if callable(check):  # a connection that follows a Sentinel master
@@ -289,9 +317,9 @@ class Listener:
                 )
                 self.failures += 1
                 self._wake_all()
-            return
+            return False
         if message is None:
-            return
+            return False
         kind = message["type"]
         with self.cond:
             self.failures = 0
@@ -300,6 +328,7 @@ class Listener:
                     watch.woken = True
             elif kind == "pong":
                 self.subs.answered(message["data"])
+        return True
 
     def _leave(self, watch: Watch) -> None:
         # No UNSUBSCRIBE here (it would sit in the latency path): the janitor does it.

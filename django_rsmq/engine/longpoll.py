@@ -7,6 +7,8 @@ the I/O to a driver (``RSMQ`` runs it with blocking calls and its waiting thread
 - :class:`Run` — run these calls in one round trip; the driver sends back their
   parsed results, in order (with ``errors``, a call that raised gets its exception in
   place of its result instead of the exception ending the plan).
+- a :class:`~django_rsmq.engine.protocol.Call` — run this one call; the driver sends
+  back its parsed result (the single queue's receive: no list around one call).
 - :class:`Listen` — subscribe to these realtime channels and wait (at most
   ``timeout``) until Redis has confirmed the subscription; the driver sends back
   whether it did. Subscribing *before* the check that follows is what makes a
@@ -67,7 +69,9 @@ class Sleep:
     timeout: float
 
 
-Step = Run | Listen | Sleep
+# A bare Call is one call alone (the driver sends back its parsed result, not a list):
+# the busy path's single receive skips the Run's list.
+Step = Call[Any] | Run | Listen | Sleep
 Plan = Generator[Step, Any, list[Message]]
 
 
@@ -75,6 +79,8 @@ def check_wait(wait: object) -> float | None:
     """``wait`` in seconds (``None`` or ``0``: don't wait)."""
     if wait is None:
         return None
+    if type(wait) is float and 0 <= wait <= SECONDS_MAX:  # the common case, quickly
+        return wait
     if isinstance(wait, bool) or not isinstance(wait, Real) or math.isnan(float(wait)):
         raise InvalidValue(f"wait must be a number of seconds >= 0 or None, got {wait!r}")
     if not 0 <= float(wait) <= SECONDS_MAX:
@@ -142,15 +148,22 @@ def long_poll(
     # A Call is immutable (Redis reads the clock): build the single queue's once.
     only = None if multi else receive(qnames[0], count)
 
-    def attempt() -> Generator[Step, Any, tuple[list[Message], float | None]]:
+    def attempt(woken: bool) -> Generator[Step, Any, tuple[list[Message], float | None]]:
         """One look: what was received, and in how many seconds a message comes due."""
         if only is not None:
-            # Woken by a publish or a due message, the receive alone usually succeeds:
-            # read the next due time only when going back to sleep.
-            (got,) = yield Run((only,))
-            if got:
-                return got, None
-            (due,) = yield Run((protocol.next_due(qnames),))
+            if woken:
+                # Woken by a publish or a due message, the receive alone usually
+                # succeeds: read the next due time only when going back to sleep.
+                got = yield only
+                if got:
+                    return got, None
+                due = yield protocol.next_due(qnames)
+            else:
+                # Right after subscribing the queue was just seen empty: the look and
+                # the next due time in one round trip.
+                got, due = yield Run((only, protocol.next_due(qnames)))
+                if got:
+                    return got, None
             for exc in due.errors.values():
                 raise exc
             return got, due.soonest()
@@ -189,11 +202,11 @@ def long_poll(
 
     if only is not None:
         # The common, busy case: one call, no subscription.
-        (got,) = yield Run((only,))
+        got = yield only
         if got or not wait:
             return list(got)
     else:
-        got, _ = yield from attempt()
+        got, _ = yield from attempt(False)
         if got or not wait or stuck():
             return result(got)
     assert wait is not None
@@ -201,8 +214,10 @@ def long_poll(
     channels = tuple(protocol.keys.queue(q).channel for q in qnames)
     # Unconfirmed after a poll interval (pub/sub trouble): go on, polling meanwhile.
     confirmed = yield Listen(channels, min(wait, poll_interval))
+    woken = False
     while True:
-        got, soonest = yield from attempt()
+        got, soonest = yield from attempt(woken)
+        woken = True
         if got or stuck():
             return result(got)
         remaining = deadline - clock()

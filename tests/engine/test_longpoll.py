@@ -335,3 +335,45 @@ def test_notifications_published_while_a_channel_lingers_cause_no_extra_wake_ups
     # (Each stale notification waking it would have cost two calls more.)
     assert calls <= 5, calls
     mq.close()
+
+
+def _calls(client: redis.Redis) -> dict[str, int]:
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(s["calls"]) for name, s in stats.items()}
+
+
+def test_an_idle_long_poll_on_a_lingering_channel_costs_two_round_trips_before_waiting(
+    own_redis: TestRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wake-up path of an idle consumer (receive, ack, long-poll again) stays short:
+    no PING barrier on a subscription confirmed earlier, and the look after subscribing
+    reads the next due time in the same round trip."""
+    monkeypatch.setattr(listener, "LINGER", 5.0)  # the channel stays subscribed throughout
+    client = own_redis.client()
+    mq = RSMQ(client, namespace="lp", realtime=True)
+    mq.create_queue("q")
+    assert mq.receive("q", wait=0.05) is None  # subscribes (and confirms) the channel
+    fast = mq._fast
+    assert fast is not None  # a plain client's calls go through the fast path
+    round_trips = 0
+
+    def counted(execute: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def run(command: Any) -> Any:
+            nonlocal round_trips
+            round_trips += 1
+            return execute(command)
+
+        return run
+
+    monkeypatch.setattr(fast, "execute", counted(fast.execute))
+    monkeypatch.setattr(fast, "execute_many", counted(fast.execute_many))
+    client.config_resetstat()
+    assert mq.receive("q", wait=0.2) is None
+    # receive; receive + next_due in one round trip; after the deadline's wake-up: receive,
+    # next_due. Nothing on the pub/sub connection.
+    assert round_trips == 4, round_trips
+    calls = _calls(client)
+    assert "ping" not in calls, calls
+    assert "subscribe" not in calls, calls
+    mq.close()
+    client.close()
