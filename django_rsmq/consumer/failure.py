@@ -1,4 +1,4 @@
-"""What happens to a message whose handler failed.
+"""What happens to a message whose handler failed, or that was never started.
 
 The engine decides, atomically: ``RSMQ.fail`` stores a failure record, then makes the
 message receivable again after the queue's retry policy delay or, once it was received
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from ..engine import RSMQ, Message
 from ..engine.errors import MessageNotFound, StaleReceipt
+from .trouble import describe, expected
 
-__all__ = ["FailOutcome", "fail_message"]
+__all__ = ["FailOutcome", "fail_message", "release_message"]
 
 log = logging.getLogger("django_rsmq.consumer")
 
@@ -38,3 +39,19 @@ def fail_message(rsmq: RSMQ, message: Message, exc: BaseException, tb: str) -> F
         log.warning("Could not record failure of %s: %s", message.receipt, lost)
         return FailOutcome(retry_in=None, dead_lettered=False, lost=True)
     return FailOutcome(result.retry_in, result.dead_lettered, result.record_id or None)
+
+
+def release_message(rsmq: RSMQ, message: Message) -> None:
+    """Make a received message that no handler started visible again at once (a warm
+    stop's prefetched messages); if Redis refuses, it comes back after its vt."""
+    try:
+        rsmq.change_visibility_by_receipt(message.receipt, 0)
+    except (StaleReceipt, MessageNotFound) as exc:
+        log.warning("Could not return %s to its queue: %s", message.receipt, describe(exc))
+    except Exception as exc:  # Redis down, OOM, READONLY, ...: back after its vt
+        log.warning(
+            "Could not return %s to its queue (%s): it comes back after its visibility timeout",
+            message.receipt,
+            describe(exc),
+            exc_info=None if expected(exc) else exc,
+        )

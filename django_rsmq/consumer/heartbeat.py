@@ -69,6 +69,10 @@ class VisibilityKeeper:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def name(self) -> str:
+        return self._thread.name
+
     def is_alive(self) -> bool:
         return self._thread.is_alive()
 

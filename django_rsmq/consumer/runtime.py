@@ -35,6 +35,15 @@ class EventLoopThread:
         self._started = False
         self._stopping = False
 
+    @property
+    def name(self) -> str:
+        return self._thread.name
+
+    @property
+    def started(self) -> bool:
+        """Whether :meth:`start` ran (only consumers with an async handler start it)."""
+        return self._started
+
     def is_alive(self) -> bool:
         return self._thread.is_alive()
 

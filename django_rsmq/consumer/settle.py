@@ -98,6 +98,14 @@ class Settler:
             self._thread.join(timeout)
         return self.pending() == 0
 
+    def finish(self, cold: bool, timeout: float) -> int:
+        """End at a stop: warm, flush every pending ack (within ``max(5 s, timeout)``);
+        cold, drop them (redelivered after their vt). Returns how many handled messages
+        were left unacked."""
+        if not cold and self.close(timeout=max(5.0, timeout)):
+            return 0
+        return self.abandon()
+
     def abandon(self) -> int:
         """Cold stop: ack nothing more; returns how many finished messages were dropped."""
         with self._cond:

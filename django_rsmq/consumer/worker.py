@@ -17,7 +17,6 @@ dies anyway stops the consumer (exit code 4) rather than leave its messages stra
 
 from __future__ import annotations
 
-import enum
 import logging
 import queue as queue_mod
 import sys
@@ -26,17 +25,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import redis
 from django.core.exceptions import ImproperlyConfigured
 
 from .. import signals
 from ..conf import rsmq_settings
 from ..connections import get_rsmq
 from ..engine import RSMQ, Message, get_serializer
-from ..engine.errors import MessageNotFound, QueueNotFound, RSMQError, StaleReceipt
-from ..engine.server import RedisServerNotFound
 from ..handlers import Handler, registry
-from ..operations.queues import ensure_queue
+from .exitcodes import ConsumerError, ExitCode
+from .failure import release_message
 from .fetch import Fetcher, SlotPool
 from .heartbeat import VisibilityKeeper
 from .hooks import Counters, Hooks, SignalHooks
@@ -44,6 +41,7 @@ from .presence import Presence, default_name
 from .processing import MessageProcessor, Result
 from .report import LineReporter, Progress
 from .runtime import EventLoopThread
+from .selection import fetch_groups, resolve_queues
 from .settle import Settler
 from .trouble import describe, expected
 from .wakeup import Waker
@@ -51,21 +49,6 @@ from .wakeup import Waker
 __all__ = ["Consumer", "ConsumerError", "ExitCode"]
 
 log = logging.getLogger("django_rsmq.consumer")
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0  # clean stop: signal (warm), --burst, --max-messages, --max-idle-time
-    CONNECTION_ERROR = 1  # Redis unreachable at start
-    CONFIG_ERROR = 2  # unknown queue, no handler, bad settings
-    COLD_STOP = 3  # stopped with handlers still running (2nd signal or shutdown timeout)
-    THREAD_DIED = 4  # a consumer thread died (a bug): stopped, held messages come back
-    HANDLER_EXIT = 5  # a handler raised SystemExit/KeyboardInterrupt: its message failed
-
-
-class ConsumerError(Exception):
-    def __init__(self, message: str, exit_code: ExitCode) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 _Item = tuple[RSMQ, Message, Handler] | None
@@ -170,69 +153,14 @@ class Consumer:
     # -- setup --------------------------------------------------------------------------
 
     def resolve_queues(self) -> list[str]:
-        cfg = rsmq_settings()
-        handlers = registry.all()
-        names = self.requested or sorted(q for q in cfg.queues if q in handlers)
-        unknown = [q for q in self.exclude if q not in names]
-        if unknown:
-            raise ConsumerError(
-                f"--exclude names queue(s) that would not be consumed anyway: "
-                f"{', '.join(unknown)} (consumed: {', '.join(names) or 'none'})",
-                ExitCode.CONFIG_ERROR,
-            )
-        names = [q for q in names if q not in self.exclude]
-        if not names:
-            raise ConsumerError(
-                "Nothing to consume: no declared queue in RSMQ['QUEUES'] has a handler"
-                + (
-                    " (all excluded)"
-                    if self.exclude
-                    else f" (handlers are found in each installed app's "
-                    f"{' / '.join(cfg.autodiscover_modules)}.py: is your app in "
-                    'INSTALLED_APPS and its handlers decorated with @handler("QUEUE")?)'
-                ),
-                ExitCode.CONFIG_ERROR,
-            )
-        missing = [q for q in names if q not in handlers]
-        if missing:
-            raise ConsumerError(
-                f"No @handler registered for queue(s) {', '.join(missing)} "
-                f"(registered: {', '.join(sorted(handlers)) or 'none'})",
-                ExitCode.CONFIG_ERROR,
-            )
-        return names
+        return resolve_queues(self.requested, self.exclude)
 
     def setup(self) -> None:
         """Resolve queues and handlers, connect, create missing queues, plan fetchers."""
         cfg = rsmq_settings()
         names = self.resolve_queues()
         self.handlers = {q: registry.all()[q] for q in names}
-        groups: dict[tuple[str, float, Any], list[str]] = {}
-        try:
-            for qname in names:
-                q = cfg.queue(qname)
-                if q.connection not in cfg.connections:
-                    raise ConsumerError(
-                        f"Queue {qname!r} uses unknown connection {q.connection!r}",
-                        ExitCode.CONFIG_ERROR,
-                    )
-                rsmq = get_rsmq(q.connection)
-                if q.auto_create:
-                    ensure_queue(qname, rsmq)
-                vt = self.handlers[qname].visibility_timeout
-                if vt is None:
-                    vt = rsmq.get_queue_attributes(qname).vt
-                key = (q.connection, float(vt), q.serializer or cfg.serializer)
-                groups.setdefault(key, []).append(qname)
-        except QueueNotFound as exc:
-            raise ConsumerError(
-                f"{exc} (create it with `manage.py rsmq_queues sync` or set AUTO_CREATE)",
-                ExitCode.CONFIG_ERROR,
-            ) from exc
-        except (redis.ConnectionError, redis.TimeoutError, OSError, RedisServerNotFound) as exc:
-            raise ConsumerError(f"Cannot reach Redis: {exc}", ExitCode.CONNECTION_ERROR) from exc
-        except (RSMQError, ImproperlyConfigured) as exc:
-            raise ConsumerError(str(exc), ExitCode.CONFIG_ERROR) from exc
+        groups = fetch_groups(names, self.handlers)
         for (alias, vt, serializer), qnames in groups.items():
             for qname in qnames:
                 self._vts[(id(get_rsmq(alias)), qname)] = vt
@@ -334,18 +262,8 @@ class Consumer:
 
     def _release(self, rsmq: RSMQ, message: Message) -> None:
         """Make an unstarted message visible again at once."""
-        try:
-            self.keeper.untrack(message)
-            rsmq.change_visibility_by_receipt(message.receipt, 0)
-        except (StaleReceipt, MessageNotFound) as exc:
-            log.warning("Could not return %s to its queue: %s", message.receipt, describe(exc))
-        except Exception as exc:  # Redis down, OOM, READONLY, ...: back after its vt
-            log.warning(
-                "Could not return %s to its queue (%s): it comes back after its visibility timeout",
-                message.receipt,
-                describe(exc),
-                exc_info=None if expected(exc) else exc,
-            )
+        self.keeper.untrack(message)
+        release_message(rsmq, message)
 
     def _work(self) -> None:
         try:
@@ -405,18 +323,9 @@ class Consumer:
         return self._stop_requests >= 2
 
     def _dead_threads(self) -> list[str]:
-        threads: list[tuple[str, Callable[[], bool]]] = [
-            *((f.name, f.is_alive) for f in self.fetchers),
-            *((t.name, t.is_alive) for t in self.workers),
-            ("rsmq-visibility", self.keeper.is_alive),
-        ]
-        if self.settler is not None:
-            threads.append((self.settler.name, self.settler.is_alive))
-        if self.presence is not None:
-            threads.append((self.presence.name, self.presence.is_alive))
-        if self.loop._started:
-            threads.append(("rsmq-asyncio", self.loop.is_alive))
-        return [name for name, alive in threads if not alive()]
+        threads: list[Any] = [*self.fetchers, *self.workers, self.keeper, self.settler]
+        threads += [self.presence, self.loop if self.loop.started else None]
+        return [t.name for t in threads if t is not None and not t.is_alive()]
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -542,7 +451,9 @@ class Consumer:
         self._release_prefetched()  # taken by a fetcher that ended meanwhile
         with self._count_lock:
             cut_off = self._busy
-        unacked = self._settle_pending(cold=bool(cut_off) or self._cold())
+        unacked = 0
+        if self.settler is not None:
+            unacked = self.settler.finish(bool(cut_off) or self._cold(), self.shutdown_timeout)
         code = self._exit_code
         if self._dead:
             code = ExitCode.THREAD_DIED
@@ -570,17 +481,6 @@ class Consumer:
         )
         signals.consumer_stopped.send(sender=Consumer, consumer=self, exit_code=int(code))
         return int(code)
-
-    def _settle_pending(self, cold: bool) -> int:
-        """Warm: flush every pending ack. Cold: drop them (redelivered after their vt).
-        Returns how many handled messages were left unacked."""
-        if self.settler is None:
-            return 0
-        if cold:
-            return self.settler.abandon()
-        if self.settler.close(timeout=max(5.0, self.shutdown_timeout)):
-            return 0
-        return self.settler.abandon()
 
     def _release_prefetched(self) -> None:
         """Unstarted prefetched messages go back at once."""
