@@ -16,6 +16,8 @@ message_dead_lettered    the consumer, when the failure moved ``message``, ``dea
                          the message to the DLQ
 message_requeued         whoever requeued from the DLQ or     ``ids``, ``moved``, ``to``,
                          failed list (command, admin, API)    ``source``
+admin_action             the admin, after a mutating action  ``action``, ``detail``, ``user``,
+                         (purge, delete, requeue, move, edit) ``kind`` (add/change/delete)
 consumer_started         the consumer, once it is ready       ``consumer``
 consumer_stopping        the consumer, when a stop begins     ``consumer``, ``cold``
 consumer_stopped         the consumer, as it exits            ``consumer``, ``exit_code``
@@ -31,6 +33,7 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 __all__ = [
+    "admin_action",
     "consumer_started",
     "consumer_stopped",
     "consumer_stopping",
@@ -48,6 +51,7 @@ message_processed = Signal()
 message_failed = Signal()
 message_dead_lettered = Signal()
 message_requeued = Signal()
+admin_action = Signal()
 consumer_started = Signal()
 consumer_stopping = Signal()
 consumer_stopped = Signal()

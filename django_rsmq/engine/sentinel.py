@@ -236,7 +236,7 @@ def _check_loop(ref: weakref.ref[MasterWatch], stop: threading.Event) -> None:
 def _event_loop(ref: weakref.ref[MasterWatch], stop: threading.Event, client: redis.Redis) -> None:
     failures = 0
     while not stop.is_set():
-        pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call,unused-ignore]
         try:
             pubsub.psubscribe("+try-failover", "+elected-leader", "+failover-state-select-slave")
             pubsub.psubscribe("+switch-master", "+failover-end", "-failover-abort-*")
@@ -279,12 +279,12 @@ class FollowingConnection(SentinelManagedConnection):
 
     def __init__(self, **kwargs: Any) -> None:
         self.master_watch: MasterWatch = kwargs.pop("master_watch")
-        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call,unused-ignore]
 
     def connect_to(self, address: tuple[str, int]) -> None:
         # Read before connecting: a switch meanwhile leaves this connection stale (safe).
         self.generation = self.master_watch.generation
-        super().connect_to(address)  # type: ignore[no-untyped-call]
+        super().connect_to(address)  # type: ignore[no-untyped-call,unused-ignore]
 
     def is_stale(self) -> bool:
         """Connected before the latest master change."""
@@ -297,7 +297,7 @@ class FollowingConnection(SentinelManagedConnection):
             self.disconnect()  # type: ignore[no-untyped-call]  # ours while we send
         if getattr(self, "_sock", None) is None:
             self.connect()  # type: ignore[no-untyped-call]  # via Sentinel discovery
-        super().send_packed_command(command, check_health)  # type: ignore[no-untyped-call]
+        super().send_packed_command(command, check_health)  # type: ignore[no-untyped-call,unused-ignore]
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -308,7 +308,7 @@ class FollowingConnection(SentinelManagedConnection):
             code = _refusal(error)
             if code is None:
                 raise
-            self.disconnect()  # type: ignore[no-untyped-call]
+            self.disconnect()  # type: ignore[no-untyped-call,unused-ignore]
             self.master_watch.check_now()
             raise WriteRefused(code, str(error)) from error
 
@@ -325,7 +325,7 @@ class FollowingPool(SentinelConnectionPool):
         ssl = kwargs.pop("ssl", False)
         kwargs["connection_class"] = FollowingSSLConnection if ssl else FollowingConnection
         kwargs["is_master"] = True
-        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
         self.master_watch: MasterWatch = watch
         self.connection_kwargs["master_watch"] = watch
         # New connections connect to the followed master, not to whichever sentinel
@@ -383,10 +383,10 @@ def sentinel_master(
     """
     from redis.sentinel import Sentinel
 
-    manager = Sentinel(  # type: ignore[no-untyped-call]
+    manager = Sentinel(  # type: ignore[no-untyped-call,unused-ignore]
         list(sentinels), sentinel_kwargs=sentinel_kwargs, **connection_kwargs
     )
-    client: redis.Redis = manager.master_for(  # type: ignore[no-untyped-call]
+    client: redis.Redis = manager.master_for(  # type: ignore[no-untyped-call,unused-ignore]
         service, connection_pool_class=FollowingPool, **(master_kwargs or {})
     )
     return client

@@ -186,6 +186,6 @@ class AsyncListener:
             await asyncio.wait([sender], timeout=1.0)
         if reader is not None:
             reader.cancel()
-        await self.pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self.pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
         if reader is not None:
             await asyncio.wait([reader], timeout=1.0)

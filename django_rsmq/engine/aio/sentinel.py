@@ -39,11 +39,11 @@ class AsyncFollowingConnection(SentinelManagedConnection):
 
     def __init__(self, **kwargs: Any) -> None:
         self.master_watch: MasterWatch = kwargs.pop("master_watch")
-        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call,unused-ignore]
 
     async def connect_to(self, address: tuple[str, int]) -> None:
         self.generation = self.master_watch.generation
-        await super().connect_to(address)  # type: ignore[no-untyped-call]
+        await super().connect_to(address)  # type: ignore[no-untyped-call,unused-ignore]
 
     def is_stale(self) -> bool:
         return self.is_connected and self.generation != self.master_watch.generation
@@ -80,7 +80,7 @@ class AsyncFollowingPool(SentinelConnectionPool):
             AsyncFollowingSSLConnection if ssl else AsyncFollowingConnection
         )
         kwargs["is_master"] = True
-        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call]
+        super().__init__(service_name, sentinel_manager, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
         self.master_watch: MasterWatch = watch
         self.connection_kwargs["master_watch"] = watch
 
@@ -120,11 +120,11 @@ def sentinel_master(
     from redis.asyncio.sentinel import Sentinel as AsyncSentinel
     from redis.sentinel import Sentinel
 
-    sync_manager = Sentinel(  # type: ignore[no-untyped-call]
+    sync_manager = Sentinel(  # type: ignore[no-untyped-call,unused-ignore]
         list(sentinels), sentinel_kwargs=sentinel_kwargs, **connection_kwargs
     )
     watch = MasterWatch(sync_manager, service)
-    manager = AsyncSentinel(  # type: ignore[no-untyped-call]
+    manager = AsyncSentinel(  # type: ignore[no-untyped-call,unused-ignore]
         list(sentinels), sentinel_kwargs=sentinel_kwargs, **connection_kwargs
     )
     client: redis.asyncio.Redis = manager.master_for(
