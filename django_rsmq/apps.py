@@ -14,6 +14,7 @@ class RSMQConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the system checks)
         from .consumer import eager
         from .handlers import autodiscover
+        from .periodic import checks as periodic_checks  # noqa: F401
         from .tasks.registration import sync_handlers
 
         eager.install()  # RSMQ["EAGER"]: send() runs handlers inline

@@ -43,6 +43,7 @@ TOP_LEVEL_KEYS = frozenset(
     {
         "CONNECTIONS",
         "NAMESPACE",
+        "SCHEDULE",
         "QUEUE_DEFAULTS",
         "QUEUES",
         "AUTODISCOVER_MODULES",

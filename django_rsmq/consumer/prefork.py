@@ -78,6 +78,7 @@ def consume(options: dict[str, Any], write: Callable[[str], None], *, child: boo
         name=options["name"],
         verbosity=options["verbosity"],
         write=write,
+        schedule=options.get("schedule", True),
     )
 
     def on_signal(signum: int, frame: Any) -> None:

@@ -32,11 +32,13 @@ from ..conf import rsmq_settings
 from ..connections import get_rsmq
 from ..engine import RSMQ, Message, get_serializer
 from ..handlers import Handler, registry
+from ..periodic import entries
 from .exitcodes import ConsumerError, ExitCode
 from .failure import release_message
 from .fetch import Fetcher, SlotPool
 from .heartbeat import VisibilityKeeper
 from .hooks import Counters, Hooks, SignalHooks
+from .periodic import Scheduler
 from .presence import Presence, default_name
 from .processing import MessageProcessor, Result
 from .report import LineReporter, Progress
@@ -71,6 +73,7 @@ class Consumer:
         hooks: Sequence[Hooks] = (),
         wait: float | None = None,
         prefetch: int | None = None,
+        schedule: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ConsumerError("--concurrency must be at least 1", ExitCode.CONFIG_ERROR)
@@ -133,6 +136,8 @@ class Consumer:
         self.fetchers: list[Fetcher] = []
         self.workers: list[threading.Thread] = []
         self.presence: Presence | None = None
+        # RSMQ["SCHEDULE"]'s periodic messages (docs/periodic.md); --no-schedule: off
+        self.scheduler = Scheduler(self.name) if schedule and entries() else None
         self.state = "starting"
 
     # -- output -------------------------------------------------------------------------
@@ -324,7 +329,7 @@ class Consumer:
 
     def _dead_threads(self) -> list[str]:
         threads: list[Any] = [*self.fetchers, *self.workers, self.keeper, self.settler]
-        threads += [self.presence, self.loop if self.loop.started else None]
+        threads += [self.presence, self.scheduler, self.loop if self.loop.started else None]
         return [t.name for t in threads if t is not None and not t.is_alive()]
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -403,6 +408,9 @@ class Consumer:
         self.state = "running"
         self.presence.beat()
         self.presence.start()
+        if self.scheduler is not None:
+            self.scheduler.on_exit = self._poke
+            self.scheduler.start()
         self._last_activity = time.monotonic()
         self.say(
             f"rsmq consumer {self.name} started: queues {', '.join(self.handlers)}; "
@@ -470,6 +478,8 @@ class Consumer:
                 "again after their visibility timeout"
             )
         self.keeper.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         self.presence.stop()
         self.presence.remove()
         self.loop.stop()

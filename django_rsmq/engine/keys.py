@@ -131,3 +131,12 @@ class Keys:
         """ZSET of ``"<ms>:<sent>:<received>"`` samples of a queue's counters, scored by
         epoch ms, for throughput over the last minute (expires when nobody reads stats)."""
         return f"{self.prefix}stats:samples:{qname}"
+
+    @property
+    def schedule(self) -> str:
+        """HASH of the periodic messages' ledger (``RSMQ["SCHEDULE"]``): per entry name,
+        ``{name}:tick`` (the last tick handled, epoch ms), ``{name}:claim``
+        (``"<tick>:<owner>:<lease expiry ms>"`` while a consumer sends a tick),
+        ``{name}:sent`` / ``{name}:id`` (the last send) and ``{name}:manual`` (the last
+        "run now"). Written by periodic_claim.lua / periodic_done.lua."""
+        return f"{self.prefix}schedule:ledger:h"

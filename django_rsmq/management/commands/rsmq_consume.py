@@ -41,6 +41,12 @@ class Command(BaseCommand):
             "['PREFETCH'], else the concurrency)",
         )
         parser.add_argument("--burst", action="store_true", help="drain the queues, then exit")
+        parser.add_argument(
+            "--no-schedule",
+            dest="schedule",
+            action="store_false",
+            help="do not send RSMQ['SCHEDULE']'s periodic messages from this consumer",
+        )
         parser.add_argument("--max-messages", type=int, help="exit after handling N messages")
         parser.add_argument(
             "--max-idle-time", type=float, help="exit after S seconds without a message"

@@ -1,0 +1,9 @@
+"""Periodic messages: ``RSMQ["SCHEDULE"]`` entries sent by any running ``rsmq_consume``,
+each tick exactly once (docs/periodic.md)."""
+
+from __future__ import annotations
+
+from .entries import Entry, ScheduleError, entries
+from .ticker import EntryStatus, Ticker, run_now, status
+
+__all__ = ["Entry", "EntryStatus", "ScheduleError", "Ticker", "entries", "run_now", "status"]
