@@ -262,3 +262,16 @@ def test_consumers_run_the_schedule_unless_told_not_to(
         assert Consumer(["work"], schedule=False).scheduler is None
     with _with(rsmq_on_test_redis, {}):
         assert Consumer(["work"]).scheduler is None  # no thread without entries
+
+
+def test_the_docs_example_schedule_is_valid() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "periodic.md").read_text()
+    code = page.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    found, problems = parse_schedule(namespace["RSMQ"]["SCHEDULE"])
+    assert problems == []
+    assert found["nightly-report"].spec == "0 3 * * * (Europe/Paris)"
+    assert found["sweep"].spec == "every 30 s"
