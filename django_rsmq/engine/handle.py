@@ -102,6 +102,14 @@ class QueueOps:
     def purge(self) -> Work[int]:
         return M.purge.fn(self.rsmq, self.name)
 
+    @operation
+    def pause(self) -> Work[bool]:
+        return M.pause_queue.fn(self.rsmq, self.name)
+
+    @operation
+    def resume(self) -> Work[bool]:
+        return M.resume_queue.fn(self.rsmq, self.name)
+
     def _send(
         self, body: Any, delay: float | None, dedup_id: str | None, durable: int
     ) -> Work[str]:

@@ -135,6 +135,7 @@ class QueueAttributes:
     visible.
 
     The reliability settings (docs/reliability.md) follow; unset ones show their default.
+    ``paused``: the queue was paused with :meth:`~django_rsmq.engine.RSMQ.pause_queue`.
     """
 
     vt: float
@@ -159,6 +160,7 @@ class QueueAttributes:
     dedup_window: float = 300.0
     failed_cap: int = 1000
     failed_ttl: float = 7 * 24 * 3600.0
+    paused: bool = False  # pause_queue(): our receives deliver nothing (docs/engine.md)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}

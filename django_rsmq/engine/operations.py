@@ -134,6 +134,20 @@ class MessageOps(FrontEnd[Any]):
         """Delete every message of the queue; returns how many. Attributes stay."""
         return self.protocol.purge(qname)
 
+    @operation
+    def pause_queue(self, qname: str) -> Work[bool]:
+        """Pause the queue: our receives and pops deliver nothing from it (long polls
+        wait) until :meth:`resume_queue`; sends go on. The state is in Redis (the queue
+        hash's ``ext:paused``), so it survives restarts and holds for every consumer;
+        plain RSMQ clients ignore it. Returns whether the queue was running."""
+        return self.protocol.pause(qname, True)
+
+    @operation
+    def resume_queue(self, qname: str) -> Work[bool]:
+        """Resume a paused queue and wake the long polls waiting on it (a realtime
+        notification). Returns whether the queue was paused."""
+        return self.protocol.pause(qname, False)
+
     # -- messages -----------------------------------------------------------------------
 
     @operation

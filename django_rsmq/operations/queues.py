@@ -129,6 +129,18 @@ def purge(name: str) -> int:
     return rsmq_for_queue(name).purge(name)
 
 
+def pause(name: str) -> bool:
+    """Pause the queue (consumers receive nothing from it until :func:`resume`; sends go
+    on). Returns whether it was running. Raises ``QueueNotFound``."""
+    return rsmq_for_queue(name).pause_queue(name)
+
+
+def resume(name: str) -> bool:
+    """Resume a paused queue; consumers waiting on it look again at once. Returns whether
+    it was paused. Raises ``QueueNotFound``."""
+    return rsmq_for_queue(name).resume_queue(name)
+
+
 def known_queues() -> list[tuple[str, str]]:
     """``(name, connection alias)`` of every declared queue plus every queue found in
     Redis on the connections the declared queues use, sorted by name."""

@@ -198,6 +198,7 @@ def test_attributes_as_dict(rsmq: RSMQ, q: str) -> None:
         # reliability settings (docs/reliability.md)
         "max_receives", "dead_letter_queue", "retry", "retention", "retention_action",
         "max_messages", "dedup_window", "failed_cap", "failed_ttl",
+        "paused",  # pause_queue()
     }  # fmt: skip
     assert QueueAttributes(**d) == attrs
 

@@ -113,7 +113,7 @@ class QueueOps(ProtocolBase):
             r = _status(reply, qname)
             now = _int(r[1])
             head = to_str(r[14]) if r[14] is not None else None
-            ext = [_opt(v) for v in r[15:24]] + [None] * (9 - len(r[15:24]))
+            ext = [_opt(v) for v in r[15:25]] + [None] * (10 - len(r[15:25]))
             return QueueAttributes(
                 vt=_seconds(r[2]),
                 delay=_seconds(r[3]),
@@ -137,6 +137,7 @@ class QueueOps(ProtocolBase):
                 dedup_window=DEDUP_WINDOW_DEFAULT if ext[6] is None else _seconds(ext[6]),
                 failed_cap=FAILED_CAP_DEFAULT if ext[7] is None else _int(ext[7]),
                 failed_ttl=FAILED_TTL_DEFAULT if ext[8] is None else _seconds(ext[8]),
+                paused=ext[9] == "1",
             )
 
         keys = (q.hash, q.zset, q.in_flight)
@@ -176,6 +177,17 @@ class QueueOps(ProtocolBase):
             _status(reply, qname)
 
         return Call(scripts.get("set_queue_attributes"), (q.hash,), args, parse)
+
+    def pause(self, qname: str, paused: bool) -> Call[bool]:
+        """Pause (``True``) or resume a queue; the reply says whether that changed it."""
+        q = self._q(qname)
+
+        def parse(reply: Any) -> bool:
+            return bool(int(_status(reply, qname)[1]))
+
+        return Call(
+            scripts.get("pause"), (q.hash, q.zset), ("1" if paused else "0", q.channel), parse
+        )
 
     def purge(self, qname: str) -> Call[int]:
         q = self._q(qname)

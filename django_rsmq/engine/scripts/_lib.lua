@@ -75,10 +75,11 @@ end
 -- What receive and pop read of queue `hkey` with one HMGET, or nil when it does not exist:
 -- its vt in ms, the side-data sweep cursor (see gc_side), max_receives (or nil) and,
 -- only when withheld() can hold a message back (retention, or max_receives with a DLQ),
--- the settings withheld() reads (the same values get_queue(hkey, true) gives), else nil.
+-- the settings withheld() reads (the same values get_queue(hkey, true) gives), else nil;
+-- and whether the queue is paused (ext:paused = "1": pause.lua).
 local function get_receive_queue(hkey)
   local a = redis.call("HMGET", hkey, "vt", "delay", "maxsize", "ext:gc", "ext:max_receives",
-    "ext:dlq_target", "ext:retention", "ext:retention_action")
+    "ext:dlq_target", "ext:retention", "ext:retention_action", "ext:paused")
   if not a[1] or not a[2] or not a[3] then
     return nil
   end
@@ -90,7 +91,7 @@ local function get_receive_queue(hkey)
     cfg = { max_receives = max_receives, dlq = dlq, retention = retention,
       retention_action = a[8] or "drop" }
   end
-  return seconds_to_ms(a[1]), a[4] or "0", max_receives, cfg
+  return seconds_to_ms(a[1]), a[4] or "0", max_receives, cfg, a[9] == "1"
 end
 
 -- Non-negative integer (exact below 2^53) to lowercase base 36, like Number#toString(36).

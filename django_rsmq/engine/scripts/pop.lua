@@ -1,19 +1,23 @@
 -- KEYS: queue hash, queue zset, queue meta (side data), QUEUES set, failed records hash,
 --       their index. ARGV: count, qname, its realtime channel, realtime "1" | "".
--- Receives and deletes up to `count` visible messages, like RSMQ's popMessage.
+-- Receives and deletes up to `count` visible messages, like RSMQ's popMessage; a paused
+-- queue (pause.lua) delivers nothing.
 -- Messages past retention or max_receives are withheld, and poison data quarantined, as
 -- in receive.lua.
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
 -- Cost: the messages taken in one pass are read with one HMGET and removed with one ZREM
 -- and one HDEL (their rc is the stored one + 1, what RSMQ's HINCRBY returns before the
 -- field is deleted); their side entries with one more HDEL unless the meta hash is empty.
-local _, gc, _, cfg = get_receive_queue(KEYS[1])
+local _, gc, _, cfg, paused = get_receive_queue(KEYS[1])
 if not gc then
   return { NO_QUEUE }
 end
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nows = int(now)
+if paused then
+  return { OK, nows } -- a paused queue delivers nothing (pause.lua)
+end
 local _, no_side_data = gc_side(KEYS[1], KEYS[2], KEYS[3], 20, gc)
 -- cfg only when withheld() can hold anything back.
 local src = cfg and source(KEYS, ARGV[2], cfg, ARGV[3], ARGV[4])

@@ -2,6 +2,7 @@
 --       their index, in-flight index (keys.py: id -> hidden-until ms, as in the zset).
 -- ARGV: vt ms ("" = queue default), count, qname, its realtime channel, realtime "1" | "".
 -- Hides up to `count` visible messages for vt, exactly like RSMQ's receiveMessage per message.
+-- A paused queue (ext:paused, pause.lua) delivers nothing.
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
 -- Reliability (docs/reliability.md): a visible message past the queue's retention, or
 -- already received max_receives times (vt expiries and nacks alike), is dropped or moved
@@ -18,13 +19,16 @@
 -- there is one pass and that HSET also writes totalrecv; otherwise totalrecv takes one
 -- HINCRBY at the end. The messages delivered get the same score in the in-flight index
 -- (one ZADD); entries of it whose time has passed are pruned (prune_in_flight in _lib.lua).
-local vt, gc, max_receives, cfg = get_receive_queue(KEYS[1])
+local vt, gc, max_receives, cfg, paused = get_receive_queue(KEYS[1])
 if not vt then
   return { NO_QUEUE }
 end
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nows = int(now)
+if paused then
+  return { OK, nows } -- a paused queue delivers nothing (pause.lua)
+end
 gc_side(KEYS[1], KEYS[2], KEYS[3], 20, gc)
 prune_in_flight(KEYS[7], nows)
 if ARGV[1] ~= "" then

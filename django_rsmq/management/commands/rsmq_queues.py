@@ -1,4 +1,4 @@
-"""``manage.py rsmq_queues list|sync|create|update|delete|purge``."""
+"""``manage.py rsmq_queues list|sync|create|update|delete|purge|pause|resume``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ...checks import TAG
 from ...conf import rsmq_settings
 from ...connections import rsmq_for_queue
 from ...engine.retry import RetryPolicy
-from ...operations import stats
+from ...operations import queues, stats
 from ...operations.queues import QueueChange, apply_changes, ensure_queue, plan_sync
 from ..arguments import Subcommands
 from ..output import as_json, command_errors, confirm, table
@@ -89,6 +89,10 @@ class Command(BaseCommand):
             p = sub.add_parser(action, help=f"{action} a queue")
             p.add_argument("name")
             p.add_argument("--yes", action="store_true", help="really do it")
+        p = sub.add_parser("pause", help="stop consumers receiving from a queue (sends go on)")
+        p.add_argument("name")
+        p = sub.add_parser("resume", help="let consumers receive from a paused queue again")
+        p.add_argument("name")
 
     def handle(self, *args: Any, **options: Any) -> None:
         with command_errors():
@@ -152,3 +156,11 @@ class Command(BaseCommand):
     def do_purge(self, name: str, yes: bool = False, **_: Any) -> None:
         n = confirm(yes, f"purge queue {name!r}", lambda: rsmq_for_queue(name).purge(name))
         self.stdout.write(f"purged {name}: {n} message(s) deleted")
+
+    def do_pause(self, name: str, **_: Any) -> None:
+        changed = queues.pause(name)
+        self.stdout.write(f"paused {name}" if changed else f"{name} was paused already")
+
+    def do_resume(self, name: str, **_: Any) -> None:
+        changed = queues.resume(name)
+        self.stdout.write(f"resumed {name}" if changed else f"{name} was not paused")
