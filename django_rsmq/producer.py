@@ -71,13 +71,17 @@ def send(
     delay: float | None = None,
     dedup_id: str | None = None,
     durable: int | None = None,
+    unique_key: str | None = None,
 ) -> str:
     """Send ``body`` to ``queue`` now; returns the message id.
 
     The queue is created from its declared settings on first use (unless its
     ``AUTO_CREATE`` is ``False``). ``delay`` overrides the queue's delay (seconds).
     ``dedup_id``: a second send with the same id within the queue's ``DEDUP_WINDOW``
-    is dropped and returns the first message's id. ``durable=N`` (default: the
+    is dropped and returns the first message's id. ``unique_key``: while a message sent
+    with the same key is still in the queue (waiting, delayed or being handled), the send
+    is dropped and returns that message's id; the key is free again once it is acked,
+    dead-lettered or deleted. ``durable=N`` (default: the
     queue's ``DURABLE``) returns only once N replicas have the message, else raises
     :class:`~django_rsmq.engine.SendNotConfirmed` (docs/deployment.md).
     """
@@ -90,6 +94,8 @@ def send(
     rsmq = rsmq_for_queue(queue)
     q = cfg.queue(queue)
     kwargs: dict[str, Any] = {"delay": delay, "serializer": q.serializer, "dedup_id": dedup_id}
+    if unique_key is not None:
+        kwargs["unique_key"] = unique_key
     replicas = q.durable if durable is None else durable
     if replicas:
         kwargs.update(durable=replicas, durable_timeout=q.durable_timeout)

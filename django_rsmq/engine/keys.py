@@ -33,6 +33,7 @@ class QueueKeys:
     failed_index: str  # {ns}:{qname}:failed:t  ZSET record id -> time ms (paging, cap, TTL)
     dedup: str  # {ns}:{qname}:dedup  HASH dedup id -> "<expiry ms>:<first message id>"
     dedup_index: str  # {ns}:{qname}:dedup-t  ZSET dedup id -> expiry ms (lazy pruning)
+    unique: str  # {ns}:{qname}:unique  HASH unique key -> id of the message that holds it
     samples: str  # {ns}:stats:samples:{qname}  ZSET counter samples (Keys.counter_samples)
     # {ns}:{qname}:inflight  ZSET id -> epoch ms until which a message django-rsmq received
     # stays hidden (mirrors its zset score): get_queue_attributes counts in-flight messages
@@ -52,6 +53,7 @@ class QueueKeys:
             self.failed_index,
             self.dedup,
             self.dedup_index,
+            self.unique,
             self.samples,
             self.in_flight,
         )
@@ -107,6 +109,7 @@ class Keys:
             failed_index=f"{p}{qname}:failed:t",
             dedup=f"{p}{qname}:dedup",
             dedup_index=f"{p}{qname}:dedup-t",
+            unique=f"{p}{qname}:unique",
             samples=self.counter_samples(qname),
             in_flight=f"{p}{qname}:inflight",
             queues=self.queues,

@@ -162,11 +162,15 @@ class MessageOps(FrontEnd[Any]):
         realtime: bool | None = None,
         durable: int = 0,
         durable_timeout: float | None = None,
+        unique_key: str | None = None,
     ) -> Work[str]:
         """Send a message; returns its id. ``delay`` (seconds) overrides the queue's.
 
         With ``dedup_id``, a second send of the same id within the queue's
-        ``dedup_window`` enqueues nothing and returns the first message's id. Raises
+        ``dedup_window`` enqueues nothing and returns the first message's id. With
+        ``unique_key``, a send while a message sent with that key is still in the queue
+        (waiting, delayed or in flight) enqueues nothing and returns that message's id;
+        the key is free again once the message is acked, deleted or dead-lettered. Raises
         :class:`QueueFull` when the queue holds ``max_messages`` already.
         ``realtime`` overrides the instance's setting for this send.
 
@@ -181,6 +185,7 @@ class MessageOps(FrontEnd[Any]):
             delay=delay,
             realtime=realtime,
             dedup_id=dedup_id,
+            unique_key=unique_key,
         )
         if durable:
             replicas, timeout_ms = durable_mod.check_durable(durable, durable_timeout)

@@ -149,6 +149,14 @@ def check_dedup_id(value: object) -> str:
     return value
 
 
+def check_unique_key(value: object) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= DEDUP_ID_MAX:
+        raise InvalidValue(
+            f"unique_key must be a str of 1 to {DEDUP_ID_MAX} characters, got {value!r}"
+        )
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class FailResult:
     """What :meth:`RSMQ.fail` did: ``retry_in`` seconds until the message is receivable

@@ -31,12 +31,13 @@ OFFSET_MAX = 2**53
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A message for :meth:`Protocol.send_many` with its own delay (seconds) and
-    de-duplication id (see docs/reliability.md)."""
+    """A message for :meth:`Protocol.send_many` with its own delay (seconds),
+    de-duplication id and unique key (see docs/reliability.md)."""
 
     body: Any
     delay: float | None = None
     dedup_id: str | None = None
+    unique_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

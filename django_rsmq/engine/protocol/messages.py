@@ -12,8 +12,9 @@ from ..errors import (
     RSMQError,
     SerializationError,
 )
+from ..keys import QueueKeys
 from ..message import Message, MessageState, PeekedMessage
-from ..reliability import check_dedup_id
+from ..reliability import check_dedup_id, check_unique_key
 from ..serializers import Serializer
 from ..validation import (
     check_duration,
@@ -61,26 +62,28 @@ class MessageOps(ProtocolBase):
         delay: float | None = None,
         realtime: bool | None = None,
         dedup_id: str | None = None,
+        unique_key: str | None = None,
     ) -> Call[list[Outcome[str]]]:
         """Send several messages in one script call. ``entries`` are bodies, or
         :class:`Entry` objects for a per-message delay and de-duplication id. Invalid
         entries (bad delay, unserializable body, too long, queue full) get an error
         outcome; the others are sent. A duplicate (its dedup id was sent within the
-        queue's window) gets the first message's id and enqueues nothing. ``dedup_id``
-        applies to a single plain body (:meth:`send`)."""
+        queue's window) gets the first message's id and enqueues nothing, and so does a
+        unique key held by a message still in the queue (that message's id).
+        ``dedup_id`` and ``unique_key`` apply to a single plain body (:meth:`send`)."""
         q = self._q(qname)
         default_delay = "" if delay is None else check_duration("delay", delay)
         publish = self.is_realtime(qname) if realtime is None else realtime
         outcomes: list[Outcome[str] | None] = []
         args: list[str | int] = [q.channel if publish else ""]
-        keys: list[str] = [q.hash, q.zset]
+        deduped = unique = False
         items = _entries(entries)
         # The ids are made here, before the call, so a replay after a lost reply sends
         # the same ones and send.lua stores nothing twice (consecutive µs: FIFO).
         fresh = ids.new_ids(len(items))
         for entry, mid in zip(items, fresh, strict=True):
             try:
-                dedup = dedup_id
+                dedup, key = dedup_id, unique_key
                 if isinstance(entry, Entry):
                     body = entry.body
                     d = (
@@ -88,16 +91,14 @@ class MessageOps(ProtocolBase):
                         if entry.delay is None
                         else check_duration("delay", entry.delay)
                     )
-                    dedup = entry.dedup_id
+                    dedup, key = entry.dedup_id, entry.unique_key
                 else:
                     body, d = entry, default_delay
                 raw = _utf8(serializer.dumps(body))
-                did = ""
-                if dedup is not None:
-                    did = check_dedup_id(dedup)
-                    if len(keys) == 2:
-                        keys += [q.dedup, q.dedup_index]
-                args += [mid, raw, d, did]
+                did = "" if dedup is None else check_dedup_id(dedup)
+                uk = "" if key is None else check_unique_key(key)
+                deduped, unique = deduped or bool(did), unique or bool(uk)
+                args += [mid, raw, d, did, uk]
                 outcomes.append(None)
             except RSMQError as exc:
                 outcomes.append(Outcome(error=exc))
@@ -121,7 +122,7 @@ class MessageOps(ProtocolBase):
                     result.append(Outcome(error=MessageTooLong(qname, int(r[i + 1]), maxsize)))
             return result
 
-        return Call(scripts.get("send"), tuple(keys), tuple(args), parse)
+        return Call(scripts.get("send"), _send_keys(q, deduped, unique), tuple(args), parse)
 
     def send(
         self,
@@ -132,11 +133,18 @@ class MessageOps(ProtocolBase):
         delay: float | None = None,
         realtime: bool | None = None,
         dedup_id: str | None = None,
+        unique_key: str | None = None,
     ) -> Call[str]:
-        if isinstance(body, Entry):
+        if isinstance(body, Entry) or unique_key is not None:
             return _single(
                 self.send_many(
-                    qname, [body], serializer, delay=delay, realtime=realtime, dedup_id=dedup_id
+                    qname,
+                    [body],
+                    serializer,
+                    delay=delay,
+                    realtime=realtime,
+                    dedup_id=dedup_id,
+                    unique_key=unique_key,
                 )
             )
         # The hot path: the same checks and script call as a one-entry send_many, built
@@ -150,7 +158,7 @@ class MessageOps(ProtocolBase):
         if dedup_id is not None:
             did = check_dedup_id(dedup_id)
             keys = (q.hash, q.zset, q.dedup, q.dedup_index)
-        args = (q.channel if publish else "", ids.new_id(), raw, d, did)
+        args = (q.channel if publish else "", ids.new_id(), raw, d, did, "")
 
         def parse(reply: Any) -> str:
             r = _status(reply, qname)
@@ -253,3 +261,13 @@ class MessageOps(ProtocolBase):
 
         args = (offset, limit, message_id or "")
         return Call(scripts.get("peek"), (q.hash, q.zset), args, parse)
+
+
+def _send_keys(q: QueueKeys, deduped: bool, unique: bool) -> tuple[str, ...]:
+    """send.lua's KEYS: the dedup keys with a dedup id or a unique key, then the unique
+    hash with a unique key."""
+    if unique:
+        return (q.hash, q.zset, q.dedup, q.dedup_index, q.unique)
+    if deduped:
+        return (q.hash, q.zset, q.dedup, q.dedup_index)
+    return (q.hash, q.zset)

@@ -266,7 +266,8 @@ class ReliabilityOps(ProtocolBase):
     def sweep(self, qname: str) -> CallPlan[None]:
         """Drop side data of messages that plain RSMQ clients deleted or popped (the
         receive script does this a bounded step at a time; this does a full pass),
-        expired de-duplication entries, and failure records and dedup entries written
+        expired de-duplication entries, unique keys of messages that left, and failure
+        records and dedup entries written
         for an earlier queue of this name. On a queue a plain client deleted, deletes all
         its side keys."""
         q = self._q(qname)
@@ -277,6 +278,7 @@ class ReliabilityOps(ProtocolBase):
         keys = (
             *q.message_keys(),
             *(q.failed, q.failed_index, q.dedup, q.dedup_index, q.samples, q.in_flight),
+            q.unique,
         )
         fresh = "1"  # start a new pass at cursor 0
         while True:

@@ -1,9 +1,13 @@
--- KEYS: queue hash, queue zset, then (only when an entry has a dedup id) the queue's
---       de-duplication hash and its expiry index (keys.py QueueKeys.dedup, dedup_index).
+-- KEYS: queue hash, queue zset, then (only when an entry has a dedup id or a unique key)
+--       the queue's de-duplication hash and its expiry index (keys.py QueueKeys.dedup,
+--       dedup_index), then (only when an entry has a unique key) its unique-key hash
+--       (QueueKeys.unique).
 -- ARGV: realtime channel ("" = off), then per message: id (32 chars, made by the client:
---       engine/ids.py), body, delay ms ("" = queue default), dedup id ("" = none).
+--       engine/ids.py), body, delay ms ("" = queue default), dedup id ("" = none), unique
+--       key ("" = none).
 -- Reply: status, maxsize, then per message: 0, id | TOO_LONG, size | QUEUE_FULL, max_messages
---        | DUPLICATE, id of the first message sent with that dedup id.
+--        | DUPLICATE, id of the first message sent with that dedup id, or of the message
+--        that holds the unique key.
 -- The client makes the ids before the call (the n-th of a batch is its time + n µs, so
 -- ids, the zset's tie-break within one ms score, keep the batch in FIFO order): a replay
 -- of the same ARGV after a lost reply finds its ids stored already and answers 0, id
@@ -18,6 +22,12 @@
 -- first dedup send): a hash stamped otherwise belongs to an earlier queue of this name
 -- that a plain RSMQ client deleted, and is dropped. The max_messages cap counts every
 -- message in the zset.
+-- Unique keys: the unique hash maps a key to the id of the message sent with it; a send
+-- with the key is refused (DUPLICATE, that id) while that message is still in the queue
+-- (waiting, delayed or in flight: its body is in the queue hash), so the key is free again
+-- once the message is acked, deleted, dead-lettered or dropped, whoever removed it (a
+-- peer included), without any other script knowing of unique keys. Entries of gone
+-- messages are overwritten by the next send with the key and pruned by sweep.lua.
 -- Cost: one HMGET reads the queue (the two settings send uses, totalsent, ext:sid and
 -- whether the first id is stored), a batch reads its ids with one more HMGET, then the
 -- whole batch is one ZADD and one HSET, which also writes totalsent (what HINCRBY would:
@@ -33,7 +43,7 @@ local maxsize = tonumber(a[3]) or -1
 local max_messages = tonumber(a[4])
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if #ARGV == 5 and ARGV[5] == "" and not max_messages then
+if #ARGV == 6 and ARGV[5] == "" and ARGV[6] == "" and not max_messages then
   -- One message without a dedup id on a queue without a cap: no tables to build.
   local body = ARGV[3]
   if a[8] then
@@ -54,13 +64,15 @@ end
 local default_delay = seconds_to_ms(a[2])
 local dedup = a[5] and seconds_to_ms(a[5]) or DEDUP_DEFAULT_MS
 local dd, dt = KEYS[3], KEYS[4] -- dedup hash and expiry index (nil: no dedup id)
+local uq = KEYS[5] -- unique-key hash (nil: no unique key)
+local held = {} -- unique key -> id of a message of this batch that took it
 local sid, stamped = a[7], false -- the queue's side-data id; dd carries it
 local remembered = false
 if dd then
   stamped = side_check(sid, dd, dt) -- drops a hash written for an earlier queue of this name
   -- Prune more than a batch can add, so expired entries never pile up.
   local expired = redis.call("ZRANGEBYSCORE", dt, "-inf", now, "LIMIT", 0,
-    100 + math.floor(#ARGV / 2))
+    100 + 2 * math.floor(#ARGV / 5))
   if #expired > 0 then
     redis.call("HDEL", dd, unpack(expired))
     redis.call("ZREM", dt, unpack(expired))
@@ -72,20 +84,31 @@ local scored, bodies = {}, {} -- ZADD score/member and HSET field/value pairs
 local sent = 0
 local size = max_messages and redis.call("ZCARD", KEYS[2]) or 0
 local ids = {}
-for i = 2, #ARGV, 4 do
+for i = 2, #ARGV, 5 do
   ids[#ids + 1] = ARGV[i]
 end
 local stored = #ids > 0 and redis.call("HMGET", KEYS[1], unpack(ids)) or {} -- replays
-for i = 2, #ARGV, 4 do
+for i = 2, #ARGV, 5 do
   local body = ARGV[i + 1]
   local did = ARGV[i + 3] ~= "" and ARGV[i + 3] or nil
+  local uk = ARGV[i + 4] ~= "" and ARGV[i + 4] or nil
   local first = false
   if did then
     local exp, mid = string.match(redis.call("HGET", dd, did) or "", "^(%d+):(.+)$")
     first = exp and tonumber(exp) > now and mid
   end
+  if uk and not first and not stored[(i + 3) / 5] then
+    if held[uk] then -- taken by an earlier message of this batch
+      first = held[uk]
+    else
+      local holder = redis.call("HGET", uq, uk)
+      if holder and holder ~= ARGV[i] and redis.call("HEXISTS", KEYS[1], holder) == 1 then
+        first = holder
+      end
+    end
+  end
   local code, value
-  if stored[(i + 2) / 4] then
+  if stored[(i + 3) / 5] then
     code, value = OK, ARGV[i]
   elseif first then
     code, value = DUPLICATE, first
@@ -103,6 +126,10 @@ for i = 2, #ARGV, 4 do
     scored[2 * sent + 2] = id
     bodies[2 * sent + 1] = id
     bodies[2 * sent + 2] = body
+    if uk then
+      redis.call("HSET", uq, uk, id)
+      held[uk] = id
+    end
     if did and dedup > 0 then
       redis.call("HSET", dd, did, int(now + dedup) .. ":" .. id)
       redis.call("ZADD", dt, now + dedup, did)

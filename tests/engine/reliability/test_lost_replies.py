@@ -266,7 +266,7 @@ def test_a_replayed_send_of_a_message_consumed_meanwhile_enqueues_it_again(rsmq:
 def test_batch_ids_are_made_by_the_client_in_fifo_order(rsmq: RSMQ) -> None:
     rsmq.create_queue("q")
     call = rsmq.protocol.send_many("q", ["a", "b", "c"], rsmq.serializer)
-    made = list(call.args[1::4])
+    made = list(call.args[1::5])
     assert [int(str(m)[:10], 36) for m in made] == [
         int(str(made[0])[:10], 36) + n for n in range(3)
     ]
