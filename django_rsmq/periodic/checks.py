@@ -15,11 +15,11 @@ __all__ = ["check_schedule"]
 
 @register("rsmq")
 def check_schedule(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """E030: an invalid entry (it is never sent). W030: an entry whose queue forgets
+    """E040: an invalid entry (it is never sent). W040: an entry whose queue forgets
     de-duplication ids sooner than a tick's claim lease, so a consumer killed between
     sending a tick and recording it can get that tick sent twice."""
     out: list[CheckMessage] = [
-        Error(p, obj="settings.RSMQ['SCHEDULE']", id="django_rsmq.E030") for p in problems()
+        Error(p, obj="settings.RSMQ['SCHEDULE']", id="django_rsmq.E040") for p in problems()
     ]
     cfg = rsmq_settings()
     for entry in entries().values():
@@ -33,7 +33,7 @@ def check_schedule(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                     "that tick sent twice",
                     hint=f"Give {entry.queue!r} a DEDUP_WINDOW of at least {LEASE:g} seconds.",
                     obj=f"settings.RSMQ['SCHEDULE'][{entry.name!r}]",
-                    id="django_rsmq.W030",
+                    id="django_rsmq.W040",
                 )
             )
     return out

@@ -39,7 +39,7 @@ _EPSILON = timedelta(microseconds=1)
 
 
 class ScheduleError(ValueError):
-    """An invalid ``RSMQ["SCHEDULE"]`` entry (system check ``django_rsmq.E030``)."""
+    """An invalid ``RSMQ["SCHEDULE"]`` entry (system check ``django_rsmq.E040``)."""
 
 
 @dataclass(frozen=True)

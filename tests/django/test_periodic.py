@@ -116,7 +116,7 @@ def test_system_checks_name_bad_entries_and_short_dedup_windows(
     }
     with _with(rsmq_on_test_redis, schedule, nodedup={"DEDUP_WINDOW": 1}):
         ids = sorted(m.id for m in check_schedule())
-        assert ids == ["django_rsmq.E030", "django_rsmq.W030"]
+        assert ids == ["django_rsmq.E040", "django_rsmq.W040"]
         assert list(entries()) == ["short", "fine"]
 
 
