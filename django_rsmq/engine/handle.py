@@ -99,8 +99,8 @@ class QueueOps:
         )
 
     @operation
-    def purge(self) -> Work[int]:
-        return M.purge.fn(self.rsmq, self.name)
+    def purge(self, *, chunk: int | None = None) -> Work[int]:
+        return M.purge.fn(self.rsmq, self.name, chunk=chunk)
 
     def _send(
         self, body: Any, delay: float | None, dedup_id: str | None, durable: int
