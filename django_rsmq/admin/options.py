@@ -85,6 +85,7 @@ class QueueAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return [
             page("", views.DashboardView, "queue_changelist"),
             page("consumers/", views.ConsumersView, "consumers"),
+            page("<str:object_id>/change/", views.QueueLinkView, "queue_change"),  # LogEntry
             page("stats.json", views.StatsJsonView, "stats", admin_view=False),
             page("metrics", views.MetricsView, "metrics", admin_view=False),
             page(q, views.QueueView, "queue"),

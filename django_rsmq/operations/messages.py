@@ -141,7 +141,7 @@ def search(
         if time.monotonic() >= deadline:
             stopped_by = "time"
             break
-        n = _next_chunk(read, pos - start, chunk_bytes)
+        n = _next_chunk(read, pos - start, min(chunk_bytes, budget_bytes - read))
     complete = stopped_by == "end" or (stopped_by == "page" and pos >= total)
     return Search(found, start, pos, total, complete, stopped_by, read, calls)
 

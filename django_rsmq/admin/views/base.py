@@ -79,8 +79,8 @@ class AdminPage(View):
             aliases=aliases,
             error=f"{type(exc).__name__}: {exc}",
             queue=queue or "",
+            crumbs=[{"label": "Redis is unreachable", "url": ""}],
         )
-        ctx["crumbs"] = [{"label": "Redis is unreachable", "url": ""}]
         response = TemplateResponse(request, "admin/django_rsmq/redis_down.html", ctx, status=503)
         response["Retry-After"] = "10"
         return response
@@ -112,8 +112,8 @@ class AdminPage(View):
             "stats_url": self.url("stats"),
             "metrics_url": self.url("metrics"),
             "rsmq_breadcrumbs_list": django.VERSION >= (6, 0),
-            "crumbs": self.crumbs(**extra),
             **extra,
+            "crumbs": extra["crumbs"] if "crumbs" in extra else self.crumbs(**extra),
         }
 
     def render(self, request: HttpRequest, **extra: Any) -> TemplateResponse:

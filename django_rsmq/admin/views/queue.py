@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.admin.utils import unquote
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from ...conf import rsmq_settings
 from ...engine import QueueAttributes
 from ...engine.protocol.base import OFFSET_MAX
+from ...engine.validation import check_qname
 from ...operations import messages, queues, redrive
 from .. import audit
 from ..forms import AttributesForm
@@ -163,3 +165,12 @@ class PurgeQueueView(ConfirmPage):
         return self.done(
             request, f"Purged {queue}: {n} message(s) deleted.", self.url("queue", queue)
         )
+
+
+class QueueLinkView(AdminPage):
+    """``<admin>/django_rsmq/queue/<object_id>/change/``: where a ``LogEntry`` of the audit
+    trail links ("Recent actions", the admin's log); redirects to the queue's page."""
+
+    def get(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        name = check_qname(unquote(object_id))  # InvalidName: 404
+        return HttpResponseRedirect(self.url("queue", name))
