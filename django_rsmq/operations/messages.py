@@ -28,10 +28,10 @@ __all__ = [
 ]
 
 #: About how many body bytes one peek of a search reads: one Redis call copies them, so
-#: this bounds how long each call blocks Redis (about 1 ms per 100 KB; see
-#: docs/benchmarks.md). The chunk length adapts to the bodies seen so far.
+#: this bounds how long each call blocks Redis (a few ms; docs/benchmarks.md). The chunk
+#: length adapts to the largest body seen so far (it starts small: sizes are unknown).
 SEARCH_CHUNK_BYTES = 1024 * 1024
-_FIRST_CHUNK = 16
+_FIRST_CHUNK = 4
 
 
 def _size(m: PeekedMessage) -> int:
@@ -117,7 +117,7 @@ def search(
     total = rsmq.get_queue_attributes(queue).msgs
     needle = text.lower()
     found: list[PeekedMessage] = []
-    pos, read, calls, n = start, 0, 0, _FIRST_CHUNK
+    pos, read, calls, n, largest = start, 0, 0, _FIRST_CHUNK, 1
     deadline = time.monotonic() + budget_seconds
     stopped_by = "end"
     while True:
@@ -125,7 +125,9 @@ def search(
         calls += 1
         for m in batch:
             pos += 1
-            read += _size(m)
+            size = _size(m)
+            read += size
+            largest = max(largest, size)
             if _matches(m, needle):
                 found.append(m)
                 if len(found) >= limit:
@@ -141,17 +143,12 @@ def search(
         if time.monotonic() >= deadline:
             stopped_by = "time"
             break
-        n = _next_chunk(read, pos - start, min(chunk_bytes, budget_bytes - read))
+        n = max(1, min(PEEK_MAX, min(chunk_bytes, budget_bytes - read) // largest))
     complete = stopped_by == "end" or (stopped_by == "page" and pos >= total)
     return Search(found, start, pos, total, complete, stopped_by, read, calls)
 
 
 _bounded_search = search  # page()'s ``search`` argument shadows the function
-
-
-def _next_chunk(read: int, looked: int, chunk_bytes: int) -> int:
-    """How many messages the next peek asks for, from the bytes read so far."""
-    return max(1, min(PEEK_MAX, chunk_bytes // max(1, read // max(1, looked))))
 
 
 def get(queue: str, message_id: str) -> PeekedMessage:
