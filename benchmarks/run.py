@@ -24,7 +24,7 @@ import redis
 
 from django_rsmq.engine.server import RedisServer
 
-from . import consumer
+from . import admin, consumer
 from .measure import MEASUREMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +63,13 @@ ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
     ("Redis time per call: ack script vs LREM", "server", "ack", "µs", False, None),
     ("Redis time per call: pop script vs RPOP", "server", "pop", "µs", False, None),
     *consumer.ROWS,
+    *admin.ROWS,
 ]
 # measurement -> the module that runs it (python -m MODULE NAME URL)
-MODULES = dict.fromkeys(MEASUREMENTS, "benchmarks.measure") | {"consumer": consumer.__name__}
+MODULES = dict.fromkeys(MEASUREMENTS, "benchmarks.measure") | {
+    "consumer": consumer.__name__,
+    "admin": admin.__name__,
+}
 
 
 def measure(name: str, url: str) -> dict[str, Any]:
@@ -110,7 +114,7 @@ def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _num(value: float, unit: str) -> str:
-    if unit in ("ms", "µs"):
+    if unit in ("ms", "µs", "s"):
         return f"{value:.2f}"
     return f"{value:,.0f}"
 

@@ -114,6 +114,8 @@ ADMIN_KEYS: dict[str, str] = {
     "ENABLED": "enabled",
     "PAGE_SIZE": "page_size",
     "PERMISSION_CHECK": "permission_check",
+    "SEARCH_BUDGET_BYTES": "search_budget_bytes",
+    "SEARCH_BUDGET_SECONDS": "search_budget_seconds",
 }
 
 
@@ -249,6 +251,8 @@ class AdminSettings:
     enabled: bool = True  # register on django.contrib.admin.site
     page_size: int = 50
     permission_check: str | None = None  # dotted path of callable(request, action) -> bool
+    search_budget_bytes: int = 32 * 1024 * 1024  # message bytes one search request reads
+    search_budget_seconds: float = 1.0  # and how long it may take (checked between chunks)
     unknown_keys: tuple[str, ...] = ()
 
 

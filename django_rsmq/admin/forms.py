@@ -36,7 +36,9 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, queues: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to"].choices = [(q, q) for q in queues]  # type: ignore[attr-defined]
+        # nothing preselected: the operator picks the target (an empty choice fails)
+        choices = [("", "— choose a queue —"), *((q, q) for q in queues)]
+        self.fields["to"].choices = choices  # type: ignore[attr-defined]
 
 
 class ActionForm(forms.Form):

@@ -99,8 +99,8 @@ class QueueOps:
         )
 
     @operation
-    def purge(self) -> Work[int]:
-        return M.purge.fn(self.rsmq, self.name)
+    def purge(self, *, chunk: int | None = None) -> Work[int]:
+        return M.purge.fn(self.rsmq, self.name, chunk=chunk)
 
     @operation
     def pause(self) -> Work[bool]:

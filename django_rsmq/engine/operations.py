@@ -130,9 +130,23 @@ class MessageOps(FrontEnd[Any]):
         return attributes
 
     @operation
-    def purge(self, qname: str) -> Work[int]:
-        """Delete every message of the queue; returns how many. Attributes stay."""
-        return self.protocol.purge(qname)
+    def purge(self, qname: str, *, chunk: int | None = None) -> Steps[int]:
+        """Delete every message of the queue; returns how many. Attributes stay.
+
+        Without ``chunk`` one script deletes the whole queue (it blocks Redis for as
+        long: about 1.8 s for 50k messages). With ``chunk`` (1 to 1000) each call
+        deletes at most that many from the head, and the calls repeat until the queue
+        is empty, or until as many messages as the queue held at the start are gone (so
+        a producer cannot keep it running). Each call leaves a consistent queue; after
+        a crash, purging again finishes the job."""
+        if chunk is None:
+            return (yield self.protocol.purge(qname))  # type: ignore[no-any-return]
+        removed, remaining = yield self.protocol.purge_chunk(qname, chunk)
+        total, goal = removed, removed + remaining
+        while remaining and total < goal:
+            removed, remaining = yield self.protocol.purge_chunk(qname, min(chunk, goal - total))
+            total += removed
+        return total  # type: ignore[no-any-return]
 
     @operation
     def pause_queue(self, qname: str) -> Work[bool]:

@@ -1,5 +1,5 @@
-"""Messages of a queue, by queue name: browse (peek, never receive), look at one,
-delete it, make it visible now.
+"""Messages of a queue, by queue name: browse (peek, never receive), search within a
+budget, look at one, delete it, make it visible now.
 
 The admin's message browser and message pages use these; moving a message to
 another queue is a redrive (:func:`django_rsmq.operations.redrive.move`).
@@ -7,14 +7,35 @@ another queue is a redrive (:func:`django_rsmq.operations.redrive.move`).
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
+from ..conf import rsmq_settings
 from ..connections import rsmq_for_queue
 from ..engine import DeadLetterInfo, Page, PeekedMessage
 from ..engine.protocol import PEEK_MAX
 
-__all__ = ["SEARCH_SCAN_MAX", "count", "dead_letter_info", "delete", "get", "make_visible", "page"]
+__all__ = [
+    "SEARCH_CHUNK_BYTES",
+    "Search",
+    "count",
+    "dead_letter_info",
+    "delete",
+    "get",
+    "make_visible",
+    "page",
+    "search",
+]
 
-#: A search looks at this many messages at most (from the head of the queue).
-SEARCH_SCAN_MAX = 10_000
+#: About how many body bytes one peek of a search reads: one Redis call copies them, so
+#: this bounds how long each call blocks Redis (a few ms; docs/benchmarks.md). The chunk
+#: length adapts to the largest body seen so far (it starts small: sizes are unknown).
+SEARCH_CHUNK_BYTES = 1024 * 1024
+_FIRST_CHUNK = 4
+
+
+def _size(m: PeekedMessage) -> int:
+    return len(m.raw) if isinstance(m.raw, bytes) else len(m.raw.encode("utf-8", "replace"))
 
 
 def _matches(m: PeekedMessage, needle: str) -> bool:
@@ -31,23 +52,103 @@ def page(
     queue: str, *, offset: int = 0, limit: int = 50, search: str | None = None
 ) -> Page[PeekedMessage]:
     """Messages in visibility order without changing anything (never receives).
+    Raises ``QueueNotFound``.
 
-    With ``search``, only messages whose id or raw body contains it (case-insensitive),
-    among the first :data:`SEARCH_SCAN_MAX`. Raises ``QueueNotFound``.
+    ``search`` (kept for the DLQ page) pages over the matches of one bounded
+    :func:`search` from the head; prefer :func:`search`, which says how far it looked.
     """
+    if search:
+        found = _bounded_search(queue, search, limit=offset + limit)
+        return Page(found.matches[offset : offset + limit], len(found.matches))
     rsmq = rsmq_for_queue(queue)
-    if not search:
-        total = rsmq.get_queue_attributes(queue).msgs
-        items = rsmq.peek(queue, offset=offset, limit=limit) if offset < total else []
-        return Page(items, total)
-    needle = search.lower()
+    total = rsmq.get_queue_attributes(queue).msgs
+    items = rsmq.peek(queue, offset=offset, limit=limit) if offset < total else []
+    return Page(items, total)
+
+
+@dataclass(frozen=True)
+class Search:
+    """One bounded search request: the matches among the messages at positions
+    ``start`` to ``end - 1`` (visibility order) of a queue that held ``total``."""
+
+    matches: list[PeekedMessage]
+    start: int
+    end: int  # the position after the last message looked at (where "continue" starts)
+    total: int  # messages in the queue when the search began
+    complete: bool  # looked through to the end of the queue
+    stopped_by: str  # "end" | "page" (enough matches) | "bytes" | "time"
+    bytes_read: int
+    calls: int  # Redis calls (peeks) it made
+
+    @property
+    def scanned(self) -> int:
+        return self.end - self.start
+
+    @property
+    def next_start(self) -> int | None:
+        """Where a "continue" request starts, or ``None`` after the end of the queue."""
+        return None if self.complete else self.end
+
+
+def search(
+    queue: str,
+    text: str,
+    *,
+    start: int = 0,
+    limit: int = 50,
+    budget_bytes: int | None = None,
+    budget_seconds: float | None = None,
+    chunk_bytes: int = SEARCH_CHUNK_BYTES,
+) -> Search:
+    """Messages whose id or raw body contains ``text`` (case-insensitive), from
+    position ``start``, in chunks of about ``chunk_bytes`` each (one peek per chunk).
+
+    Stops at the end of the queue, after ``limit`` matches, or when the byte or time
+    budget (default: ``RSMQ["ADMIN"]["SEARCH_BUDGET_BYTES"]`` / ``["SEARCH_BUDGET_SECONDS"]``)
+    is spent; the result says how far it looked, so a caller can continue from
+    :attr:`Search.next_start`. Positions shift when the queue changes between requests
+    (a received message moves back), so a continued search may see a message twice or
+    miss one that moved in front of the cursor. Raises ``QueueNotFound``.
+    """
+    cfg = rsmq_settings().admin
+    budget_bytes = cfg.search_budget_bytes if budget_bytes is None else budget_bytes
+    budget_seconds = cfg.search_budget_seconds if budget_seconds is None else budget_seconds
+    rsmq = rsmq_for_queue(queue)
+    total = rsmq.get_queue_attributes(queue).msgs
+    needle = text.lower()
     found: list[PeekedMessage] = []
-    for start in range(0, SEARCH_SCAN_MAX, PEEK_MAX):
-        batch = rsmq.peek(queue, offset=start, limit=PEEK_MAX)
-        found += [m for m in batch if _matches(m, needle)]
-        if len(batch) < PEEK_MAX:
+    pos, read, calls, n, largest = start, 0, 0, _FIRST_CHUNK, 1
+    deadline = time.monotonic() + budget_seconds
+    stopped_by = "end"
+    while True:
+        batch = rsmq.peek(queue, offset=pos, limit=n)
+        calls += 1
+        for m in batch:
+            pos += 1
+            size = _size(m)
+            read += size
+            largest = max(largest, size)
+            if _matches(m, needle):
+                found.append(m)
+                if len(found) >= limit:
+                    break
+        if len(found) >= limit:
+            stopped_by = "page"
             break
-    return Page(found[offset : offset + limit], len(found))
+        if len(batch) < n:
+            break
+        if read >= budget_bytes:
+            stopped_by = "bytes"
+            break
+        if time.monotonic() >= deadline:
+            stopped_by = "time"
+            break
+        n = max(1, min(PEEK_MAX, min(chunk_bytes, budget_bytes - read) // largest))
+    complete = stopped_by == "end" or (stopped_by == "page" and pos >= total)
+    return Search(found, start, pos, total, complete, stopped_by, read, calls)
+
+
+_bounded_search = search  # page()'s ``search`` argument shadows the function
 
 
 def get(queue: str, message_id: str) -> PeekedMessage:

@@ -8,6 +8,9 @@ Metrics (label ``queue``, and ``state`` for ``rsmq_messages``):
 * ``rsmq_oldest_message_age_seconds{queue}`` gauge
 * ``rsmq_consumers{queue}`` gauge (live consumers of the queue)
 * ``rsmq_consumers_total{state="alive|stale"}`` gauge
+* ``rsmq_malformed_queues`` gauge (names in ``{ns}:QUEUES`` skipped as malformed)
+* ``rsmq_up`` gauge: 1, or 0 when Redis could not be read (:func:`render_down`; then no
+  other family is present, and the response is still a 200 so the scrape is not blind)
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable
 
 from .stats import QueueStats, Stats
 
-__all__ = ["CONTENT_TYPE", "render"]
+__all__ = ["CONTENT_TYPE", "render", "render_down"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -62,6 +65,7 @@ def render(stats: Stats) -> str:
     ]
     alive = sum(1 for c in stats.consumers if c.alive)
     lines = [
+        *_up(1),
         *_family("rsmq_messages", "gauge", "Messages by queue and state.", messages),
         *_family(
             "rsmq_sent_total",
@@ -93,5 +97,20 @@ def render(stats: Stats) -> str:
             "Known consumers by state.",
             [({"state": "alive"}, alive), ({"state": "stale"}, len(stats.consumers) - alive)],
         ),
+        *_family(
+            "rsmq_malformed_queues",
+            "gauge",
+            "Names in the queue set that are no valid queue name (skipped).",
+            [({}, stats.malformed_queues)],
+        ),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _up(value: int) -> list[str]:
+    return _family("rsmq_up", "gauge", "1 if Redis could be read, else 0.", [({}, value)])
+
+
+def render_down() -> str:
+    """The exposition text when Redis is unreachable: ``rsmq_up 0``."""
+    return "\n".join(_up(0)) + "\n"

@@ -7,6 +7,7 @@ on first send) and the admin. Attribute names are the engine's
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,19 +15,32 @@ from typing import Any
 from ..conf import declared_attributes, rsmq_settings
 from ..connections import get_rsmq, rsmq_for_queue
 from ..engine import RSMQ, QueueAttributes
-from ..engine.errors import QueueExists, QueueNotFound
+from ..engine.errors import InvalidName, QueueExists, QueueNotFound
+from ..engine.validation import check_qname
 
 __all__ = [
+    "PURGE_CHUNK",
+    "Malformed",
     "QueueChange",
     "apply_changes",
     "attributes",
     "declared_attributes",
+    "declared_differences",
     "ensure_queue",
     "known_queues",
+    "malformed_queues",
     "plan_sync",
     "purge",
+    "purge_cost",
     "update_attributes",
 ]
+
+log = logging.getLogger("django_rsmq.operations")
+
+#: Messages one purge call deletes: about 4 ms of Redis time at 1 KB bodies and 13 ms at
+#: 60 KB (benchmarks/admin.py, docs/benchmarks.md), so a purge of any size never blocks
+#: Redis for long (issue 16's bound: 50 ms per call).
+PURGE_CHUNK = 500
 
 
 def ensure_queue(name: str, rsmq: RSMQ | None = None) -> bool:
@@ -124,9 +138,58 @@ def update_attributes(name: str, **attrs: Any) -> QueueAttributes:
     return rsmq_for_queue(name).set_queue_attributes(name, **attrs)
 
 
-def purge(name: str) -> int:
-    """Delete every message of the queue; returns how many. Attributes stay."""
-    return rsmq_for_queue(name).purge(name)
+def purge(name: str, *, chunk: int = PURGE_CHUNK) -> int:
+    """Delete every message of the queue, ``chunk`` per Redis call; returns how many.
+    Attributes stay. Each call leaves a consistent queue: after a crash, purge again."""
+    return rsmq_for_queue(name).purge(name, chunk=chunk)
+
+
+def purge_cost(messages: int, *, chunk: int = PURGE_CHUNK) -> dict[str, int]:
+    """What a purge of ``messages`` costs: Redis calls, messages per call."""
+    return {"calls": max(1, -(-messages // chunk)), "chunk": chunk}
+
+
+def declared_differences(name: str, current: QueueAttributes) -> dict[str, tuple[Any, Any]]:
+    """``{attr: (live, declared)}`` of a declared queue whose attributes in Redis differ
+    from ``settings.RSMQ["QUEUES"]`` (what ``rsmq_queues sync`` would set back);
+    ``{}`` for an undeclared queue."""
+    cfg = rsmq_settings()
+    if name not in cfg.queues:
+        return {}
+    live = current.as_dict()
+    wanted = declared_attributes(cfg.queue(name))
+    return {k: (live.get(k), v) for k, v in wanted.items() if k in live and not _same(live[k], v)}
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A member of ``{ns}:QUEUES`` that is no valid queue name (written by a peer)."""
+
+    name: str
+    connection: str
+    error: str
+
+
+def _scan(cfg: Any) -> tuple[dict[str, list[str]], list[Malformed]]:
+    found = {q.name: q.connection for q in cfg.queues.values()}
+    seen: dict[str, list[str]] = {}
+    bad: list[Malformed] = []
+    for alias in sorted(set(found.values()) or {"default"}):
+        for name in get_rsmq(alias).list_queues():
+            try:
+                check_qname(name)
+            except InvalidName as exc:
+                bad.append(Malformed(name, alias, str(exc)))
+                continue
+            seen.setdefault(name, []).append(alias)
+    return seen, bad
+
+
+def malformed_queues() -> list[Malformed]:
+    """Members of ``{ns}:QUEUES`` on the known connections that are no valid queue name:
+    :func:`known_queues` skips them (the dashboard, ``stats.json`` and ``metrics`` show
+    a warning instead of failing)."""
+    return _scan(rsmq_settings())[1]
 
 
 def pause(name: str) -> bool:
@@ -143,13 +206,15 @@ def resume(name: str) -> bool:
 
 def known_queues() -> list[tuple[str, str]]:
     """``(name, connection alias)`` of every declared queue plus every queue found in
-    Redis on the connections the declared queues use, sorted by name."""
+    Redis on the connections the declared queues use, sorted by name. A malformed
+    name in Redis is skipped with a logged warning (:func:`malformed_queues`)."""
     cfg = rsmq_settings()
     found = {q.name: q.connection for q in cfg.queues.values()}
-    seen: dict[str, list[str]] = {}
-    for alias in sorted(set(found.values()) or {"default"}):
-        for name in get_rsmq(alias).list_queues():
-            seen.setdefault(name, []).append(alias)
+    seen, bad = _scan(cfg)
+    for m in bad:
+        log.warning(
+            "skipping malformed queue name %r in Redis [%s]: %s", m.name, m.connection, m.error
+        )
     for name, aliases in seen.items():
         if name not in found:  # an undeclared DLQ: where its queue is, if it is there
             home = cfg.queue(name).connection

@@ -15,8 +15,13 @@
       }, ...],
       "consumers": [{"name": ..., "host": ..., "pid": ..., "queues": [...],
                      "started": ..., "heartbeat": ..., "alive": true, "state": "running",
-                     "processed": 10, "failed": 0, "current": [...]}, ...]
+                     "processed": 10, "failed": 0, "current": [...]}, ...],
+      "warnings": [{"kind": "malformed_queue", "name": "bad:name", "connection": "default",
+                    "message": "..."}, ...]
     }
+
+``warnings`` lists what was skipped rather than failing: a member of ``{ns}:QUEUES``
+that is no valid queue name (a peer wrote it) is left out of ``queues``.
 
 ``failed`` counts the queue's failure records, ``dlq`` the messages in its dead-letter
 queue (``null`` without one). Counts of a queue that does not exist in Redis (declared
@@ -37,10 +42,10 @@ from ..connections import get_rsmq, rsmq_for_queue
 from ..engine.errors import QueueNotFound
 from ..engine.registry import ConsumerInfo, ConsumerRegistry, consumers_of
 from ..engine.throughput import sample_rates
-from .queues import known_queues
+from .queues import known_queues, malformed_queues
 from .redrive import DeadLetterQueueMissing, dead_letter_queue_of
 
-__all__ = ["QueueStats", "Stats", "collect", "consumers"]
+__all__ = ["QueueStats", "Stats", "StatsWarning", "collect", "consumers", "warnings"]
 
 
 @dataclass(frozen=True)
@@ -69,17 +74,41 @@ class QueueStats:
 
 
 @dataclass(frozen=True)
+class StatsWarning:
+    """Something ``collect()`` skipped instead of failing (a dashboard warning row)."""
+
+    kind: str  # "malformed_queue"
+    name: str
+    connection: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Stats:
     generated_at: float
     queues: list[QueueStats]
     consumers: list[ConsumerInfo] = field(default_factory=list)
+    warnings: list[StatsWarning] = field(default_factory=list)
+
+    @property
+    def malformed_queues(self) -> int:
+        return sum(1 for w in self.warnings if w.kind == "malformed_queue")
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "generated_at": self.generated_at,
             "queues": [asdict(q) for q in self.queues],
             "consumers": [c.as_dict() for c in self.consumers],
+            "warnings": [asdict(w) for w in self.warnings],
         }
+
+
+def warnings() -> list[StatsWarning]:
+    """The warning rows of the known connections (malformed queue names in Redis)."""
+    return [
+        StatsWarning("malformed_queue", m.name, m.connection, f"skipped: {m.error}")
+        for m in malformed_queues()
+    ]
 
 
 def _msgs(qname: str | None) -> int | None:
@@ -146,7 +175,7 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
                 **common,  # type: ignore[arg-type]
             )
         )
-    return Stats(time.time(), out, all_consumers)
+    return Stats(time.time(), out, all_consumers, warnings() if queues is None else [])
 
 
 def consumers() -> list[ConsumerInfo]:

@@ -72,12 +72,15 @@ def test_queue_page_is_paged_and_searchable(
         last = client.get(f"{BASE}/q/other/?p=3")
         past = client.get(f"{BASE}/q/other/?p=99")
         found = client.get(f"{BASE}/q/other/?q=EVEN")
+        more = client.get(f"{BASE}/q/other/{found.context['continue_query']}")
     assert [row["m"].id for row in first.context["rows"]] == ids[:2]
     assert first.context["pager"].num_pages == 3
     assert [row["m"].id for row in last.context["rows"]] == ids[4:]
     assert [row["m"].id for row in past.context["rows"]] == ids[4:]
-    assert found.context["pager"].total == 3
-    assert {row["m"].id for row in found.context["rows"]} == {ids[0], ids[2]}
+    assert not found.context["found"].complete  # page size 2: 2 of 3 matches, then "continue"
+    assert [row["m"].id for row in found.context["rows"]] == [ids[0], ids[2]]
+    assert [row["m"].id for row in more.context["rows"]] == [ids[4]]
+    assert more.context["found"].complete
 
 
 def test_attribute_form_changes_the_queue(client: Client, engine: RSMQ) -> None:
@@ -105,7 +108,7 @@ def test_purge_asks_with_the_count_then_purges(client: Client, engine: RSMQ) -> 
     assert confirm.context["count"] == 3
     assert b'id="confirm-count">3<' in confirm.content
     assert engine.get_queue_attributes("other").msgs == 3  # GET changes nothing
-    r = client.post(f"{BASE}/q/other/purge/", follow=True)
+    r = client.post(f"{BASE}/q/other/purge/", {"confirm": "yes"}, follow=True)
     assert flashed(r) == ["Purged other: 3 message(s) deleted."]
     assert engine.get_queue_attributes("other").msgs == 0
 
@@ -152,11 +155,11 @@ def test_script_in_a_body_is_escaped_on_every_listing(client: Client, engine: RS
 
 def test_message_delete(client: Client, engine: RSMQ) -> None:
     mid = engine.send("other", "x")
-    r = client.post(f"{BASE}/q/other/messages/{mid}/delete/", follow=True)
+    r = client.post(f"{BASE}/q/other/messages/{mid}/delete/", {"confirm": "yes"}, follow=True)
     assert flashed(r) == [f"Deleted message {mid}."]
     with pytest.raises(MessageNotFound):
         engine.peek_message("other", mid)
-    again = client.post(f"{BASE}/q/other/messages/{mid}/delete/", follow=True)
+    again = client.post(f"{BASE}/q/other/messages/{mid}/delete/", {"confirm": "yes"}, follow=True)
     assert flashed(again) == ["The message was already gone."]
 
 
@@ -170,9 +173,11 @@ def test_message_make_visible_now(client: Client, engine: RSMQ) -> None:
 
 def test_message_move_to_another_queue(client: Client, engine: RSMQ) -> None:
     mid = engine.send("other", {"keep": "me"})
-    page = client.get(f"{BASE}/q/other/messages/{mid}/")
-    assert ("emails", "emails") in page.context["move_form"].fields["to"].choices
-    r = client.post(f"{BASE}/q/other/messages/{mid}/move/", {"to": "emails"}, follow=True)
+    page = client.get(f"{BASE}/q/other/messages/{mid}/move/")
+    assert ("emails", "emails") in page.context["form"].fields["to"].choices
+    r = client.post(
+        f"{BASE}/q/other/messages/{mid}/move/", {"to": "emails", "confirm": "yes"}, follow=True
+    )
     assert flashed(r) == [f"Moved message {mid} to emails."]
     assert r.request["PATH_INFO"] == f"{BASE}/q/emails/messages/{mid}/"
     assert engine.peek_message("emails", mid).body == {"keep": "me"}
@@ -182,9 +187,9 @@ def test_message_move_to_another_queue(client: Client, engine: RSMQ) -> None:
 
 def test_message_move_to_an_unknown_queue_is_refused(client: Client, engine: RSMQ) -> None:
     mid = engine.send("other", "x")
-    r = client.post(f"{BASE}/q/other/messages/{mid}/move/", {"to": "nowhere"})
+    r = client.post(f"{BASE}/q/other/messages/{mid}/move/", {"to": "nowhere", "confirm": "yes"})
     assert r.status_code == 200
-    assert "to" in r.context["move_form"].errors
+    assert "to" in r.context["form"].errors
     assert engine.peek_message("other", mid).body == "x"
 
 
@@ -356,7 +361,10 @@ def test_unknown_message_action_is_404(client: Client, engine: RSMQ) -> None:
     mid = engine.send("other", "x")
     assert client.post(f"{BASE}/q/other/messages/{mid}/explode/").status_code == 404
     assert (
-        client.post(f"{BASE}/q/other/messages/{'y' * 32}/delete/", follow=True).status_code == 200
+        client.post(
+            f"{BASE}/q/other/messages/{'y' * 32}/delete/", {"confirm": "yes"}, follow=True
+        ).status_code
+        == 200
     )
 
 

@@ -4,7 +4,7 @@ from .api import MetricsView, StatsJsonView
 from .consumers import ConsumersView
 from .dashboard import DashboardView
 from .message import MessageActionView, MessageView
-from .queue import PurgeQueueView, QueueView
+from .queue import PurgeQueueView, QueueLinkView, QueueView
 from .records import RecordsAllView, RecordsView
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "MessageView",
     "MetricsView",
     "PurgeQueueView",
+    "QueueLinkView",
     "QueueView",
     "RecordsAllView",
     "RecordsView",

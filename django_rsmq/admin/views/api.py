@@ -1,6 +1,9 @@
 """``stats.json`` and Prometheus ``metrics``: for a staff session with the view
 permission, or ``Authorization: Bearer <RSMQ["API_TOKEN"]>`` (compared in constant
-time). Never a token in the URL."""
+time). Never a token in the URL.
+
+With Redis unreachable ``stats.json`` is a 503 naming the connection(s) and the error, and
+``metrics`` still answers 200 with ``rsmq_up 0`` (so the scrape is not blind)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from ...conf import rsmq_settings
 from ...operations import metrics, stats
 from ..permissions import has_permission
+from .base import REDIS_DOWN, connection_aliases
 
 __all__ = ["MetricsView", "StatsJsonView", "authorized"]
 
@@ -59,9 +63,21 @@ class StatsJsonView(_ApiView):
     """The same document as ``manage.py rsmq_stats --json``."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return JsonResponse(stats.collect().as_dict())
+        try:
+            return JsonResponse(stats.collect().as_dict())
+        except REDIS_DOWN as exc:
+            error = {
+                "error": "redis unreachable",
+                "connections": connection_aliases(),
+                "detail": f"{type(exc).__name__}: {exc}",
+            }
+            return JsonResponse(error, status=503)
 
 
 class MetricsView(_ApiView):
     def get(self, request: HttpRequest) -> HttpResponse:
-        return HttpResponse(metrics.render(stats.collect()), content_type=metrics.CONTENT_TYPE)
+        try:
+            text = metrics.render(stats.collect())
+        except REDIS_DOWN:
+            text = metrics.render_down()
+        return HttpResponse(text, content_type=metrics.CONTENT_TYPE)

@@ -239,7 +239,9 @@ def check_count(count: object, maximum: int) -> int:
 
 
 def sorted_names(members: Iterable[Any]) -> list[str]:
-    return sorted(to_str(m) for m in members)
+    """Names from a set reply; bytes that are no UTF-8 (a peer's) become U+FFFD, which no
+    valid queue name contains, so listing never fails on them."""
+    return sorted(m.decode("utf-8", "replace") if isinstance(m, bytes) else str(m) for m in members)
 
 
 class ProtocolBase:

@@ -27,13 +27,18 @@ from ..validation import (
     check_maxsize,
 )
 from .base import (
+    BATCH_MAX,
     Call,
     ProtocolBase,
     _int,
     _seconds,
     _status,
+    check_count,
     to_str,
 )
+
+#: The most messages one ``purge_chunk`` call deletes.
+PURGE_CHUNK_MAX = BATCH_MAX
 
 
 def _opt(value: Any) -> str | None:
@@ -196,3 +201,15 @@ class QueueOps(ProtocolBase):
             return int(_status(reply, qname)[1])
 
         return Call(scripts.get("purge"), (q.hash, q.zset, q.meta, q.in_flight), (), parse)
+
+    def purge_chunk(self, qname: str, limit: int) -> Call[tuple[int, int]]:
+        """Delete at most ``limit`` messages from the head: ``(removed, remaining)``."""
+        q = self._q(qname)
+        check_count(limit, PURGE_CHUNK_MAX)
+
+        def parse(reply: Any) -> tuple[int, int]:
+            r = _status(reply, qname)
+            return int(r[1]), int(r[2])
+
+        keys = (q.hash, q.zset, q.meta, q.in_flight)
+        return Call(scripts.get("purge"), keys, (limit,), parse)
