@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from .. import signals
 from ..conf import rsmq_settings
 from ..connections import rsmq_for_queue
 from ..engine import FailedRecord, Page, PeekedMessage, RedriveResult
-from ..engine.errors import QueueNotFound
+from ..engine.errors import InvalidValue, MessageNotFound, QueueNotFound
 from ..engine.reliability import default_dead_letter_queue
+from ..engine.triage import SKIP_REASONS, RecordState, RequeuePlan, plan_requeue
+from ..engine.validation import check_message_id
 from . import messages
 
 __all__ = [
+    "SKIP_REASONS",
     "DeadLetterQueueMissing",
     "Requeued",
     "dead_letter_queue_of",
@@ -34,8 +37,11 @@ __all__ = [
     "failed_count",
     "failed_delete",
     "failed_list",
+    "failed_plan",
     "failed_purge",
+    "failed_records",
     "failed_requeue",
+    "failed_states",
     "move",
 ]
 
@@ -46,17 +52,23 @@ class DeadLetterQueueMissing(LookupError):
 
 @dataclass(frozen=True)
 class Requeued:
-    """``moved``: how many moved; ``missing``: ids that were already gone."""
+    """``moved``: how many moved; ``missing``: ids that were already gone (or, for
+    failure records, whose message changed state meanwhile); ``skipped``: failure
+    records not sent, per reason (:data:`~django_rsmq.engine.triage.SKIP_REASONS`)."""
 
     moved: int
     missing: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
 
     def describe(self, verb: str = "Requeued") -> str:
-        """``"Requeued 42, 3 were already gone"``."""
+        """``"Requeued 42, 3 were already gone, 5 skipped (its message succeeded later)"``."""
         text = f"{verb} {self.moved}"
         n = len(self.missing)
         if n:
             text += f", {n} {'was' if n == 1 else 'were'} already gone"
+        for key, count in self.skipped.items():
+            if count:
+                text += f", {count} skipped ({SKIP_REASONS[key]})"
         return text
 
 
@@ -170,6 +182,62 @@ def failed_count(queue: str) -> int:
     return failed_list(queue, limit=1).total
 
 
+#: records per read while walking every record, and message ids per state lookup
+WALK: Final = 500
+
+
+def failed_records(queue: str, ids: Sequence[str] | None = None) -> list[FailedRecord]:
+    """The records ``ids`` that still exist, or every record (read in pages of
+    :data:`WALK`, each one bounded script call; records failed after the walk began
+    are left out, so new failures do not shift the pages)."""
+    rsmq = rsmq_for_queue(queue)
+    if ids is not None:
+        out = []
+        for rid in ids:
+            try:
+                out.append(rsmq.failed_record(queue, rid))
+            except MessageNotFound:
+                continue
+        return out
+    records: list[FailedRecord] = []
+    until: int | None = None  # the newest record's time: later pages ignore newer ones
+    while True:
+        page = rsmq.failed(queue, offset=len(records), limit=WALK, until=until)
+        records.extend(page.items)
+        if len(page.items) < WALK or len(records) >= page.total:
+            return records
+        until = records[0].failed_at
+
+
+def failed_states(queue: str, records: Sequence[FailedRecord]) -> dict[str, RecordState]:
+    """The lifecycle state of each record's message (message id -> state), one
+    read-only call per :data:`WALK` ids; a message id that is not an RSMQ id (a poison
+    record) is ``gone``."""
+    rsmq = rsmq_for_queue(queue)
+    wanted: list[str] = []
+    out: dict[str, RecordState] = {}
+    for rec in records:
+        mid = rec.message_id
+        if mid in out or mid in wanted:
+            continue
+        try:
+            wanted.append(check_message_id(mid))
+        except InvalidValue:
+            out[mid] = RecordState("gone")
+    for start in range(0, len(wanted), WALK):
+        chunk = wanted[start : start + WALK]
+        for mid, (state, detail) in zip(chunk, rsmq.record_states(queue, chunk), strict=True):
+            out[mid] = RecordState(state, detail)
+    return out
+
+
+def failed_plan(queue: str, ids: Sequence[str] | None = None) -> RequeuePlan:
+    """What a requeue of records ``ids`` (``None``: all) would send and skip, and why
+    (engine/triage.py)."""
+    records = failed_records(queue, ids)
+    return plan_requeue(records, failed_states(queue, records))
+
+
 def failed_requeue(
     queue: str,
     *,
@@ -179,12 +247,18 @@ def failed_requeue(
     source: str = "command",
     user: Any = None,
 ) -> Requeued:
-    """Send failure records' bodies as new messages (to ``queue`` or ``to``) and drop
-    the records."""
-    result = rsmq_for_queue(queue).requeue_failed(
-        queue, ids=_selection(ids), limit=limit, to=to or queue
-    )
-    done = _done(result)
+    """Send the bodies of failure records whose message is gone (neither succeeded nor
+    still queued, in flight, dead-lettered or requeued already) as new messages (to
+    ``queue`` or ``to``), one per message however many records it has, and drop those
+    records (engine/triage.py). The engine checks the rule again atomically per record."""
+    plan = failed_plan(queue, _selection(ids))
+    send = plan.send if limit is None else plan.send[:limit]
+    if send:
+        result = rsmq_for_queue(queue).requeue_failed(queue, ids=send, to=to or queue, guard=True)
+        done = _done(result)
+    else:
+        done = Requeued(0)
+    done = Requeued(done.moved, done.missing, {k: len(v) for k, v in plan.skipped.items() if v})
     signals.message_requeued.send(
         sender=queue, ids=ids, moved=done.moved, to=to or queue, source=source, user=user
     )

@@ -34,6 +34,7 @@ OPERATIONS = [
     "purge_expired",
     "quarantine",
     "receive",
+    "record_states",
     "redrive",
     "send",
     "set_queue_attributes",

@@ -1,5 +1,6 @@
 -- KEYS: queue hash, queue zset, queue meta (its side entries go with the message),
---       in-flight index (its entries go too, with one ZREM).
+--       in-flight index (its entries go too, with one ZREM), failed records hash and their
+--       index (optional: an ack of a message that failed before leaves "ok:{id}" there).
 -- ARGV: per message: id, receipt rc ("" = delete by bare id, RSMQ's deleteMessage).
 -- Reply: status, then per message: code, value.
 --   by id:      0, 1|0 (1 iff ZREM removed it and HDEL removed a field, as Node)
@@ -20,6 +21,7 @@ end
 local f = redis.call("HMGET", KEYS[1], unpack(rcs))
 local out = { OK }
 local del, side, gone = {}, {}, {} -- hash fields, side entries, in-flight index members
+local acked = {} -- ids removed by receipt (their {id}:st tells whether they failed before)
 for i = 1, m do
   local id, want, rc = ARGV[2 * i - 1], ARGV[2 * i], f[i]
   local code, value = OK, 0
@@ -43,6 +45,7 @@ for i = 1, m do
         value = (z == 1 and h > 0) and 1 or 0
       else
         value = 1 -- z == 1, and its rc field exists
+        acked[#acked + 1] = id
         del[#del + 1] = id
         del[#del + 1] = rcs[i]
         del[#del + 1] = id .. ":fr"
@@ -59,6 +62,24 @@ for i = 1, m do
 end
 if #del > 0 then
   redis.call("HDEL", KEYS[1], unpack(del))
+end
+if #acked > 0 and KEYS[6] then
+  local st = {}
+  for i, id in ipairs(acked) do
+    st[i] = id .. ":st"
+  end
+  local settled = redis.call("HMGET", KEYS[3], unpack(st))
+  local now
+  for i, id in ipairs(acked) do
+    if settled[i] then
+      if now == nil then
+        now = redis.call("EXISTS", KEYS[6]) == 1 and now_ms() or false
+      end
+      if now then
+        redis.call("HSET", KEYS[5], "ok:" .. id, int(now))
+      end
+    end
+  end
 end
 if #side > 0 then
   redis.call("HDEL", KEYS[3], unpack(side))
