@@ -21,7 +21,7 @@ from .validation import check_message_id
 
 __all__ = ["CHUNK", "redrive_plan"]
 
-CHUNK: Final = 500
+CHUNK: Final = 100  # measured: 500 dead letters per call took up to 66 ms on a loaded host
 Mode = Literal["dlq", "failed"]
 
 

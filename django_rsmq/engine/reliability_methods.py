@@ -115,6 +115,19 @@ class ReliabilityOps:
         return Then(self.protocol.dead_letter_info(dlq, [message_id]), operator.itemgetter(0))
 
     @operation
+    def dead_letter_infos(
+        self, dlq: str, message_ids: Iterable[str]
+    ) -> Work[list[DeadLetterInfo | None]]:
+        """:meth:`dead_letter_info` of many DLQ messages with one call (a page's rows)."""
+        return self.protocol.dead_letter_info(dlq, message_ids)
+
+    @operation
+    def drain(self, qname: str, count: int = 500) -> Work[tuple[int, int]]:
+        """Remove the ``count`` oldest messages of ``qname`` (one bounded, atomic step
+        of a purge in chunks): ``(removed, left)``."""
+        return self.protocol.drain(qname, count)
+
+    @operation
     def redrive(
         self,
         dlq: str,

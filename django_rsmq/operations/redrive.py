@@ -16,7 +16,7 @@ from typing import Any, Final
 from .. import signals
 from ..conf import rsmq_settings
 from ..connections import rsmq_for_queue
-from ..engine import FailedRecord, Page, PeekedMessage, RedriveResult
+from ..engine import DeadLetterInfo, FailedRecord, Page, PeekedMessage, RedriveResult
 from ..engine.errors import InvalidValue, MessageNotFound, QueueNotFound
 from ..engine.reliability import default_dead_letter_queue
 from ..engine.triage import SKIP_REASONS, RecordState, RequeuePlan, plan_requeue
@@ -30,15 +30,18 @@ __all__ = [
     "dead_letter_queue_of",
     "dlq_count",
     "dlq_delete",
+    "dlq_infos",
     "dlq_list",
     "dlq_page",
     "dlq_purge",
     "dlq_requeue",
     "failed_count",
     "failed_delete",
+    "failed_groups",
     "failed_list",
     "failed_plan",
     "failed_purge",
+    "failed_record",
     "failed_records",
     "failed_requeue",
     "failed_states",
@@ -155,9 +158,33 @@ def dlq_delete(queue: str, ids: Sequence[str]) -> Requeued:
     return Requeued(deleted, gone)
 
 
-def dlq_purge(queue: str) -> int:
+#: messages per step of a DLQ's "purge all" (one atomic drain.lua call each)
+PURGE_CHUNK: Final = 500
+
+
+def dlq_purge(queue: str, *, chunk: int = PURGE_CHUNK) -> int:
+    """Delete every message of ``queue``'s DLQ in bounded steps of ``chunk`` (no single
+    call blocks Redis for long, and a run cut short is finished by the next); messages
+    dead-lettered meanwhile go too, up to the count there was at the start plus one
+    chunk (a steady stream of new dead letters cannot keep it running)."""
     dlq = dead_letter_queue_of(queue)
-    return rsmq_for_queue(dlq).purge(dlq)
+    rsmq = rsmq_for_queue(dlq)
+    budget = messages.count(dlq) + chunk
+    removed = 0
+    while removed < budget:
+        n, left = rsmq.drain(dlq, min(chunk, budget - removed))
+        removed += n
+        if n == 0 or left == 0:
+            break
+    return removed
+
+
+def dlq_infos(queue: str, ids: Sequence[str]) -> dict[str, DeadLetterInfo]:
+    """Where and why each of these DLQ messages died (one call); messages put there by a
+    plain RSMQ client have no entry."""
+    dlq = dead_letter_queue_of(queue)
+    infos = rsmq_for_queue(dlq).dead_letter_infos(dlq, list(ids)) if ids else []
+    return {mid: info for mid, info in zip(ids, infos, strict=True) if info is not None}
 
 
 # -- failure records -----------------------------------------------------------------
@@ -170,12 +197,34 @@ def failed_list(
     limit: int = 20,
     exc_type: str | None = None,
     search: str | None = None,
+    message_id: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
 ) -> Page[FailedRecord]:
-    """A page of ``queue``'s failure records, newest first (filtered by exception type
-    and/or text in the type, message or traceback)."""
+    """A page of ``queue``'s failure records, newest first (filtered by exception type,
+    text in the type, message or traceback, message id, and failure time in epoch ms)."""
     return rsmq_for_queue(queue).failed(
-        queue, offset=offset, limit=limit, exc_type=exc_type, search=search
+        queue,
+        offset=offset,
+        limit=limit,
+        exc_type=exc_type,
+        search=search,
+        message_id=message_id,
+        since=since,
+        until=until,
     )
+
+
+def failed_groups(
+    queue: str, *, search: str | None = None, since: int | None = None
+) -> dict[str, int]:
+    """How many failure records per exception type, most frequent first."""
+    return rsmq_for_queue(queue).failed_groups(queue, search=search, since=since)
+
+
+def failed_record(queue: str, record_id: str) -> FailedRecord:
+    """One failure record; ``MessageNotFound`` when it is gone."""
+    return rsmq_for_queue(queue).failed_record(queue, record_id)
 
 
 def failed_count(queue: str) -> int:
@@ -186,10 +235,12 @@ def failed_count(queue: str) -> int:
 WALK: Final = 500
 
 
-def failed_records(queue: str, ids: Sequence[str] | None = None) -> list[FailedRecord]:
-    """The records ``ids`` that still exist, or every record (read in pages of
-    :data:`WALK`, each one bounded script call; records failed after the walk began
-    are left out, so new failures do not shift the pages)."""
+def failed_records(
+    queue: str, ids: Sequence[str] | None = None, **filters: Any
+) -> list[FailedRecord]:
+    """The records ``ids`` that still exist, or every record matching ``filters`` (those
+    of :func:`failed_list`), read in pages of :data:`WALK` (records failed after the walk
+    began are left out, so new failures do not shift the pages)."""
     rsmq = rsmq_for_queue(queue)
     if ids is not None:
         out = []
@@ -202,7 +253,7 @@ def failed_records(queue: str, ids: Sequence[str] | None = None) -> list[FailedR
     records: list[FailedRecord] = []
     until: int | None = None  # the newest record's time: later pages ignore newer ones
     while True:
-        page = rsmq.failed(queue, offset=len(records), limit=WALK, until=until)
+        page = rsmq.failed(queue, offset=len(records), limit=WALK, **{**filters, "until": until})
         records.extend(page.items)
         if len(page.items) < WALK or len(records) >= page.total:
             return records

@@ -20,6 +20,7 @@ OPERATIONS = [
     "consumer_beat",
     "create_queue",
     "dead_letter_info",
+    "drain",
     "delete",
     "delete_failed",
     "delete_queue",

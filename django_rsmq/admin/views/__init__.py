@@ -5,6 +5,7 @@ from .consumers import ConsumersView
 from .dashboard import DashboardView
 from .message import MessageActionView, MessageView
 from .queue import PurgeQueueView, QueueView
+from .record import RecordView
 from .records import RecordsAllView, RecordsView
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "MetricsView",
     "PurgeQueueView",
     "QueueView",
+    "RecordView",
     "RecordsAllView",
     "RecordsView",
     "StatsJsonView",

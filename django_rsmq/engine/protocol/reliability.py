@@ -250,6 +250,20 @@ class ReliabilityOps(ProtocolBase):
 
         return Call(scripts.get("dead_letter_info"), (q.hash, q.zset, q.meta), tuple(wanted), parse)
 
+    def drain(self, qname: str, count: int) -> Call[tuple[int, int]]:
+        """Remove the ``count`` oldest messages of a queue (one bounded step of a purge in
+        chunks): ``(removed, left)``."""
+        q = self._q(qname)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000:
+            raise InvalidValue(f"count must be an int from 1 to 10000, got {count!r}")
+
+        def parse(reply: Any) -> tuple[int, int]:
+            r = _status(reply, qname)
+            return int(r[1]), int(r[2])
+
+        keys = (q.hash, q.zset, q.meta, q.in_flight)
+        return Call(scripts.get("drain"), keys, (count,), parse)
+
     def redrive(
         self,
         dlq: str,

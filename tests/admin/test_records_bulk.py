@@ -1,0 +1,130 @@
+"""Requeue all / purge all of a 50k-message DLQ from the admin: bounded chunks (no single
+Redis call blocks it 50 ms or more, measured with SLOWLOG on a private Redis), and a run
+cut short is finished by the next one without moving any message twice."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from django.test import override_settings
+
+from django_rsmq.connections import get_rsmq
+from django_rsmq.engine import RSMQ, Keys
+from django_rsmq.operations import redrive
+from django_rsmq.operations.queues import ensure_queue
+from django_rsmq.testing import TestRedis
+from tests.admin.conftest import QUEUES
+from tests.settings import rsmq_setting
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+
+BASE = "/admin/django_rsmq/queue"
+N = 50_000
+STALL_US = 50_000  # 50 ms
+
+
+@pytest.fixture
+def private(own_redis: TestRedis, namespace: str) -> Iterator[tuple[RSMQ, redis.Redis]]:
+    setting = rsmq_setting(own_redis.url, namespace)
+    setting["QUEUES"] = QUEUES
+    with override_settings(RSMQ=setting):
+        for name in QUEUES:
+            ensure_queue(name)
+        client = own_redis.client()
+        client.config_set("slowlog-log-slower-than", 5_000)  # kept: >= 5 ms
+        client.config_set("slowlog-max-len", 100_000)
+        yield get_rsmq(), client
+        client.close()
+
+
+def fill_dlq(engine: RSMQ, client: redis.Redis, n: int = N) -> list[str]:
+    """``n`` dead letters of "emails" in "emails-dlq", as dead_letter() leaves them
+    (written directly: sending and failing 50k messages would take minutes)."""
+    keys = Keys(engine.namespace)
+    src, dlq = keys.queue("emails"), keys.queue("emails-dlq")
+    target = json.loads(src.as_target())
+    pipe = client.pipeline(transaction=False)
+    ids = []
+    base = 1_700_000_000_000_000
+    for i in range(n):
+        mid = f"{base + i:x}".rjust(10, "0")[:10] + f"{i:022d}"
+        ids.append(mid)
+        pipe.zadd(dlq.zset, {mid: 1_700_000_000_000 + i})
+        pipe.hset(dlq.hash, mid, json.dumps({"n": i, "pad": "x" * 200}))
+        info = {
+            "src": target,
+            "rc": 2,
+            "at": 1_700_000_000_000,
+            "reason": "failed",
+            "err": {"type": "ValueError", "message": f"boom {i}"},
+        }
+        pipe.hset(dlq.meta, f"{mid}:dl", json.dumps(info))
+        if i % 2000 == 1999:
+            pipe.execute()
+    pipe.execute()
+    return ids
+
+
+def stalls(client: redis.Redis) -> list[Any]:
+    entries = client.slowlog_get(128)
+    print("slowest call (us):", max((e["duration"] for e in entries), default=0))
+    return [e for e in entries if e["duration"] >= STALL_US]
+
+
+def test_requeue_all_of_a_50k_dlq_runs_in_short_calls_and_a_rerun_finishes(
+    private: tuple[RSMQ, redis.Redis], client_for: Any
+) -> None:
+    engine, client = private
+    fill_dlq(engine, client)
+    web = client_for()
+    assert web.get(f"{BASE}/q/emails/dlq/all/requeue/").context["count"] == N
+    # a first run cut short (a crash after 20,000): those moved are gone from the DLQ
+    assert redrive.dlq_requeue("emails", limit=20_000).moved == 20_000
+    client.slowlog_reset()
+    r = web.post(f"{BASE}/q/emails/dlq/all/requeue/", follow=True)
+    assert [str(m) for m in r.context["messages"]] == [f"Requeued {N - 20_000}"]
+    assert stalls(client) == []
+    assert engine.get_queue_attributes("emails-dlq").msgs == 0
+    assert engine.get_queue_attributes("emails").msgs == N  # each exactly once
+
+
+def test_purge_all_of_a_50k_dlq_runs_in_short_calls_and_a_rerun_finishes(
+    private: tuple[RSMQ, redis.Redis], client_for: Any
+) -> None:
+    engine, client = private
+    fill_dlq(engine, client)
+    engine.drain("emails-dlq", 700)  # a run cut short
+    client.slowlog_reset()
+    web = client_for()
+    confirm = web.get(f"{BASE}/q/emails/dlq/all/purge/")
+    assert confirm.context["count"] == N - 700
+    assert "Redis call" in confirm.context["cost"]
+    r = web.post(f"{BASE}/q/emails/dlq/all/purge/", follow=True)
+    assert [str(m) for m in r.context["messages"]] == [f"Purged {N - 700}"]
+    assert stalls(client) == []
+    keys = Keys(engine.namespace).queue("emails-dlq")
+    assert client.zcard(keys.zset) == 0
+    assert client.hlen(keys.meta) == 0
+    assert set(client.hkeys(keys.hash)) <= {
+        b"vt",
+        b"delay",
+        b"maxsize",
+        b"created",
+        b"modified",
+        b"totalsent",
+        b"totalrecv",
+    }
+
+
+def test_the_old_one_call_purge_stalls_redis(private: tuple[RSMQ, redis.Redis]) -> None:
+    """What the chunks avoid (and the test's yardstick works): purge.lua empties the
+    50k DLQ in one call, which SLOWLOG reports."""
+    engine, client = private
+    fill_dlq(engine, client)
+    client.slowlog_reset()
+    engine.purge("emails-dlq")
+    assert stalls(client) != []
