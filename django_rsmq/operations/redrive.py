@@ -231,8 +231,10 @@ def failed_count(queue: str) -> int:
     return failed_list(queue, limit=1).total
 
 
-#: records per read while walking every record, and message ids per state lookup
-WALK: Final = 500
+#: records per read while walking every record (each with its body: up to 64 KB)
+WALK: Final = 100
+#: message ids per lifecycle-state lookup (one read-only call)
+STATES_CHUNK: Final = 500
 
 
 def failed_records(
@@ -262,7 +264,7 @@ def failed_records(
 
 def failed_states(queue: str, records: Sequence[FailedRecord]) -> dict[str, RecordState]:
     """The lifecycle state of each record's message (message id -> state), one
-    read-only call per :data:`WALK` ids; a message id that is not an RSMQ id (a poison
+    read-only call per :data:`STATES_CHUNK` ids; a message id that is not an RSMQ id (a poison
     record) is ``gone``."""
     rsmq = rsmq_for_queue(queue)
     wanted: list[str] = []
@@ -275,8 +277,8 @@ def failed_states(queue: str, records: Sequence[FailedRecord]) -> dict[str, Reco
             wanted.append(check_message_id(mid))
         except InvalidValue:
             out[mid] = RecordState("gone")
-    for start in range(0, len(wanted), WALK):
-        chunk = wanted[start : start + WALK]
+    for start in range(0, len(wanted), STATES_CHUNK):
+        chunk = wanted[start : start + STATES_CHUNK]
         for mid, (state, detail) in zip(chunk, rsmq.record_states(queue, chunk), strict=True):
             out[mid] = RecordState(state, detail)
     return out

@@ -1,10 +1,16 @@
-"""Requeue all / purge all of a 50k-message DLQ from the admin: bounded chunks (no single
-Redis call blocks it 50 ms or more, measured with SLOWLOG on a private Redis), and a run
-cut short is finished by the next one without moving any message twice."""
+"""Requeue all / purge all of a 50k-message DLQ from the admin: bounded chunks, and a run
+cut short is finished by the next one without moving any message twice.
+
+Measured on a private Redis two ways: Redis' own CPU time per chunk call (INFO cpu around
+each call: what the call costs, whatever else the host runs) must stay under 50 ms; and
+SLOWLOG's wall time of every call of the admin's run, best of 3 runs, under 50 ms — that
+one is asserted only when the host is not overloaded (load average <= cores), since a
+Redis descheduled mid-call shows the whole wait in SLOWLOG."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -88,6 +94,53 @@ def best_of_3(measure: Callable[[], int]) -> int:
     return min(runs)
 
 
+def cpu_us(client: redis.Redis) -> float:
+    info = client.info("cpu")
+    return (float(info["used_cpu_user"]) + float(info["used_cpu_sys"])) * 1e6
+
+
+def max_cpu_per_call(client: redis.Redis, step: Callable[[], bool]) -> float:
+    """Run ``step()`` (one chunk call; False when nothing is left) until done, and return
+    the most Redis CPU time (µs) one of them took."""
+    worst = 0.0
+    while True:
+        before = cpu_us(client)
+        more = step()
+        worst = max(worst, cpu_us(client) - before)
+        if not more:
+            return worst
+
+
+def check_wall_time(slowest_us: int) -> None:
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    print(f"slowest call (wall, best of 3): {slowest_us} us at load {load:.1f} on {cores} cores")
+    if load <= cores:
+        assert slowest_us < STALL_US
+
+
+def test_each_chunk_call_costs_redis_under_50ms(private: tuple[RSMQ, redis.Redis]) -> None:
+    engine, client = private
+    fill_dlq(engine, client)
+    from django_rsmq.engine.redrive import CHUNK
+
+    def move() -> bool:
+        return bool(engine.redrive("emails-dlq", limit=CHUNK, default_to="emails").moved)
+
+    moves = max_cpu_per_call(client, move)
+    assert engine.get_queue_attributes("emails").msgs == N
+    engine.purge("emails")
+    fill_dlq(engine, client)
+
+    def drain() -> bool:
+        return engine.drain("emails-dlq", redrive.PURGE_CHUNK)[1] > 0
+
+    drains = max_cpu_per_call(client, drain)
+    print(f"most Redis CPU per call: redrive {moves:.0f} us, drain {drains:.0f} us")
+    assert moves < STALL_US
+    assert drains < STALL_US
+    assert engine.get_queue_attributes("emails-dlq").msgs == 0
+
+
 def test_requeue_all_of_a_50k_dlq_runs_in_short_calls_and_a_rerun_finishes(
     private: tuple[RSMQ, redis.Redis], client_for: Any
 ) -> None:
@@ -107,7 +160,7 @@ def test_requeue_all_of_a_50k_dlq_runs_in_short_calls_and_a_rerun_finishes(
         assert engine.get_queue_attributes("emails").msgs == N  # each exactly once
         return slowest(client)
 
-    assert best_of_3(measure) < STALL_US
+    check_wall_time(best_of_3(measure))
 
 
 def test_purge_all_of_a_50k_dlq_runs_in_short_calls_and_a_rerun_finishes(
@@ -127,7 +180,7 @@ def test_purge_all_of_a_50k_dlq_runs_in_short_calls_and_a_rerun_finishes(
         assert [str(m) for m in r.context["messages"]] == [f"Purged {N - 700}"]
         return slowest(client)
 
-    assert best_of_3(measure) < STALL_US
+    check_wall_time(best_of_3(measure))
     keys = Keys(engine.namespace).queue("emails-dlq")
     assert client.zcard(keys.zset) == 0
     assert client.hlen(keys.meta) == 0

@@ -296,3 +296,20 @@ def test_absurd_or_past_the_end_page_numbers_are_404(
     dead_letter(engine, "x")  # one DLQ message, two failure records: one page each
     assert client.get(f"{BASE}/q/{page}").status_code == 200
     assert client.get(f"{BASE}/q/{page}{query}").status_code == 404
+
+
+def test_requeue_all_walks_every_record_past_one_read(client: Client, engine: RSMQ) -> None:
+    """More records than one read (operations.redrive.WALK) holds: all are planned."""
+    from django_rsmq.operations.redrive import WALK
+
+    n = WALK + 30
+    for i in range(n):
+        fail_once(engine, "other", i, park=False)
+        m = engine.receive("other")
+        assert m is not None
+        engine.delete("other", m.id)  # gone
+    assert client.get(f"{BASE}/q/other/failed/all/requeue/").context["send_count"] == n
+    r = client.post(f"{BASE}/q/other/failed/all/requeue/", follow=True)
+    assert flashed(r) == [f"Requeued {n}"]
+    assert sorted(int(m.body) for m in engine.peek("other", limit=1000)) == list(range(n))
+    assert client.get(f"{BASE}/q/other/failed/?state=requeued").context["pager"].total == 0

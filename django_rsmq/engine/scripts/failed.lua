@@ -55,11 +55,10 @@ end
 -- Filtered: walk every record in the time range (at most failed_cap), newest first.
 local total, counts, order = 0, {}, {}
 for _, rid in ipairs(redis.call("ZREVRANGEBYSCORE", KEYS[3], hi, lo)) do
-  local f = redis.call("HMGET", KEYS[2], rid, rid .. ":m")
-  local e = cjson.decode(f[1] or "{}")
+  local e = cjson.decode(redis.call("HGET", KEYS[2], rid) or "{}")
   local ok = etype == "" or e.type == etype
   if ok and mid ~= "" then
-    ok = cjson.decode(f[2] or "{}").id == mid
+    ok = cjson.decode(redis.call("HGET", KEYS[2], rid .. ":m") or "{}").id == mid
   end
   if ok and search ~= "" then
     local text = string.lower(tostring(e.type or "") .. "\n" .. tostring(e.message or "")
