@@ -9,7 +9,11 @@
 -- one ZREM for all measured no faster: converting the arguments dominates); the fields
 -- of messages removed by receipt (whose rc field exists, so HDEL removes one) and the
 -- side entries of all removed messages go with one HDEL each. Deletes by bare id HDEL
--- per message, as they need HDEL's count.
+-- per message, as they need HDEL's count. Acks (by receipt) on a queue with failure
+-- records read the {id}:st side entries with one more HMGET (else one EXISTS): a message
+-- that a fail or nack settled before gets "ok:{id}" = the ack time in ms in the failed
+-- records hash (the lifecycle state "succeeded", engine/triage.py). Nothing is written
+-- for a message that never failed, nor for a delete by bare id (not a success).
 local m = math.floor((#ARGV + 1) / 2) -- entries (a last odd one too, as before)
 if m < 1 then
   return { OK }
@@ -63,7 +67,7 @@ end
 if #del > 0 then
   redis.call("HDEL", KEYS[1], unpack(del))
 end
-if #acked > 0 and KEYS[6] then
+if #acked > 0 and KEYS[6] and redis.call("EXISTS", KEYS[6]) == 1 then
   local st = {}
   for i, id in ipairs(acked) do
     st[i] = id .. ":st"
@@ -72,12 +76,8 @@ if #acked > 0 and KEYS[6] then
   local now
   for i, id in ipairs(acked) do
     if settled[i] then
-      if now == nil then
-        now = redis.call("EXISTS", KEYS[6]) == 1 and now_ms() or false
-      end
-      if now then
-        redis.call("HSET", KEYS[5], "ok:" .. id, int(now))
-      end
+      now = now or now_ms()
+      redis.call("HSET", KEYS[5], "ok:" .. id, int(now))
     end
   end
 end
