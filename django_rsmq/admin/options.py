@@ -97,6 +97,7 @@ class QueueAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             ),
             page(f"{q}dlq/", views.RecordsView, "dlq", kind_name="dlq"),
             page(f"{q}failed/", views.RecordsView, "failed", kind_name="failed"),
+            page(f"{q}failed/<rsmq_id:record_id>/", views.RecordView, "failed_record"),
             page(f"{q}<slug:kind>/all/<slug:op>/", views.RecordsAllView, "records_all"),
             # where a LogEntry links (Django's "<id>/change/"); last, so that the page of a
             # queue named "change" (q/change/) still wins over queue "q"'s audit link

@@ -21,7 +21,7 @@ from .validation import check_message_id
 
 __all__ = ["CHUNK", "redrive_plan"]
 
-CHUNK: Final = 500
+CHUNK: Final = 100  # measured: 500 dead letters per call took up to 66 ms on a loaded host
 Mode = Literal["dlq", "failed"]
 
 
@@ -35,13 +35,14 @@ def _chunk_call(
     realtime: bool,
     qname: str,
     fallback: bool = False,
+    guard: bool = False,
 ) -> Call[list[tuple[str, str | None]]]:
     keys: tuple[str, ...] = source
     if dest is not None:
         keys += (dest.hash, dest.zset, dest.meta, dest.queues)
     channel = "" if dest is None else dest.channel
     flags = ("1" if reset_rc else "", limit, "1" if realtime else "", channel)
-    args = (mode, *flags, "1" if fallback else "", *ids)
+    args = (mode, *flags, "1" if fallback else "", "1" if guard else "", *ids)
 
     def parse(reply: Any) -> list[tuple[str, str | None]]:
         r = _status(reply, qname)
@@ -63,13 +64,16 @@ def redrive_plan(
     default_to: QueueKeys | None = None,
     reset_rc: bool = True,
     realtime: bool = False,
+    guard: bool = False,
 ) -> CallPlan[RedriveResult]:
     """Move DLQ messages (``mode="dlq"``: ``source`` is the DLQ; ``to`` defaults to each
     message's source queue, and ``default_to`` is where a message without that record
     goes) or failed records (``mode="failed"``: ``source`` is the queue the records
     belong to and the default ``to``): all, the given ``ids``, or at most ``limit``
     (oldest first). With ``realtime``, each destination's channel gets Node rsmq's
-    PUBLISH of its message count."""
+    PUBLISH of its message count. With ``guard`` (``"failed"`` mode), a record whose
+    message is still in ``to`` or its DLQ, was requeued already or acked after failing
+    stays and is reported in ``missing`` (engine/triage.py)."""
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidValue(f"limit must be an int >= 1 or None, got {limit!r}")
     for target in (to, default_to):
@@ -91,14 +95,16 @@ def redrive_plan(
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             done = yield _chunk_call(
-                mode, src, to, chunk, len(chunk), reset_rc, realtime, source.name, fallback
+                mode, src, to, chunk, len(chunk), reset_rc, realtime, source.name, fallback, guard
             )
             _collect(result, done)
         return result
     remaining = limit
     while remaining is None or remaining > 0:
         n = CHUNK if remaining is None else min(CHUNK, remaining)
-        done = yield _chunk_call(mode, src, to, [], n, reset_rc, realtime, source.name, fallback)
+        done = yield _chunk_call(
+            mode, src, to, [], n, reset_rc, realtime, source.name, fallback, guard
+        )
         _collect(result, done)
         moved = sum(1 for _, dest_id in done if dest_id is not None)
         if remaining is not None:

@@ -58,10 +58,13 @@ class ReliabilityOps:
         limit: int = 20,
         exc_type: str | None = None,
         search: str | None = None,
+        message_id: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
         serializer: str | Serializer | None = None,
     ) -> Work[Page[FailedRecord]]:
-        """Failure records of a queue, newest first, filtered by exception type and
-        text."""
+        """Failure records of a queue, newest first, filtered by exception type, text,
+        message id and time range (``failed_at`` in ``[since, until]``, epoch ms)."""
         call = self.protocol.failed(
             qname,
             self._serializer(serializer),
@@ -69,8 +72,29 @@ class ReliabilityOps:
             limit=limit,
             exc_type=exc_type,
             search=search,
+            message_id=message_id,
+            since=since,
+            until=until,
         )
         return call
+
+    @operation
+    def failed_groups(
+        self,
+        qname: str,
+        *,
+        search: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+    ) -> Work[dict[str, int]]:
+        """The number of failure records per exception type, most frequent first."""
+        return self.protocol.failed_groups(qname, search=search, since=since, until=until)
+
+    @operation
+    def record_states(self, qname: str, message_ids: Iterable[str]) -> Work[list[tuple[str, str]]]:
+        """Where the messages of failure records are now: ``(state, detail)`` per id
+        (engine/triage.py)."""
+        return self.protocol.record_states(qname, message_ids)
 
     @operation
     def failed_record(
@@ -89,6 +113,19 @@ class ReliabilityOps:
     def dead_letter_info(self, dlq: str, message_id: str) -> Work[DeadLetterInfo | None]:
         """Source queue, rc, receive times, reason and last error of a DLQ message."""
         return Then(self.protocol.dead_letter_info(dlq, [message_id]), operator.itemgetter(0))
+
+    @operation
+    def dead_letter_infos(
+        self, dlq: str, message_ids: Iterable[str]
+    ) -> Work[list[DeadLetterInfo | None]]:
+        """:meth:`dead_letter_info` of many DLQ messages with one call (a page's rows)."""
+        return self.protocol.dead_letter_info(dlq, message_ids)
+
+    @operation
+    def drain(self, qname: str, count: int = 500) -> Work[tuple[int, int]]:
+        """Remove the ``count`` oldest messages of ``qname`` (one bounded, atomic step
+        of a purge in chunks): ``(removed, left)``."""
+        return self.protocol.drain(qname, count)
 
     @operation
     def redrive(
@@ -120,10 +157,13 @@ class ReliabilityOps:
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
+        guard: bool = False,
     ) -> Work[RedriveResult]:
         """Send failure records' bodies as new messages (to their queue or ``to``) and
-        delete the records (same code path as :meth:`redrive`)."""
-        return self.protocol.requeue_failed(qname, ids=ids, limit=limit, to=to)
+        delete the records (same code path as :meth:`redrive`). With ``guard``, a record
+        whose message is still queued, in the DLQ, requeued already or acked after
+        failing is left and reported in ``missing`` (engine/triage.py)."""
+        return self.protocol.requeue_failed(qname, ids=ids, limit=limit, to=to, guard=guard)
 
     @operation
     def purge_expired(self, qname: str) -> Work[int]:

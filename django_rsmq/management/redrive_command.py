@@ -77,7 +77,10 @@ class RedriveCommand(BaseCommand):
         else:
             done = redrive.failed_requeue(queue, ids=ids, limit=limit, to=to)
         missing = f", {len(done.missing)} missing" if done.missing else ""
-        self.stdout.write(f"requeued {done.moved}{missing}")
+        skipped = "".join(
+            f", {n} skipped ({redrive.SKIP_REASONS[k]})" for k, n in done.skipped.items()
+        )
+        self.stdout.write(f"requeued {done.moved}{missing}{skipped}")
 
     def do_purge(self, queue: str, yes: bool = False, **_: Any) -> None:
         purge = redrive.dlq_purge if self.kind == "dlq" else redrive.failed_purge

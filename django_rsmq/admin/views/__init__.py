@@ -5,6 +5,7 @@ from .consumers import ConsumersView
 from .dashboard import DashboardView
 from .message import MessageActionView, MessageView
 from .queue import PurgeQueueView, QueueLinkView, QueueView
+from .record import RecordView
 from .records import RecordsAllView, RecordsView
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "PurgeQueueView",
     "QueueLinkView",
     "QueueView",
+    "RecordView",
     "RecordsAllView",
     "RecordsView",
     "StatsJsonView",

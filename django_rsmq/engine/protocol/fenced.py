@@ -148,8 +148,10 @@ class FencedOps(ProtocolBase):
                     out.append(Outcome(error=MessageNotFound(q.name, t[0])))
             return out
 
-        keys = (q.hash, q.zset, q.meta, q.in_flight)
+        keys: tuple[str, ...] = (q.hash, q.zset, q.meta, q.in_flight)
         if script == "delete":  # replay-safe (scripts.REPLAY_SAFE): tolerate a replay
+            # the failed records: an ack of a message that failed before marks it there
+            keys += (q.failed, q.failed_index)
             return Call(scripts.get(script), keys, tuple(args), parse, lambda r: parse(r, True))
         return Call(scripts.get(script), keys, tuple(args), parse)
 

@@ -45,6 +45,13 @@ def _error_json(error: BaseException | str, traceback: str | None) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
+def _range(since: int | None, until: int | None) -> tuple[str, str]:
+    for name, v in (("since", since), ("until", until)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise InvalidValue(f"{name} must be epoch ms (an int >= 0) or None, got {v!r}")
+    return ("" if since is None else str(since), "" if until is None else str(until))
+
+
 def _loads(value: Any) -> dict[str, Any]:
     try:
         data = json.loads(to_str(value))
@@ -113,15 +120,21 @@ class ReliabilityOps(ProtocolBase):
         exc_type: str | None = None,
         search: str | None = None,
         record_id: str | None = None,
+        message_id: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
     ) -> Call[Page[FailedRecord]]:
         """A page of the queue's failure records, newest first, optionally only those of
-        exception type ``exc_type`` (exact, as stored: ``ValueError``, ``app.errors.Boom``)
-        and/or containing ``search`` (case-insensitive for ASCII) in the type, message
-        or traceback."""
+        exception type ``exc_type`` (exact, as stored: ``ValueError``, ``app.errors.Boom``),
+        of message ``message_id``, failed in ``[since, until]`` (epoch ms) and/or
+        containing ``search`` (case-insensitive for ASCII) in the type, message or
+        traceback."""
         q = self._q(qname)
         _check_page(offset, limit)
         if record_id is not None:
             check_message_id(record_id)
+        if message_id is not None:
+            check_message_id(message_id)
 
         def parse(reply: Any) -> Page[FailedRecord]:
             r = _status(reply, qname, record_id or "")
@@ -146,8 +159,49 @@ class ReliabilityOps(ProtocolBase):
                 )
             return Page(items, _int(r[1]))
 
-        args = (offset, limit, exc_type or "", (search or "").lower(), record_id or "")
+        args = (
+            offset,
+            limit,
+            exc_type or "",
+            (search or "").lower(),
+            record_id or "",
+            message_id or "",
+            *_range(since, until),
+        )
         return Call(scripts.get("failed"), (q.hash, q.failed, q.failed_index), args, parse)
+
+    def failed_groups(
+        self,
+        qname: str,
+        *,
+        search: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+    ) -> Call[dict[str, int]]:
+        """How many failure records per exception type (most frequent first), optionally
+        of those failed in ``[since, until]`` (epoch ms) and containing ``search``."""
+        q = self._q(qname)
+
+        def parse(reply: Any) -> dict[str, int]:
+            r = _status(reply, qname)
+            pairs = [(to_str(r[i]), int(r[i + 1])) for i in range(2, len(r), 2)]
+            return dict(sorted(pairs, key=lambda p: (-p[1], p[0])))
+
+        args = (0, 1, "", (search or "").lower(), "", "", *_range(since, until), "1")
+        return Call(scripts.get("failed"), (q.hash, q.failed, q.failed_index), args, parse)
+
+    def record_states(self, qname: str, message_ids: Iterable[str]) -> Call[list[tuple[str, str]]]:
+        """Where each message (of failure records) is now: ``(state, detail)`` per id, see
+        :mod:`django_rsmq.engine.triage`. One read-only call."""
+        q = self._q(qname)
+        wanted = [check_message_id(m) for m in message_ids]
+
+        def parse(reply: Any) -> list[tuple[str, str]]:
+            r = _status(reply, qname)
+            return [(to_str(r[i]), to_str(r[i + 1])) for i in range(1, len(r), 2)]
+
+        keys = (q.hash, q.zset, q.in_flight, q.failed, q.meta)
+        return Call(scripts.get("record_states"), keys, tuple(wanted), parse)
 
     def delete_failed(self, qname: str, record_ids: Iterable[str] | None = None) -> Call[int]:
         """Delete failure records (all when ``record_ids`` is None); returns how many."""
@@ -196,6 +250,20 @@ class ReliabilityOps(ProtocolBase):
 
         return Call(scripts.get("dead_letter_info"), (q.hash, q.zset, q.meta), tuple(wanted), parse)
 
+    def drain(self, qname: str, count: int) -> Call[tuple[int, int]]:
+        """Remove the ``count`` oldest messages of a queue (one bounded step of a purge in
+        chunks): ``(removed, left)``."""
+        q = self._q(qname)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000:
+            raise InvalidValue(f"count must be an int from 1 to 10000, got {count!r}")
+
+        def parse(reply: Any) -> tuple[int, int]:
+            r = _status(reply, qname)
+            return int(r[1]), int(r[2])
+
+        keys = (q.hash, q.zset, q.meta, q.in_flight)
+        return Call(scripts.get("drain"), keys, (count,), parse)
+
     def redrive(
         self,
         dlq: str,
@@ -226,9 +294,11 @@ class ReliabilityOps(ProtocolBase):
         ids: Iterable[str] | None = None,
         limit: int | None = None,
         to: str | None = None,
+        guard: bool = False,
     ) -> CallPlan[RedriveResult]:
         """Send failure records' bodies as new messages to their queue (or ``to``) and
-        delete the records. Records written for an earlier queue of this name (a peer
+        delete the records (with ``guard``, only those whose message is done for neither
+        way: see engine/triage.py). Records written for an earlier queue of this name (a peer
         deleted and recreated it) are dropped first, never requeued."""
         q = self._q(qname)
         target = None if to is None else self._q(to)
@@ -242,7 +312,7 @@ class ReliabilityOps(ProtocolBase):
             lambda reply: None,
         )
         result: RedriveResult = yield from redrive_plan(
-            "failed", q, ids=ids, limit=limit, to=target, realtime=self.publishes_moves
+            "failed", q, ids=ids, limit=limit, to=target, realtime=self.publishes_moves, guard=guard
         )
         return result
 

@@ -38,6 +38,7 @@ REPLAY_SAFE = frozenset(
         "next_due",
         "peek",
         "purge_expired",
+        "record_states",
         "send",
         "set_queue_attributes",
         "sweep",

@@ -1,5 +1,6 @@
 -- KEYS: queue hash, queue zset, queue meta (its side entries go with the message),
---       in-flight index (its entries go too, with one ZREM).
+--       in-flight index (its entries go too, with one ZREM), failed records hash and their
+--       index (optional: an ack of a message that failed before leaves "ok:{id}" there).
 -- ARGV: per message: id, receipt rc ("" = delete by bare id, RSMQ's deleteMessage).
 -- Reply: status, then per message: code, value.
 --   by id:      0, 1|0 (1 iff ZREM removed it and HDEL removed a field, as Node)
@@ -8,7 +9,11 @@
 -- one ZREM for all measured no faster: converting the arguments dominates); the fields
 -- of messages removed by receipt (whose rc field exists, so HDEL removes one) and the
 -- side entries of all removed messages go with one HDEL each. Deletes by bare id HDEL
--- per message, as they need HDEL's count.
+-- per message, as they need HDEL's count. Acks (by receipt) on a queue with failure
+-- records read the {id}:st side entries with one more HMGET (else one EXISTS): a message
+-- that a fail or nack settled before gets "ok:{id}" = the ack time in ms in the failed
+-- records hash (the lifecycle state "succeeded", engine/triage.py). Nothing is written
+-- for a message that never failed, nor for a delete by bare id (not a success).
 local m = math.floor((#ARGV + 1) / 2) -- entries (a last odd one too, as before)
 if m < 1 then
   return { OK }
@@ -20,6 +25,7 @@ end
 local f = redis.call("HMGET", KEYS[1], unpack(rcs))
 local out = { OK }
 local del, side, gone = {}, {}, {} -- hash fields, side entries, in-flight index members
+local acked = {} -- ids removed by receipt (their {id}:st tells whether they failed before)
 for i = 1, m do
   local id, want, rc = ARGV[2 * i - 1], ARGV[2 * i], f[i]
   local code, value = OK, 0
@@ -43,6 +49,7 @@ for i = 1, m do
         value = (z == 1 and h > 0) and 1 or 0
       else
         value = 1 -- z == 1, and its rc field exists
+        acked[#acked + 1] = id
         del[#del + 1] = id
         del[#del + 1] = rcs[i]
         del[#del + 1] = id .. ":fr"
@@ -59,6 +66,20 @@ for i = 1, m do
 end
 if #del > 0 then
   redis.call("HDEL", KEYS[1], unpack(del))
+end
+if #acked > 0 and KEYS[6] and redis.call("EXISTS", KEYS[6]) == 1 then
+  local st = {}
+  for i, id in ipairs(acked) do
+    st[i] = id .. ":st"
+  end
+  local settled = redis.call("HMGET", KEYS[3], unpack(st))
+  local now
+  for i, id in ipairs(acked) do
+    if settled[i] then
+      now = now or now_ms()
+      redis.call("HSET", KEYS[5], "ok:" .. id, int(now))
+    end
+  end
 end
 if #side > 0 then
   redis.call("HDEL", KEYS[3], unpack(side))
