@@ -216,12 +216,13 @@ class DurationCounts:
             b = bucket(duration)
             e[3][b] = e[3].get(b, 0) + 1
 
-    def failed(self, queue: str, dead: bool) -> None:
+    def failed(self, queue: str) -> None:
         with self._lock:
-            e = self._entry(queue)
-            e[1] += 1
-            if dead:
-                e[2] += 1
+            self._entry(queue)[1] += 1
+
+    def dead(self, queue: str) -> None:
+        with self._lock:
+            self._entry(queue)[2] += 1
 
     def take(self) -> dict[str, list[Any]]:
         """Everything counted so far; the counts start again from zero."""

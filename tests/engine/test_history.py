@@ -98,8 +98,9 @@ def test_consumer_counts_and_durations_reach_the_next_minutes_record(
     counts = h.DurationCounts()
     for i in range(100):
         counts.acked("q", 0.010 if i < 90 else 1.0)
-    counts.failed("q", dead=False)
-    counts.failed("q", dead=True)
+    counts.failed("q")
+    counts.failed("q")
+    counts.dead("q")
     h.flush(redis_client, keys, counts.take(), T0 + 10_000, CFG)
     assert counts.take() == {}
     h.sample(redis_client, keys, ["q"], CFG, now_ms=T0 + 70_000)
