@@ -86,12 +86,12 @@ def sample_rates_many(
     for q, rows in zip(names, all_rows, strict=True):
         sent, received = totals[q]
         out[q], store = _rates_from(rows, now_ms, sent, received, every, keep)
-        key = keys.counter_samples(q)
-        if store:
+        if store:  # trimmed and kept alive when a sample is stored (every ``every`` s)
+            key = keys.counter_samples(q)
             pipe.zadd(key, {f"{now_ms}:{sent}:{received}": now_ms})
-        pipe.zremrangebyscore(key, "-inf", now_ms - int(keep * 1000) - 1)
-        pipe.pexpire(key, int(keep * 2000))
-    if names:
+            pipe.zremrangebyscore(key, "-inf", now_ms - int(keep * 1000) - 1)
+            pipe.pexpire(key, int(keep * 2000))
+    if len(pipe):
         pipe.execute()
     return out, now_ms
 

@@ -146,9 +146,10 @@ def _sample_history(
     _SAMPLER.done(rsmq.client, keys, now_ms, total=total)
 
 
-def collect(queues: Iterable[str] | None = None) -> Stats:
+def collect(queues: Iterable[str] | None = None, *, match: str | None = None) -> Stats:
     """Stats of the given queues, or of every declared queue plus every queue found
-    in Redis on the connections declared queues use.
+    in Redis on the connections declared queues use; with ``match``, only the queues
+    whose name contains it (case-insensitive).
 
     A constant number of round trips per connection, whatever the number of queues:
     attributes and failure counts of all queues in one pipeline, the dead-letter queues'
@@ -159,6 +160,9 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
         wanted: list[tuple[str, str]] = [(q, cfg.queue(q).connection) for q in queues]
     else:
         wanted = known_queues()
+    if match:
+        needle = match.lower()
+        wanted = [(q, alias) for q, alias in wanted if needle in q.lower()]
     by_alias: dict[str, list[str]] = {}
     for qname, alias in sorted(wanted):
         by_alias.setdefault(alias, []).append(qname)
@@ -177,7 +181,7 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
         totals = {q: (a.totalsent, a.totalrecv) for q, (a, _) in got.items() if a is not None}
         got_rates, now_ms = sample_rates_many(rsmq.client, rsmq.protocol.keys, totals)
         rates.update(got_rates)
-        _sample_history(rsmq, names, got, now_ms, total=queues is None)
+        _sample_history(rsmq, names, got, now_ms, total=queues is None and not match)
     dlqs = {q: _dlq_of(q, found[q][0]) for q, _ in wanted}
     dlq_msgs: dict[str, int] = {}
     missing: dict[str, list[str]] = {}

@@ -157,3 +157,23 @@ def test_series_downsamples_the_day_to_ten_minute_points(engine: RSMQ) -> None:
     total = ops_history.series(None, "hour")
     assert total
     assert total[-1].sample.sent >= hour[-1].sample.sent
+
+
+def test_dashboard_rows_escape_what_they_show() -> None:
+    from django_rsmq.admin.views.dashboard import _row_html
+    from django_rsmq.operations.stats import QueueStats
+
+    q = QueueStats(name="<b>x</b>", connection="c&d", declared=False, exists=False)
+    html = _row_html(q, {"url": "", "dlq_url": "", "failed_url": ""})
+    assert "<b>" not in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "c&amp;d" in html
+
+
+def test_filtered_dashboard_reads_only_the_matching_queues(client: Client, engine: RSMQ) -> None:
+    from django_rsmq.operations import stats
+
+    assert [q.name for q in stats.collect(match="DLQ").queues] == ["emails-dlq"]
+    r = client.get(f"{BASE}/?q=dlq")
+    assert r.context["total_queues"] == 3
+    assert [t["n"] for t in r.context["tiles"] if t["key"] == "queues"] == [1]
