@@ -87,6 +87,15 @@ def _row_html(q: QueueStats, row: dict[str, Any]) -> SafeString:
     )
 
 
+def _refresh(request: HttpRequest) -> int:
+    """Seconds between refreshes: ``?refresh=N`` (1-300), else :data:`REFRESH_SECONDS`."""
+    try:
+        n = int(request.GET.get("refresh", REFRESH_SECONDS))
+    except ValueError:
+        return REFRESH_SECONDS
+    return min(300, max(1, n))
+
+
 class DashboardView(AdminPage):
     template_name = "admin/django_rsmq/dashboard.html"
     live_template = "admin/django_rsmq/includes/dashboard_live.html"
@@ -130,7 +139,7 @@ class DashboardView(AdminPage):
             "generated_at": when(data.generated_at * 1000),
             "needle": needle,
             "total_queues": len(known_queues()) if needle else len(qs),
-            "refresh_seconds": REFRESH_SECONDS,
+            "refresh_seconds": _refresh(request),
             **chart_context(request, None),
         }
         if request.GET.get("partial"):
