@@ -1,10 +1,10 @@
 """Server-rendered SVG charts of the metrics history (no JavaScript, no CDN).
 
-:func:`charts` turns :func:`django_rsmq.operations.history.series` into two charts,
-throughput and depth, for ``admin/django_rsmq/includes/chart.html``: one SVG path per
-line (broken at gaps), a y axis rounded to 1/2/5 x 10^n, a ``<title>``/``<desc>`` that
-says what the chart shows in words, and a table of the same numbers (the text
-alternative, behind a ``<details>``).
+:func:`charts` turns :func:`django_rsmq.operations.history.series` into three charts for
+``admin/django_rsmq/includes/chart.html``: throughput, depth and handler duration
+(p50/p95/p99, from the consumers). One SVG path per line (broken at gaps), a y axis
+rounded to 1/2/5 x 10^n, a ``<title>``/``<desc>`` that says what the chart shows in
+words, and a table of the same numbers (the text alternative, behind a ``<details>``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.http import HttpRequest
 
 from ..engine.history import Point
 from ..operations import history
-from ..templatetags.rsmq_format import DASH, rate, thousands
+from ..templatetags.rsmq_format import DASH, duration, rate, thousands
 
 __all__ = ["Chart", "chart_context", "charts"]
 
@@ -114,7 +114,7 @@ def _chart(
     y_ticks = [(TOP + ph - f * ph, fmt(top * f)) for f in (0, 0.5, 1)]
     x_ticks = [(LEFT + f * pw, _label(start + f * (end - start), span.name)) for f in (0, 0.5, 1)]
     summary = "; ".join(f"{ln.label}: now {ln.latest}, peak {ln.peak}" for ln in lines)
-    empty = not points
+    empty = not any(ln.path for ln in lines)
     desc = (
         f"No history recorded over the {span.label} yet."
         if empty
@@ -173,7 +173,23 @@ def charts(queue: str | None, span_name: str, *, now: float | None = None) -> li
         thousands,
         now,
     )
-    return [throughput, depth]
+    durations = _chart(
+        f"{prefix}-durations",
+        "Handler duration",
+        points,
+        span,
+        [
+            ("p50", "rsmq-s1", lambda p: p.sample.p50),
+            ("p95", "rsmq-s2", lambda p: p.sample.p95),
+            ("p99", "rsmq-s3", lambda p: p.sample.p99),
+        ],
+        duration,
+        now,
+    )
+    if queue is None:
+        for c in (throughput, depth, durations):
+            c.title = c.title.replace(" (", " of all queues (", 1)
+    return [throughput, depth, durations]
 
 
 def chart_context(request: HttpRequest, queue: str | None) -> dict[str, Any]:

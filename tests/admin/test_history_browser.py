@@ -38,6 +38,10 @@ def _history(engine: Any) -> None:
             engine.send("other", "x")
         for _ in range(2 + m % 3):
             engine.receive("other", vt=3600)
+        counts = h.DurationCounts()  # what consumers' heartbeats add
+        for i in range(20 + m % 7):
+            counts.acked("other", 0.004 * (1 + i % 5) + (0.15 if i == 0 else 0) + m / 2000)
+        h.flush(r.client, r.protocol.keys, counts.take(), now - (m + 1) * 60_000, cfg)
         for total in (False, True):
             h.sample(
                 r.client,
@@ -111,7 +115,7 @@ def test_dashboard_charts_refresh_pause_and_filter(
     page.goto(f"{live_server.url}{dash}?refresh=1")
 
     # Charts: two accessible SVGs with drawn lines
-    assert page.locator("figure.rsmq-chart svg[role=img]").count() == 2
+    assert page.locator("figure.rsmq-chart svg[role=img]").count() == 3
     assert page.locator("figure.rsmq-chart path.rsmq-line").count() >= 2
     assert "Throughput" in page.locator("figure.rsmq-chart svg title").first.inner_html()
     _no_page_scroll(page)
@@ -188,7 +192,7 @@ def test_pages_do_not_scroll_sideways(
             page.goto(f"{live_server.url}{path}")
             _no_page_scroll(page)
             if name != "consumers":
-                assert page.locator("figure.rsmq-chart svg").count() == 2
+                assert page.locator("figure.rsmq-chart svg").count() == 3
             # Tables scroll inside their box, never clipped by the page
             box = page.evaluate(
                 "(() => { const r = document.querySelector('#changelist .results');"

@@ -87,19 +87,19 @@ def test_dashboard_has_tiles_charts_and_human_numbers(client: Client, engine: RS
     assert "Sent/min" in html
     # Two accessible charts with drawn lines and a data table
     svgs = re.findall(r'<svg [^>]*role="img"[^>]*aria-labelledby="([^"]+)"', html)
-    assert len(svgs) == 2
+    assert len(svgs) == 3  # throughput, depth, handler duration
     assert "<title id=" in html
     assert "<desc id=" in html
     assert html.count('class="rsmq-line rsmq-s1"') == 2
     assert "Data table" in html
-    assert "Throughput per minute (last hour)" in html
+    assert "Throughput per minute of all queues (last hour)" in html
     assert 'src="/static/django_rsmq/dashboard.js"' in html
 
 
 def test_dashboard_ranges_day_and_month(client: Client, engine: RSMQ) -> None:
     _history(engine, minutes=40)
     day = client.get(f"{BASE}/?range=day").content.decode()
-    assert "Queue depth (last day)" in day
+    assert "Queue depth of all queues (last day)" in day
     assert 'aria-current="true" class="selected">last day' in day
     month = client.get(f"{BASE}/?range=month").content.decode()
     assert "(last 30 days)" in month
@@ -177,3 +177,25 @@ def test_filtered_dashboard_reads_only_the_matching_queues(client: Client, engin
     r = client.get(f"{BASE}/?q=dlq")
     assert r.context["total_queues"] == 3
     assert [t["n"] for t in r.context["tiles"] if t["key"] == "queues"] == [1]
+
+
+def test_handler_duration_chart_shows_the_consumers_percentiles(
+    client: Client, engine: RSMQ
+) -> None:
+    r = get_rsmq()
+    keys = r.protocol.keys
+    cfg = rsmq_settings().history.config()
+    now = int(server_time(r.client.time()) * 1000)
+    for m in (3, 2, 1):
+        counts = h.DurationCounts()
+        for i in range(50):
+            counts.acked("emails", 0.02 if i < 45 else 0.4)
+        h.flush(r.client, keys, counts.take(), now - m * 60_000, cfg)
+        h.sample(r.client, keys, ["emails"], cfg, now_ms=now - (m - 1) * 60_000 - 1)
+    html = client.get(f"{BASE}/q/emails/").content.decode()
+    chart = html[html.index('id="rsmq-chart-emails-hour-durations"') :]
+    chart = chart[: chart.index("</figure>")]
+    assert "Handler duration (last hour)" in chart
+    assert 'class="rsmq-line rsmq-s1"' in chart
+    assert re.search(r"p50: now 2\d(\.\d)? ms", chart), chart
+    assert re.search(r"p99: now 4\d\d ms", chart), chart
