@@ -420,21 +420,45 @@ def sample(
 
 
 class Sampler:
-    """Remembers, per connection and namespace, the last minute this process sampled,
-    so that only the first read of stats in a minute pays for sampling."""
+    """Remembers, per connection, namespace and set of queues, the last minute this
+    process sampled, so that only the first read of stats in a minute pays for it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._done: dict[tuple[int, str, bool], int] = {}
+        self._done: dict[tuple[int, str, bool, int], int] = {}
 
-    def due(self, client: redis.Redis, keys: Keys, now_ms: int, *, total: bool) -> bool:
-        key = (id(client), keys.namespace, total)
-        with self._lock:
-            return self._done.get(key) != now_ms // 60_000
+    @staticmethod
+    def _key(
+        client: redis.Redis, keys: Keys, total: bool, qnames: Iterable[str]
+    ) -> tuple[int, str, bool, int]:
+        return (id(client), keys.namespace, total, hash(tuple(sorted(qnames))))
 
-    def done(self, client: redis.Redis, keys: Keys, now_ms: int, *, total: bool) -> None:
+    def due(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        now_ms: int,
+        *,
+        total: bool,
+        qnames: Iterable[str] = (),
+    ) -> bool:
         with self._lock:
-            self._done[(id(client), keys.namespace, total)] = now_ms // 60_000
+            return self._done.get(self._key(client, keys, total, qnames)) != now_ms // 60_000
+
+    def done(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        now_ms: int,
+        *,
+        total: bool,
+        qnames: Iterable[str] = (),
+    ) -> None:
+        minute = now_ms // 60_000
+        with self._lock:
+            if len(self._done) > 100:  # forget other minutes' entries (many filters)
+                self._done = {k: m for k, m in self._done.items() if m >= minute}
+            self._done[self._key(client, keys, total, qnames)] = minute
 
 
 # -- reading -----------------------------------------------------------------------------

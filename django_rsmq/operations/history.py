@@ -9,7 +9,7 @@ costs one ``GETRANGE`` (two when the range wraps the ring) per connection.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from ..conf import rsmq_settings
 from ..connections import get_rsmq, rsmq_for_queue
@@ -52,7 +52,7 @@ def _avg(values: list[float]) -> float:
 def _combine(points: list[Point], at: float) -> Point:
     """Several points as one: rates and depths averaged, totals of the last."""
     if len(points) == 1:
-        return points[0]
+        return replace(points[0], at=at)
     last = points[-1].sample
     depth = {
         name: int(_avg([getattr(p.sample, name) for p in points]))

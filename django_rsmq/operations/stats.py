@@ -135,7 +135,7 @@ def _sample_history(
     are at hand, so a read of stats costs no extra round trip but once a minute."""
     cfg = rsmq_settings().history.config()
     keys = rsmq.protocol.keys
-    if not cfg.enabled or not _SAMPLER.due(rsmq.client, keys, now_ms, total=total):
+    if not cfg.enabled or not _SAMPLER.due(rsmq.client, keys, now_ms, total=total, qnames=names):
         return
     attrs = {q: a for q in names if (a := found[q][0]) is not None}
     try:
@@ -143,7 +143,7 @@ def _sample_history(
     except redis.RedisError as exc:  # history is best effort: stats still answer
         log.warning("Could not store the metrics history: %s", exc)
         return
-    _SAMPLER.done(rsmq.client, keys, now_ms, total=total)
+    _SAMPLER.done(rsmq.client, keys, now_ms, total=total, qnames=names)
 
 
 def collect(queues: Iterable[str] | None = None, *, match: str | None = None) -> Stats:

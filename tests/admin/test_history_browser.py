@@ -134,7 +134,7 @@ def test_dashboard_charts_refresh_pause_and_filter(
 
     # Paused: nothing changes any more
     page.click("#rsmq-pause")
-    assert page.get_attribute("#rsmq-pause", "aria-pressed") == "true"
+    assert page.locator("#rsmq-pause").inner_text() == "Resume auto-refresh"
     assert "paused" in page.locator("#rsmq-refresh-status").inner_text()
     stamp = page.get_attribute("#rsmq-live", "data-refreshed")
     paused_at = visible.inner_text()

@@ -117,3 +117,15 @@ def test_percentiles_of_an_empty_histogram_are_unknown() -> None:
     assert h.percentiles({}) == [None, None, None]
     assert h.Sample().pack(5)[:4] == b"\0\0\0\x05"
     assert h.Sample.unpack(h.Sample(oldest_age=None).pack(7)) == (7, h.Sample())
+
+
+def test_the_sampler_remembers_each_set_of_queues_per_minute(
+    redis_client: redis.Redis, keys: Keys
+) -> None:
+    s = h.Sampler()
+    assert s.due(redis_client, keys, T0, total=False, qnames=["a"])
+    s.done(redis_client, keys, T0, total=False, qnames=["a"])
+    assert not s.due(redis_client, keys, T0 + 59_000, total=False, qnames=["a"])
+    assert s.due(redis_client, keys, T0 + 59_000, total=False, qnames=["b"])
+    assert s.due(redis_client, keys, T0 + 59_000, total=True, qnames=["a"])
+    assert s.due(redis_client, keys, T0 + 60_000, total=False, qnames=["a"])

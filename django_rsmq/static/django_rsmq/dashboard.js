@@ -26,7 +26,6 @@
   }
 
   function render() {
-    button.setAttribute("aria-pressed", paused ? "true" : "false");
     button.textContent = paused ? "Resume auto-refresh" : "Pause auto-refresh";
     status.textContent = paused ? "Auto-refresh paused." : "Refreshes every " + every / 1000 + " s.";
   }
