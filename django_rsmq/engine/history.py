@@ -19,26 +19,27 @@ last minute it wrote and skips the round trip until the next one (:class:`Sample
 
 Totals the scripts do not keep (acks, failures, dead-letterings) and handler durations
 come from the consumers: they count in memory and add their counts at each heartbeat
-(:func:`flush`, one pipeline per beat): ``Keys.history_counts`` (running totals) and
-``Keys.history_durations`` (a log-scale histogram per minute, 4 buckets per doubling).
+(:func:`flush`, one pipeline per beat; :mod:`django_rsmq.engine.durations`):
+``Keys.history_counts`` (running totals) and ``Keys.history_durations`` (a log-scale
+histogram per minute, 4 buckets per doubling).
 
 Stamps are Redis ``TIME`` minutes, never a host's clock.
 """
 
 from __future__ import annotations
 
-import math
 import struct
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 from redis.exceptions import NoScriptError
 
-from . import scripts
+from . import durations, scripts
 from .connection import RAW
+from .durations import DurationCounts, percentiles
 from .keys import Keys
 from .message import QueueAttributes
 from .protocol import Call, Protocol
@@ -65,7 +66,6 @@ RECORD = struct.Struct(">I5Q3I4II")
 NONE32 = 0xFFFFFFFF
 #: the series of all queues of a namespace (written by whoever samples them all)
 TOTAL = "*"
-_STEPS_PER_DOUBLING = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,83 +163,7 @@ class Point:
     dead_per_minute: float | None = None
 
 
-# -- handler durations -------------------------------------------------------------------
-
-
-def bucket(seconds: float) -> int:
-    """The histogram bucket of a duration: 4 per doubling of microseconds."""
-    us = max(1.0, seconds * 1e6)
-    return int(math.log2(us) * _STEPS_PER_DOUBLING)
-
-
-def bucket_value(index: int) -> float:
-    """A bucket's representative duration in seconds (its geometric middle)."""
-    return float(2 ** ((index + 0.5) / _STEPS_PER_DOUBLING) / 1e6)
-
-
-def percentiles(
-    counts: Mapping[int, int], qs: Sequence[float] = (0.5, 0.95, 0.99)
-) -> list[float | None]:
-    """Percentiles (seconds) of a bucket -> count histogram (``None`` when empty)."""
-    total = sum(counts.values())
-    if total <= 0:
-        return [None] * len(qs)
-    out: list[float | None] = []
-    ordered = sorted(counts.items())
-    for q in qs:
-        rank, seen = q * total, 0
-        for index, n in ordered:
-            seen += n
-            if seen >= rank:
-                out.append(bucket_value(index))
-                break
-    return out
-
-
-@dataclass
-class DurationCounts:
-    """A consumer's counts since its last flush, per queue (thread-safe)."""
-
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _by_queue: dict[str, list[Any]] = field(default_factory=dict)
-
-    def _entry(self, queue: str) -> list[Any]:
-        e = self._by_queue.get(queue)
-        if e is None:
-            e = self._by_queue[queue] = [0, 0, 0, {}]  # acked, failed, dead, buckets
-        return e
-
-    def acked(self, queue: str, duration: float) -> None:
-        with self._lock:
-            e = self._entry(queue)
-            e[0] += 1
-            b = bucket(duration)
-            e[3][b] = e[3].get(b, 0) + 1
-
-    def failed(self, queue: str) -> None:
-        with self._lock:
-            self._entry(queue)[1] += 1
-
-    def dead(self, queue: str) -> None:
-        with self._lock:
-            self._entry(queue)[2] += 1
-
-    def take(self) -> dict[str, list[Any]]:
-        """Everything counted so far; the counts start again from zero."""
-        with self._lock:
-            out, self._by_queue = self._by_queue, {}
-        return out
-
-    def put_back(self, taken: dict[str, list[Any]]) -> None:
-        """Counts :meth:`take` returned that could not be written (Redis down)."""
-        with self._lock:
-            for queue, (a, f, d, buckets) in taken.items():
-                e = self._entry(queue)
-                e[0] += a
-                e[1] += f
-                e[2] += d
-                for b, n in buckets.items():
-                    e[3][b] = e[3].get(b, 0) + n
+# -- handler durations (engine/durations.py) --------------------------------------------
 
 
 def flush(
@@ -249,24 +173,9 @@ def flush(
     now_ms: int,
     cfg: HistoryConfig,
 ) -> None:
-    """Add a consumer's counts to Redis in one pipeline (``now_ms``: Redis time)."""
-    if not taken:
-        return
-    minute = now_ms // 60_000
-    keep = max(cfg.hours * 3600, cfg.minutes * 60, 3600) * 1000
-    pipe = client.pipeline(transaction=False)
-    for queue, (acked, failed, dead, buckets) in taken.items():
-        ck = keys.history_counts(queue)
-        for name, n in (("acked", acked), ("failed", failed), ("dead", dead)):
-            if n:
-                pipe.hincrby(ck, name, n)
-        pipe.pexpire(ck, keep)
-        if buckets:
-            dk = keys.history_durations(queue, minute)
-            for b, n in buckets.items():
-                pipe.hincrby(dk, str(b), n)
-            pipe.pexpire(dk, 180_000)
-    pipe.execute()
+    """:func:`django_rsmq.engine.durations.flush`, the totals kept as long as the history."""
+    keep_ms = max(cfg.hours * 3600, cfg.minutes * 60, 3600) * 1000
+    durations.flush(client, keys, taken, now_ms, keep_ms)
 
 
 # -- sampling ----------------------------------------------------------------------------
