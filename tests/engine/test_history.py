@@ -129,3 +129,15 @@ def test_the_sampler_remembers_each_set_of_queues_per_minute(
     assert s.due(redis_client, keys, T0 + 59_000, total=False, qnames=["b"])
     assert s.due(redis_client, keys, T0 + 59_000, total=True, qnames=["a"])
     assert s.due(redis_client, keys, T0 + 60_000, total=False, qnames=["a"])
+
+
+def test_rings_expire_after_their_retention(
+    rsmq: RSMQ, redis_client: redis.Redis, keys: Keys
+) -> None:
+    rsmq.create_queue("q")
+    cfg = h.HistoryConfig(minutes=120, hours=48)
+    h.sample(redis_client, keys, ["q"], cfg, now_ms=T0)
+    assert 0 < redis_client.pttl(keys.history("q", "m")) <= 120 * 60_000
+    assert 120 * 60_000 < redis_client.pttl(keys.history("q", "h")) <= 48 * 3_600_000
+    assert h.sample(redis_client, keys, ["gone"], cfg, now_ms=T0) == 0  # no such queue
+    assert not redis_client.exists(keys.history("gone", "m"))
