@@ -24,7 +24,7 @@ import redis
 
 from django_rsmq.engine.server import RedisServer
 
-from . import admin, consumer
+from . import admin, admin_dashboard, consumer
 from .measure import MEASUREMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,11 +64,13 @@ ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
     ("Redis time per call: pop script vs RPOP", "server", "pop", "µs", False, None),
     *consumer.ROWS,
     *admin.ROWS,
+    *admin_dashboard.ROWS,
 ]
 # measurement -> the module that runs it (python -m MODULE NAME URL)
 MODULES = dict.fromkeys(MEASUREMENTS, "benchmarks.measure") | {
     "consumer": consumer.__name__,
     "admin": admin.__name__,
+    "admin_dashboard": admin_dashboard.__name__,
 }
 
 

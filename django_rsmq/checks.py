@@ -211,6 +211,15 @@ def _settings_messages(cfg: RSMQSettings) -> Iterable[CheckMessage]:
         yield Error(
             f"Unknown key RSMQ['ADMIN'][{key!r}]", obj="settings.RSMQ", id="django_rsmq.E002"
         )
+    for key in cfg.history.unknown_keys:
+        yield Error(
+            f"Unknown key RSMQ['HISTORY'][{key!r}]",
+            hint="HISTORY keys: ENABLED, MINUTES, HOURS",
+            obj="settings.RSMQ",
+            id="django_rsmq.E002",
+        )
+    for problem in cfg.history.problems():
+        yield Error(f"RSMQ['HISTORY']: {problem}", obj="settings.RSMQ", id="django_rsmq.E004")
     for alias, conn in cfg.connections.items():
         where = f"RSMQ['CONNECTIONS'][{alias!r}]"
         for key in conn.unknown_keys:

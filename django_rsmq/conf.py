@@ -20,17 +20,20 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from .engine.history import HistoryConfig
 from .engine.reliability import default_dead_letter_queue
 from .engine.retry import RetryPolicy
 
 __all__ = [
     "ADMIN_KEYS",
     "CONNECTION_KEYS",
+    "HISTORY_KEYS",
     "QUEUE_KEYS",
     "TOP_LEVEL_KEYS",
     "AdminSettings",
     "ConnectionSettings",
     "ConsumerSettings",
+    "HistorySettings",
     "QueueSettings",
     "RSMQSettings",
     "dead_letter_sources",
@@ -53,6 +56,7 @@ TOP_LEVEL_KEYS = frozenset(
         "CONSUMER",
         "ADMIN",
         "API_TOKEN",
+        "HISTORY",
     }
 )
 
@@ -116,6 +120,13 @@ ADMIN_KEYS: dict[str, str] = {
     "PERMISSION_CHECK": "permission_check",
     "SEARCH_BUDGET_BYTES": "search_budget_bytes",
     "SEARCH_BUDGET_SECONDS": "search_budget_seconds",
+}
+
+#: settings key -> HistorySettings field
+HISTORY_KEYS: dict[str, str] = {
+    "ENABLED": "enabled",
+    "MINUTES": "minutes",
+    "HOURS": "hours",
 }
 
 
@@ -257,6 +268,39 @@ class AdminSettings:
 
 
 @dataclass(frozen=True)
+class HistorySettings:
+    """``RSMQ["HISTORY"]``: the stored metrics history (docs/admin.md, "History and
+    charts"). Values as given (the system checks report bad ones, ``django_rsmq.E004``);
+    :meth:`config` falls back to the defaults for those."""
+
+    enabled: Any = True
+    minutes: Any = 1440  # one-minute slots kept per queue (a day)
+    hours: Any = 720  # one-hour slots kept per queue (30 days)
+    unknown_keys: tuple[str, ...] = ()
+
+    def problems(self) -> list[str]:
+        out = []
+        if not isinstance(self.enabled, bool):
+            out.append(f"ENABLED must be True or False, not {self.enabled!r}")
+        for key, value, low, high in (
+            ("MINUTES", self.minutes, 2, 100_000),
+            ("HOURS", self.hours, 2, 100_000),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                out.append(f"{key} must be a whole number from {low} to {high}, not {value!r}")
+        return out
+
+    def config(self) -> HistoryConfig:
+        default = HistoryConfig()
+        ok = not self.problems()
+        return HistoryConfig(
+            enabled=bool(self.enabled) if ok else default.enabled,
+            minutes=int(self.minutes) if ok else default.minutes,
+            hours=int(self.hours) if ok else default.hours,
+        )
+
+
+@dataclass(frozen=True)
 class RSMQSettings:
     connections: dict[str, ConnectionSettings]
     namespace: str = "rsmq"
@@ -268,6 +312,7 @@ class RSMQSettings:
     embedded_dir: str = ".rsmq"
     consumer: ConsumerSettings = field(default_factory=ConsumerSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
     api_token: str | None = None  # bearer token for stats.json / metrics
     unknown_keys: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
@@ -403,6 +448,11 @@ def parse(raw: Any) -> RSMQSettings:
         **{ADMIN_KEYS[k]: v for k, v in admin_raw.items() if k in ADMIN_KEYS},
         unknown_keys=tuple(sorted(str(k) for k in admin_raw if k not in ADMIN_KEYS)),
     )
+    history_raw = _dict(top.get("HISTORY"), "RSMQ['HISTORY']")
+    history = HistorySettings(
+        **{HISTORY_KEYS[k]: v for k, v in history_raw.items() if k in HISTORY_KEYS},
+        unknown_keys=tuple(sorted(str(k) for k in history_raw if k not in HISTORY_KEYS)),
+    )
     token = top.get("API_TOKEN")
     return RSMQSettings(
         connections=connections,
@@ -415,6 +465,7 @@ def parse(raw: Any) -> RSMQSettings:
         embedded_dir=embedded_dir,
         consumer=consumer,
         admin=admin,
+        history=history,
         api_token=str(token) if token else None,
         unknown_keys=tuple(sorted(str(k) for k in top if k not in TOP_LEVEL_KEYS)),
         raw=top,

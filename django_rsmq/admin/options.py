@@ -85,6 +85,7 @@ class QueueAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return [
             page("", views.DashboardView, "queue_changelist"),
             page("consumers/", views.ConsumersView, "consumers"),
+            page("consumers/forget-stale/", views.ForgetStaleConsumersView, "consumers_forget"),
             page("stats.json", views.StatsJsonView, "stats", admin_view=False),
             page("metrics", views.MetricsView, "metrics", admin_view=False),
             page(q, views.QueueView, "queue"),

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from .. import signals
+from ..engine.history import DurationCounts
 from ..engine.message import Message
 
 __all__ = ["Counters", "Hooks", "SignalHooks"]
@@ -65,9 +66,12 @@ class SignalHooks(Hooks):
 
 
 class Counters(Hooks):
-    """Processed / failed counts and the messages being handled right now."""
+    """Processed / failed counts and the messages being handled right now; per queue,
+    acks with their handler durations, failures and dead-letterings for the metrics
+    history (``history``, written to Redis by the heartbeat thread, never per message)."""
 
     def __init__(self) -> None:
+        self.history = DurationCounts()
         self._lock = threading.Lock()
         self.processed_count = 0
         self.failed_count = 0
@@ -84,11 +88,16 @@ class Counters(Hooks):
         with self._lock:
             self.processed_count += 1
             self._done(message)
+        self.history.acked(message.queue, duration)
 
     def failed(self, message: Message, exception: BaseException, will_retry: bool) -> None:
         with self._lock:
             self.failed_count += 1
             self._done(message)
+        self.history.failed(message.queue)
+
+    def dead_lettered(self, message: Message, dead_letter_queue: str | None) -> None:
+        self.history.dead(message.queue)
 
     def forget(self, message: Message) -> None:
         """The message left our hands without an outcome (stale receipt, cold stop)."""

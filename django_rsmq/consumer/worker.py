@@ -190,6 +190,8 @@ class Consumer:
             interval=cfg.consumer.heartbeat_interval,
             ttl=cfg.consumer.registry_ttl,
             status=self._status,
+            counts=self.counters.history,
+            history_queues={q: get_rsmq(g[0]) for g, qs in groups.items() for q in qs},
         )
 
     def _status(self) -> dict[str, Any]:

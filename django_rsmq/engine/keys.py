@@ -143,3 +143,25 @@ class Keys:
         ``{name}:sent`` / ``{name}:id`` (the last send) and ``{name}:manual`` (the last
         "run now"). Written by periodic_claim.lua / periodic_done.lua."""
         return f"{self.prefix}schedule:ledger:h"
+
+    def history(self, series: str, resolution: str) -> str:
+        """STRING ring of fixed-size history records of ``series`` (a queue name, or
+        ``"*"`` for all queues of the namespace) at ``resolution`` ``"m"`` (per minute)
+        or ``"h"`` (per hour): engine/history.py. ``*`` is no queue name's character."""
+        return f"{self.prefix}stats:history:{resolution}:{series}"
+
+    def history_counts(self, qname: str) -> str:
+        """HASH of running totals the consumers add at their heartbeat (``acked``,
+        ``failed``, ``dead``): what the scripts do not count themselves."""
+        return f"{self.prefix}stats:counts:{qname}"
+
+    def history_durations(self, qname: str, minute: int) -> str:
+        """HASH bucket -> count of handler durations finished in epoch ``minute``
+        (written by the consumers at their heartbeat, expires after a few minutes)."""
+        return f"{self.prefix}stats:durations:{qname}:{minute}"
+
+    @property
+    def consumers_static(self) -> str:
+        """HASH consumer name -> JSON of what does not change while it runs (host, pid,
+        queues, started): kept after its record expired, so stale rows still say where."""
+        return f"{self.prefix}consumers:static:h"

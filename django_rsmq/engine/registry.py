@@ -89,24 +89,43 @@ class ConsumerRegistry:
 
         One script call; the heartbeat (returned, epoch seconds) is Redis ``TIME``, and so
         is ``started`` when the record is new (a ``started`` in ``fields`` wins)."""
-        args: list[Any] = [name, max(1, int(ttl * 1000))]
+        static = {k: fields[k] for k in ("host", "pid", "queues") if k in fields}
+        if isinstance(static.get("queues"), tuple):
+            static["queues"] = list(static["queues"])
+        args: list[Any] = [name, max(1, int(ttl * 1000)), json.dumps(static)]
         for k, v in fields.items():
             if k == "heartbeat":
                 continue
             args += [k, json.dumps(v) if isinstance(v, list | tuple | dict) else str(v)]
-        script = scripts.get("consumer_beat")
-        keys = [self.keys.consumer(name), self.keys.consumers]
+        keys = [self.keys.consumer(name), self.keys.consumers, self.keys.consumers_static]
+        return int(self._script("consumer_beat", keys, args)) / 1000
+
+    def _script(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        script = scripts.get(name)
         try:
-            ms = self.client.evalsha(script.sha, len(keys), *keys, *args)
+            return self.client.evalsha(script.sha, len(keys), *keys, *args)
         except redis.exceptions.NoScriptError:
-            ms = self.client.eval(script.source, len(keys), *keys, *args)
-        return int(ms) / 1000
+            return self.client.eval(script.source, len(keys), *keys, *args)
 
     def remove(self, name: str) -> None:
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(self.keys.consumer(name))
         pipe.zrem(self.keys.consumers, name)
+        pipe.hdel(self.keys.consumers_static, name)
         pipe.execute()
+
+    def forget_stale(self, names: Iterable[str] | None = None) -> int:
+        """Drop stale consumers (record expired) from the registry: all of them, or those
+        of ``names`` that are stale. A consumer that beats again is never dropped (one
+        atomic script); returns how many were forgotten."""
+        if names is None:
+            names = [c.name for c in self.list() if not c.alive]
+        todo = list(names)
+        if not todo:
+            return 0
+        keys = [self.keys.consumers, self.keys.consumers_static]
+        keys += [self.keys.consumer(n) for n in todo]
+        return int(self._script("forget_consumers", keys, todo))
 
     def list(self, *, forget_after: float = 86400.0) -> list[ConsumerInfo]:
         """Every known consumer, newest heartbeat first (stale ones included).
@@ -123,20 +142,55 @@ class ConsumerRegistry:
         pipe = self.client.pipeline(transaction=False)
         if len(entries) < len(rows):
             pipe.zremrangebyscore(self.keys.consumers, "-inf", cutoff_ms)
+            gone = [_s(name) for name, score in rows if float(score) <= cutoff_ms]
+            pipe.hdel(self.keys.consumers_static, *gone)
         for name, _ in entries:
             pipe.hgetall(self.keys.consumer(_s(name)))
+        if entries:
+            pipe.hmget(self.keys.consumers_static, [_s(name) for name, _ in entries])
         replies = pipe.execute() if len(pipe) else []
-        records = replies[len(replies) - len(entries) :]
+        if not entries:
+            return []
+        records = replies[len(replies) - len(entries) - 1 : -1]
+        statics = replies[-1]
         return [
-            _info(_s(name), score, rec, now)
-            for (name, score), rec in zip(entries, records, strict=True)
+            _info(_s(name), score, rec, now, static)
+            for (name, score), rec, static in zip(entries, records, statics, strict=True)
         ]
 
 
-def _info(name: str, score: float, raw: Mapping[Any, Any], read_at: float) -> ConsumerInfo:
+def _static(raw: Any) -> dict[str, Any]:
+    """The static fields a beat kept (host, pid, queues, started), ``{}`` if none."""
+    if raw is None:
+        return {}
+    try:
+        value = json.loads(_s(raw))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _info(
+    name: str, score: float, raw: Mapping[Any, Any], read_at: float, static: Any = None
+) -> ConsumerInfo:
     rec = {_s(k): _s(v) for k, v in raw.items()}
-    if not rec:
-        return ConsumerInfo(name=name, heartbeat=score / 1000, alive=False, read_at=read_at)
+    if not rec:  # expired: what the static hash kept says where it ran
+        st = _static(static)
+        queues = st.get("queues")
+        try:
+            pid, started = int(st.get("pid") or 0), float(st.get("started") or 0)
+        except (TypeError, ValueError):
+            pid, started = 0, 0.0
+        return ConsumerInfo(
+            name=name,
+            heartbeat=score / 1000,
+            alive=False,
+            host=str(st.get("host") or ""),
+            pid=pid,
+            queues=tuple(str(q) for q in queues) if isinstance(queues, list) else (),
+            started=started,
+            read_at=read_at,
+        )
 
     def as_list(key: str) -> tuple[str, ...]:
         try:

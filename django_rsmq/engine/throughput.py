@@ -21,7 +21,7 @@ import redis
 
 from .keys import Keys
 
-__all__ = ["Rates", "sample_rates"]
+__all__ = ["Rates", "sample_rates", "sample_rates_many"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,55 @@ def _rate(now_ms: int, cur: int, then_ms: int, old: int) -> float | None:
     if cur < old or now_ms <= then_ms:  # counters reset (queue recreated)
         return None
     return round((cur - old) * 60_000 / (now_ms - then_ms), 2)
+
+
+def _rates_from(
+    rows: list[Any], now_ms: int, sent: int, received: int, every: float, keep: float
+) -> tuple[Rates, bool]:
+    """The rates against the stored samples, and whether to store a new one."""
+    oldest = now_ms - int(keep * 1000)
+    samples = [s for s in (_parse(m) for m in rows) if s is not None and s[0] >= oldest]
+    store = not samples or now_ms - samples[-1][0] >= every * 1000
+    minute_old = [s for s in samples if s[0] <= now_ms - 60_000]
+    young = [s for s in samples if s[0] <= now_ms - every * 1000]
+    base = minute_old[-1] if minute_old else (young[0] if young else None)
+    if base is None:
+        return Rates(), store
+    rates = Rates(_rate(now_ms, sent, base[0], base[1]), _rate(now_ms, received, base[0], base[2]))
+    return rates, store
+
+
+def sample_rates_many(
+    client: redis.Redis,
+    keys: Keys,
+    totals: dict[str, tuple[int, int]],
+    *,
+    every: float = 5.0,
+    keep: float = 300.0,
+) -> tuple[dict[str, Rates], int]:
+    """:func:`sample_rates` of many queues (``{qname: (sent, received)}``) in two round
+    trips whatever their number; also returns the Redis time (epoch ms) it used."""
+    read = client.pipeline(transaction=False)
+    read.time()
+    names = list(totals)
+    for q in names:
+        read.zrange(keys.counter_samples(q), 0, -1)
+    time_reply, *all_rows = read.execute()
+    sec, usec = time_reply
+    now_ms = int(sec) * 1000 + int(usec) // 1000
+    out: dict[str, Rates] = {}
+    pipe = client.pipeline(transaction=False)
+    for q, rows in zip(names, all_rows, strict=True):
+        sent, received = totals[q]
+        out[q], store = _rates_from(rows, now_ms, sent, received, every, keep)
+        if store:  # trimmed and kept alive when a sample is stored (every ``every`` s)
+            key = keys.counter_samples(q)
+            pipe.zadd(key, {f"{now_ms}:{sent}:{received}": now_ms})
+            pipe.zremrangebyscore(key, "-inf", now_ms - int(keep * 1000) - 1)
+            pipe.pexpire(key, int(keep * 2000))
+    if len(pipe):
+        pipe.execute()
+    return out, now_ms
 
 
 def sample_rates(

@@ -32,20 +32,26 @@ reading stats stores in Redis (:mod:`django_rsmq.engine.throughput`); they are
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import redis
+
 from ..conf import rsmq_settings
-from ..connections import get_rsmq, rsmq_for_queue
+from ..connections import get_rsmq
+from ..engine import RSMQ, QueueAttributes, history
 from ..engine.errors import QueueNotFound
 from ..engine.registry import ConsumerInfo, ConsumerRegistry, consumers_of
-from ..engine.throughput import sample_rates
+from ..engine.reliability import default_dead_letter_queue
+from ..engine.throughput import Rates, sample_rates_many
 from .queues import known_queues, malformed_queues
-from .redrive import DeadLetterQueueMissing, dead_letter_queue_of
 
 __all__ = ["QueueStats", "Stats", "StatsWarning", "collect", "consumers", "warnings"]
+
+log = logging.getLogger("django_rsmq")
 
 
 @dataclass(frozen=True)
@@ -111,49 +117,134 @@ def warnings() -> list[StatsWarning]:
     ]
 
 
-def _msgs(qname: str | None) -> int | None:
-    if not qname:
-        return None
-    try:  # on the DLQ's connection: its queue's, unless it was given another (E009)
-        return rsmq_for_queue(qname).get_queue_attributes(qname).msgs
-    except QueueNotFound:
-        return 0
+#: per process: the last minute each connection's history was sampled (engine/history.py)
+_SAMPLER = history.Sampler()
 
 
-def collect(queues: Iterable[str] | None = None) -> Stats:
+def _dlq_of(qname: str, attrs: QueueAttributes | None) -> str | None:
+    """What :func:`~django_rsmq.operations.redrive.dead_letter_queue_of` answers, from
+    attributes already read (``None``: the queue has no dead-letter queue)."""
+    declared = rsmq_settings().queue(qname).dlq
+    if declared:
+        return declared
+    if attrs is not None and attrs.dead_letter_queue:
+        return attrs.dead_letter_queue
+    if attrs is not None and attrs.max_receives:
+        return default_dead_letter_queue(qname)
+    return None
+
+
+def _read(rsmq: RSMQ, names: list[str]) -> dict[str, tuple[QueueAttributes | None, int | None]]:
+    """Attributes and failure-record count of ``names`` on one connection, one round
+    trip (``(None, None)`` for a queue that does not exist)."""
+    proto = rsmq.protocol
+    calls: list[Any] = []
+    for q in names:
+        calls += [proto.get_queue_attributes(q), proto.failed(q, rsmq.serializer, limit=1)]
+    replies = history.run_pipeline(rsmq.client, calls)
+    out: dict[str, tuple[QueueAttributes | None, int | None]] = {}
+    for i, q in enumerate(names):
+        try:
+            attrs = calls[2 * i].parse(replies[2 * i])
+        except QueueNotFound:
+            out[q] = (None, None)
+            continue
+        try:
+            failed = calls[2 * i + 1].parse(replies[2 * i + 1]).total
+        except QueueNotFound:  # deleted between the two calls
+            failed = 0
+        out[q] = (attrs, failed)
+    return out
+
+
+def _sample_history(
+    rsmq: RSMQ, names: list[str], found: dict[str, Any], now_ms: int, *, total: bool
+) -> None:
+    """Store this minute's history records (once per minute and process): the attributes
+    are at hand, so a read of stats costs no extra round trip but once a minute."""
+    cfg = rsmq_settings().history.config()
+    keys = rsmq.protocol.keys
+    if not cfg.enabled or not _SAMPLER.due(rsmq.client, keys, now_ms, total=total, qnames=names):
+        return
+    attrs = {q: a for q in names if (a := found[q][0]) is not None}
+    try:
+        history.sample(rsmq.client, keys, list(attrs), cfg, now_ms=now_ms, attrs=attrs, total=total)
+    except redis.RedisError as exc:  # history is best effort: stats still answer
+        log.warning("Could not store the metrics history: %s", exc)
+        return
+    _SAMPLER.done(rsmq.client, keys, now_ms, total=total, qnames=names)
+
+
+def collect(queues: Iterable[str] | None = None, *, match: str | None = None) -> Stats:
     """Stats of the given queues, or of every declared queue plus every queue found
-    in Redis on the connections declared queues use."""
+    in Redis on the connections declared queues use; with ``match``, only the queues
+    whose name contains it (case-insensitive).
+
+    A constant number of round trips per connection, whatever the number of queues:
+    attributes and failure counts of all queues in one pipeline, the dead-letter queues'
+    depth in another (when not among them), the throughput samples in two; once a minute
+    also the history records (:mod:`django_rsmq.engine.history`)."""
     cfg = rsmq_settings()
     if queues is not None:
         wanted: list[tuple[str, str]] = [(q, cfg.queue(q).connection) for q in queues]
     else:
         wanted = known_queues()
+    if match:
+        needle = match.lower()
+        wanted = [(q, alias) for q, alias in wanted if needle in q.lower()]
+    by_alias: dict[str, list[str]] = {}
+    for qname, alias in sorted(wanted):
+        by_alias.setdefault(alias, []).append(qname)
     consumers: dict[tuple[int, str], list[ConsumerInfo]] = {}
     all_consumers: list[ConsumerInfo] = []
-    out = []
-    for qname, alias in sorted(wanted):
+    found: dict[str, tuple[QueueAttributes | None, int | None]] = {}
+    rates: dict[str, Rates] = {}
+    for alias, names in by_alias.items():
         rsmq = get_rsmq(alias)
         ckey = (id(rsmq.client), rsmq.namespace)
         if ckey not in consumers:
             consumers[ckey] = ConsumerRegistry(rsmq.client, rsmq.namespace).list()
             all_consumers += consumers[ckey]
-        try:
-            dlq: str | None = dead_letter_queue_of(qname)
-        except DeadLetterQueueMissing:
-            dlq = None
+        got = _read(rsmq, names)
+        found.update(got)
+        totals = {q: (a.totalsent, a.totalrecv) for q, (a, _) in got.items() if a is not None}
+        got_rates, now_ms = sample_rates_many(rsmq.client, rsmq.protocol.keys, totals)
+        rates.update(got_rates)
+        _sample_history(rsmq, names, got, now_ms, total=queues is None and not match)
+    dlqs = {q: _dlq_of(q, found[q][0]) for q, _ in wanted}
+    dlq_msgs: dict[str, int] = {}
+    missing: dict[str, list[str]] = {}
+    for d in {d for d in dlqs.values() if d}:
+        home = cfg.queue(d).connection
+        attrs = found.get(d, (None, None))[0] if (d, home) in wanted else None
+        if attrs is not None:
+            dlq_msgs[d] = attrs.msgs
+        else:
+            missing.setdefault(home, []).append(d)
+    for alias, names in missing.items():  # on the DLQ's connection (E009)
+        rsmq = get_rsmq(alias)
+        calls = [rsmq.protocol.get_queue_attributes(d) for d in names]
+        for d, c, reply in zip(names, calls, history.run_pipeline(rsmq.client, calls), strict=True):
+            try:
+                dlq_msgs[d] = c.parse(reply).msgs
+            except QueueNotFound:
+                dlq_msgs[d] = 0
+    out = []
+    for qname, alias in sorted(wanted):
+        rsmq = get_rsmq(alias)
+        dlq = dlqs[qname]
         common = {
             "name": qname,
             "connection": alias,
             "declared": qname in cfg.queues,
             "dead_letter_queue": dlq,
-            "consumers": len(consumers_of(consumers[ckey], qname)),
+            "consumers": len(consumers_of(consumers[(id(rsmq.client), rsmq.namespace)], qname)),
         }
-        try:
-            a = rsmq.get_queue_attributes(qname)
-        except QueueNotFound:
+        a, failed = found[qname]
+        if a is None:
             out.append(QueueStats(exists=False, **common))  # type: ignore[arg-type]
             continue
-        rates = sample_rates(rsmq.client, rsmq.protocol.keys, qname, a.totalsent, a.totalrecv)
+        r = rates.get(qname, Rates())
         out.append(
             QueueStats(
                 exists=True,
@@ -163,15 +254,15 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
                 messages=a.msgs,
                 sent=a.totalsent,
                 received=a.totalrecv,
-                failed=rsmq.failed(qname, limit=1).total,
-                dlq=_msgs(dlq),
+                failed=failed,
+                dlq=dlq_msgs.get(dlq) if dlq else None,
                 oldest_age=a.oldest_age,
                 vt=a.vt,
                 delay=a.delay,
                 maxsize=a.maxsize,
                 max_receives=a.max_receives,
-                sent_per_minute=rates.sent_per_minute,
-                received_per_minute=rates.received_per_minute,
+                sent_per_minute=r.sent_per_minute,
+                received_per_minute=r.received_per_minute,
                 **common,  # type: ignore[arg-type]
             )
         )

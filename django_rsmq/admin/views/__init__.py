@@ -1,7 +1,7 @@
 """The RSMQ admin pages (one module per page)."""
 
 from .api import MetricsView, StatsJsonView
-from .consumers import ConsumersView
+from .consumers import ConsumersView, ForgetStaleConsumersView
 from .dashboard import DashboardView
 from .message import MessageActionView, MessageView
 from .queue import PurgeQueueView, QueueLinkView, QueueView
@@ -11,6 +11,7 @@ from .records import RecordsAllView, RecordsView
 __all__ = [
     "ConsumersView",
     "DashboardView",
+    "ForgetStaleConsumersView",
     "MessageActionView",
     "MessageView",
     "MetricsView",

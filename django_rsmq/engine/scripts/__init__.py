@@ -35,6 +35,7 @@ REPLAY_SAFE = frozenset(
         "delete",
         "failed",
         "get_queue_attributes",
+        "history_write",
         "next_due",
         "peek",
         "purge_expired",
