@@ -1,0 +1,106 @@
+"""The relay's wake-up: a commit that wrote outbox rows publishes on Redis.
+
+:func:`wake_on_commit` queues one publish per transaction (however many rows it
+wrote) on ``{ns}:outbox:wake:<database>``, on the connection ``RSMQ["OUTBOX"]
+["CONNECTION"]``. A publish that fails (Redis down) is logged once and dropped: the
+rows are committed, and the relay finds them on its next poll. :class:`Alarm` is the
+relay's side: it waits for a publish, at most ``timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+from django.db import transaction
+
+from ..conf import rsmq_settings
+from ..connections import get_rsmq
+from ..engine.keys import Keys
+
+__all__ = ["Alarm", "wake", "wake_on_commit"]
+
+log = logging.getLogger("django_rsmq.outbox")
+
+_failed = threading.Event()  # a publish failed since the last one that worked
+
+
+def wake(database: str) -> None:
+    """Publish a wake-up for ``database``'s relays now (errors are logged, not raised)."""
+    cfg = rsmq_settings()
+    try:
+        rsmq = get_rsmq(cfg.outbox.connection)
+        rsmq.client.publish(Keys(cfg.namespace).outbox_wake(database), database)
+    except Exception as exc:
+        if not _failed.is_set():
+            _failed.set()
+            log.warning(
+                "Outbox wake-up not published (%s: %s); the relay finds the rows on its next poll",
+                type(exc).__name__,
+                exc,
+            )
+    else:
+        _failed.clear()
+
+
+class _Wake:
+    """The commit hook of one database alias (one per transaction: see below)."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+
+    def __call__(self) -> None:
+        wake(self.database)
+
+
+def wake_on_commit(database: str) -> None:
+    """Wake the relay when the current transaction on ``database`` commits (at once in
+    autocommit). Queued once per transaction: a hook already queued is not repeated."""
+    conn = transaction.get_connection(database)
+    if conn.in_atomic_block:
+        for entry in conn.run_on_commit:
+            if isinstance(entry[1], _Wake):
+                return
+    transaction.on_commit(_Wake(database), using=database)
+
+
+class Alarm:
+    """Subscribes to the wake-up channels of ``databases``; :meth:`wait` returns
+    ``True`` on a publish, ``False`` after ``timeout`` seconds or when ``halt`` is set
+    (with Redis down, the subscription is made again on the next call)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        namespace: str,
+        databases: Iterable[str],
+        halt: threading.Event,
+    ) -> None:
+        self.client = client
+        self.halt = halt
+        self.channels = [Keys(namespace).outbox_wake(d) for d in databases]
+        self._pubsub: Any = None
+
+    def wait(self, timeout: float) -> bool:
+        try:
+            if self._pubsub is None:
+                self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+                self._pubsub.subscribe(*self.channels)
+            got = self._pubsub.get_message(timeout=timeout) is not None
+            while got and self._pubsub.get_message(timeout=0) is not None:
+                pass  # several commits woke us: one round serves them all
+            return got
+        except (redis.RedisError, OSError):
+            self.close()
+            self.halt.wait(timeout)  # Redis is down: the poll interval still holds
+            return False
+
+    def close(self) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                self._pubsub.close()
+            self._pubsub = None
