@@ -96,6 +96,13 @@ RSMQ = rsmq_setting(
     os.environ.get("RSMQ_TEST_URL", "redis://127.0.0.1:1/0"),
     os.environ.get("RSMQ_TEST_NAMESPACE", "tests"),
 )
+if os.environ.get("RSMQ_TEST_OUTBOX_DB"):  # tests/outbox: a consumer that relays the outbox
+    RSMQ["QUEUES"] = {**queues(), "obx": {"OUTBOX": True}}
+    RSMQ["OUTBOX"] = {
+        "DATABASES": [os.environ["RSMQ_TEST_OUTBOX_DB"]],
+        "POLL_INTERVAL": 0.2,
+        "LEASE_TTL": 1,
+    }
 if os.environ.get("RSMQ_TEST_EMBEDDED"):
     RSMQ = rsmq_setting(None, os.environ.get("RSMQ_TEST_NAMESPACE", "tests"))
 

@@ -65,6 +65,7 @@ def test_the_app_has_the_commands_the_page_lists() -> None:
         "rsmq_failed",
         "rsmq_healthcheck",
         "rsmq_queues",
+        "rsmq_relay",
         "rsmq_send",
         "rsmq_stats",
     ]

@@ -162,6 +162,7 @@ class RelayProcess:
             [sys.executable, str(ROOT / "tests" / "outbox" / "relay_proc.py"), *args],
             cwd=ROOT,
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -193,6 +194,11 @@ class RelayProcess:
                 if left <= 0:
                     raise AssertionError(f"no {needle!r} within {timeout}s: {self.lines}")
                 self._new.wait(left)
+
+    def go(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
