@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = ["Alarm", "wake", "wake_on_commit"]
 
 log = logging.getLogger("django_rsmq.outbox")
 
+SLICE = 0.25  # seconds: how often a waiting relay looks at its stop flag
 _failed = threading.Event()  # a publish failed since the last one that worked
 
 
@@ -90,7 +92,14 @@ class Alarm:
             if self._pubsub is None:
                 self._pubsub = self.client.pubsub(ignore_subscribe_messages=True)
                 self._pubsub.subscribe(*self.channels)
-            got = self._pubsub.get_message(timeout=timeout) is not None
+            deadline = time.monotonic() + timeout
+            got = False
+            while not got and not self.halt.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                # in slices, so a stop is seen within a quarter second
+                got = self._pubsub.get_message(timeout=min(SLICE, left)) is not None
             while got and self._pubsub.get_message(timeout=0) is not None:
                 pass  # several commits woke us: one round serves them all
             return got
