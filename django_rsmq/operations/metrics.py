@@ -8,6 +8,9 @@ Metrics (label ``queue``, and ``state`` for ``rsmq_messages``):
 * ``rsmq_oldest_message_age_seconds{queue}`` gauge
 * ``rsmq_consumers{queue}`` gauge (live consumers of the queue)
 * ``rsmq_consumers_total{state="alive|stale"}`` gauge
+* ``rsmq_outbox_rows{database}``, ``rsmq_outbox_oldest_age_seconds{database}``,
+  ``rsmq_outbox_failing_rows{database}``, ``rsmq_outbox_relays`` gauges (when the
+  transactional outbox is used)
 """
 
 from __future__ import annotations
@@ -94,4 +97,36 @@ def render(stats: Stats) -> str:
             [({"state": "alive"}, alive), ({"state": "stale"}, len(stats.consumers) - alive)],
         ),
     ]
+    if stats.outbox:
+        lines += _outbox(stats)
     return "\n".join(lines) + "\n"
+
+
+def _outbox(stats: Stats) -> list[str]:
+    read = [o for o in stats.outbox if o.depth is not None]
+    return [
+        *_family(
+            "rsmq_outbox_rows",
+            "gauge",
+            "Committed outbox rows not relayed to Redis yet.",
+            [({"database": o.database}, o.depth or 0) for o in read],
+        ),
+        *_family(
+            "rsmq_outbox_oldest_age_seconds",
+            "gauge",
+            "Age of the oldest outbox row (0 when empty).",
+            [({"database": o.database}, float(o.oldest_age or 0.0)) for o in read],
+        ),
+        *_family(
+            "rsmq_outbox_failing_rows",
+            "gauge",
+            "Outbox rows whose last send failed (queue full, too long, no queue).",
+            [({"database": o.database}, o.failing or 0) for o in read],
+        ),
+        *_family(
+            "rsmq_outbox_relays",
+            "gauge",
+            "Outbox relays running (registry heartbeats).",
+            [({}, stats.outbox[0].relays)],
+        ),
+    ]

@@ -15,8 +15,17 @@
       }, ...],
       "consumers": [{"name": ..., "host": ..., "pid": ..., "queues": [...],
                      "started": ..., "heartbeat": ..., "alive": true, "state": "running",
-                     "processed": 10, "failed": 0, "current": [...]}, ...]
+                     "processed": 10, "failed": 0, "current": [...]}, ...],
+      "outbox": [{"database": "default", "depth": 12, "oldest_age": 0.4, "failing": 0,
+                  "relays": 2}, ...]
     }
+
+``outbox`` has one entry per database of ``RSMQ["OUTBOX"]["DATABASES"]`` when the
+transactional outbox is used (a queue with ``OUTBOX: True``, or ``OUTBOX["RELAY"]``
+``True``), else none: ``depth`` committed rows not relayed yet, ``oldest_age`` seconds
+since the oldest was written, ``failing`` rows whose last send failed, ``relays`` the
+relays running (registry heartbeats within ``CONSUMER["REGISTRY_TTL"]``). A database
+that cannot be read (not migrated) has ``null`` counts.
 
 ``failed`` counts the queue's failure records, ``dlq`` the messages in its dead-letter
 queue (``null`` without one). Counts of a queue that does not exist in Redis (declared
@@ -40,7 +49,7 @@ from ..engine.throughput import sample_rates
 from .queues import known_queues
 from .redrive import DeadLetterQueueMissing, dead_letter_queue_of
 
-__all__ = ["QueueStats", "Stats", "collect", "consumers"]
+__all__ = ["OutboxStats", "QueueStats", "Stats", "collect", "consumers", "outbox_stats"]
 
 
 @dataclass(frozen=True)
@@ -69,17 +78,51 @@ class QueueStats:
 
 
 @dataclass(frozen=True)
+class OutboxStats:
+    database: str
+    depth: int | None = None
+    oldest_age: float | None = None
+    failing: int | None = None
+    relays: int = 0
+
+
+@dataclass(frozen=True)
 class Stats:
     generated_at: float
     queues: list[QueueStats]
     consumers: list[ConsumerInfo] = field(default_factory=list)
+    outbox: list[OutboxStats] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "generated_at": self.generated_at,
             "queues": [asdict(q) for q in self.queues],
             "consumers": [c.as_dict() for c in self.consumers],
+            "outbox": [asdict(o) for o in self.outbox],
         }
+
+
+def outbox_stats() -> list[OutboxStats]:
+    """The outbox tables' backlog and the relays running (none when it is not used)."""
+    from django.db import DatabaseError
+
+    from ..outbox.backlog import backlog
+    from ..outbox.registry import RelayRegistry
+
+    cfg = rsmq_settings()
+    if not (cfg.outbox_used or cfg.outbox.relay is True):
+        return []
+    home = get_rsmq(cfg.outbox.connection)
+    relays = len(RelayRegistry(home.client, cfg.namespace).alive(cfg.consumer.registry_ttl))
+    out = []
+    for database in cfg.outbox.databases:
+        try:
+            b = backlog(database)
+        except DatabaseError:
+            out.append(OutboxStats(database, relays=relays))
+            continue
+        out.append(OutboxStats(database, b.depth, b.oldest_age, b.failing, relays))
+    return out
 
 
 def _msgs(qname: str | None) -> int | None:
@@ -146,7 +189,7 @@ def collect(queues: Iterable[str] | None = None) -> Stats:
                 **common,  # type: ignore[arg-type]
             )
         )
-    return Stats(time.time(), out, all_consumers)
+    return Stats(time.time(), out, all_consumers, outbox_stats())
 
 
 def consumers() -> list[ConsumerInfo]:
