@@ -181,13 +181,19 @@ class Relay:
             return list(rsmq.send_many(queue, entries, serializer=_RAW))
 
     def drain(self, *, max_rounds: int = 1_000_000) -> int:
-        """Relay until no committed row is left; the number of rows relayed."""
+        """Relay until no committed row is left; the number of rows relayed. Gives the
+        single-relay lease (if it took it) back when it returns or raises; 0 while
+        another relay holds it."""
         total = 0
-        for _ in range(max_rounds):
-            n = self.relay_once()
-            total += n
-            if n == 0:
-                break
+        try:
+            for _ in range(max_rounds):
+                n = self.relay_once()
+                total += n
+                if n == 0:
+                    break
+        finally:
+            if self.lease is not None:
+                self.lease.release()
         return total
 
     # -- the loop ------------------------------------------------------------------------

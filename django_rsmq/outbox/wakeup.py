@@ -3,7 +3,8 @@
 :func:`wake_on_commit` queues one publish per transaction (however many rows it
 wrote) on ``{ns}:outbox:wake:<database>``, on the connection ``RSMQ["OUTBOX"]
 ["CONNECTION"]``. A publish that fails (Redis down) is logged once and dropped: the
-rows are committed, and the relay finds them on its next poll. :class:`Alarm` is the
+rows are committed, and the relay finds them on its next poll (for ``QUIET`` seconds
+after a failure no publish is tried). :class:`Alarm` is the
 relay's side: it waits for a publish, at most ``timeout`` seconds.
 """
 
@@ -17,9 +18,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import redis
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 
-from ..conf import rsmq_settings
+from ..conf import SOURCE_SETTINGS, rsmq_settings
 from ..connections import get_rsmq
 from ..engine.keys import Keys
 
@@ -28,25 +31,43 @@ __all__ = ["Alarm", "wake", "wake_on_commit"]
 log = logging.getLogger("django_rsmq.outbox")
 
 SLICE = 0.25  # seconds: how often a waiting relay looks at its stop flag
-_failed = threading.Event()  # a publish failed since the last one that worked
+QUIET = 5.0  # seconds without publishing after a publish failed (Redis down)
+_failed_at: float | None = None  # monotonic time of the last failed publish
 
 
 def wake(database: str) -> None:
-    """Publish a wake-up for ``database``'s relays now (errors are logged, not raised)."""
+    """Publish a wake-up for ``database``'s relays now (errors are logged, not raised).
+
+    After a failed publish none is tried for ``QUIET`` seconds, so a Redis outage (or
+    an unreachable host that makes each connect wait for its timeout) costs the
+    committing code one failed attempt, not one per transaction; the relays' poll
+    finds those rows.
+    """
+    global _failed_at
+    failed_at = _failed_at
+    if failed_at is not None and time.monotonic() - failed_at < QUIET:
+        return
     cfg = rsmq_settings()
     try:
         rsmq = get_rsmq(cfg.outbox.connection)
         rsmq.client.publish(Keys(cfg.namespace).outbox_wake(database), database)
     except Exception as exc:
-        if not _failed.is_set():
-            _failed.set()
+        if failed_at is None:
             log.warning(
                 "Outbox wake-up not published (%s: %s); the relay finds the rows on its next poll",
                 type(exc).__name__,
                 exc,
             )
+        _failed_at = time.monotonic()
     else:
-        _failed.clear()
+        _failed_at = None
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    global _failed_at
+    if setting in SOURCE_SETTINGS:
+        _failed_at = None  # another Redis, perhaps: publish again at once
 
 
 class _Wake:

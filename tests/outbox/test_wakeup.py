@@ -73,3 +73,38 @@ def test_one_wakeup_per_transaction_and_none_for_a_rollback(box: Box) -> None:
     finally:
         pubsub.close()
     assert got == [box.database.encode()]
+
+
+def test_a_failed_wakeup_is_logged_once_and_not_retried_for_a_while(
+    box: Box, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django_rsmq.outbox import wakeup
+
+    down = {**settings.RSMQ, "CONNECTIONS": {"default": {"URL": "redis://127.0.0.1:1/0"}}}
+    with override_settings(RSMQ=down), caplog.at_level("WARNING", "django_rsmq.outbox"):
+        for i in range(3):
+            with transaction.atomic(using=box.database):
+                outbox.send(QUEUE, i, using=box.database)  # commits: no error raised here
+        assert wakeup._failed_at is not None
+    assert box.rows() == 3
+    assert [r.getMessage()[:32] for r in caplog.records] == ["Outbox wake-up not published (Co"]
+    assert wakeup._failed_at is None  # settings changed back: publish again at once
+
+
+def test_after_a_failed_wakeup_none_is_tried_for_quiet_seconds(box: Box) -> None:
+    from django_rsmq.outbox import wakeup
+
+    pubsub = box.rsmq.client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(Keys(box.namespace).outbox_wake(box.database))
+    try:
+        assert pubsub.get_message(timeout=1) is None  # the subscribe confirmation
+        wakeup._failed_at = time.monotonic()  # a publish just failed
+        outbox.send(QUEUE, 1, using=box.database)
+        assert pubsub.get_message(timeout=0.3) is None
+        wakeup._failed_at = time.monotonic() - wakeup.QUIET  # long enough ago
+        outbox.send(QUEUE, 2, using=box.database)
+        assert pubsub.get_message(timeout=1) is not None
+        assert wakeup._failed_at is None
+    finally:
+        wakeup._failed_at = None
+        pubsub.close()
