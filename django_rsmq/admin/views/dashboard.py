@@ -39,6 +39,13 @@ class DashboardView(AdminPage):
             ("Failed", _sum([q.failed for q in qs])),
             ("Consumers alive", sum(1 for c in data.consumers if c.alive)),
         ]
+        if data.outbox:  # the transactional outbox is used (docs/outbox.md)
+            ages = [o.oldest_age for o in data.outbox if o.oldest_age is not None]
+            tiles += [
+                ("Outbox rows", _sum([o.depth for o in data.outbox])),
+                ("Oldest outbox row", f"{max(ages):.1f} s" if ages else "-"),
+                ("Outbox relays", data.outbox[0].relays),
+            ]
         return self.render(
             request, rows=rows, tiles=tiles, generated_at=when(data.generated_at * 1000)
         )
