@@ -31,7 +31,7 @@ class DashboardView(AdminPage):
             for q in data.queues
         ]
         qs = data.queues
-        tiles = [
+        tiles: list[tuple[str, int | str]] = [
             ("Queues", len(qs)),
             ("Visible", _sum([q.visible for q in qs])),
             ("In flight", _sum([q.in_flight for q in qs])),
