@@ -7,7 +7,9 @@ de-duplication id, then deletes them in one statement.
 - **Claiming.** Where the database has ``SELECT ... FOR UPDATE SKIP LOCKED``
   (PostgreSQL, MySQL 8, Oracle) the round is one transaction: the rows stay locked
   until their delete commits, and other relays skip them, so any number of relays
-  share the work. Elsewhere (SQLite) one relay per database holds a Redis lease
+  share the work. On PostgreSQL the claim and the delete are one statement
+  (``DELETE ... RETURNING``), committed after the send: three round trips a round.
+  Elsewhere (SQLite) one relay per database holds a Redis lease
   (:mod:`django_rsmq.outbox.lease`); the others stand by.
 - **Exactly once.** A relay killed between its send and its delete leaves the rows
   (the transaction rolls back, or the delete never ran); the next round sends them
@@ -70,6 +72,10 @@ class Row:
 
 
 _FIELDS = ("id", "queue", "body", "delay", "dedup_id", "created")
+_CLAIM_RETURNING = (
+    "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT %s "
+    "FOR UPDATE SKIP LOCKED) RETURNING id, queue, body, delay, dedup_id, created, attempts"
+)
 
 
 class Relay:
@@ -103,7 +109,9 @@ class Relay:
         self.halt = threading.Event()
         home = get_rsmq(out.connection)
         self.home = home
-        self.skip_locked = connections[database].features.has_select_for_update_skip_locked
+        conn = connections[database]
+        self.skip_locked = conn.features.has_select_for_update_skip_locked
+        self.returning = self.skip_locked and conn.vendor == "postgresql"
         ttl = float(lease_ttl if lease_ttl is not None else out.lease_ttl)
         self.lease = None if self.skip_locked else Lease(home.client, cfg.namespace, database, ttl)
         self.registry = RelayRegistry(home.client, cfg.namespace)
@@ -121,8 +129,51 @@ class Relay:
             return 0
         if self.skip_locked:
             with transaction.atomic(using=self.database):
+                if self.returning:
+                    return self._round_returning()
                 return self._round()
         return self._round()  # one relay (the lease): short statements, no long transaction
+
+    def _round_returning(self) -> int:
+        """PostgreSQL: claim and delete in one statement (``DELETE ... WHERE id IN
+        (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``), send, commit. The delete
+        commits only with the round, so a relay that dies before the commit leaves the
+        rows; rows that could not be sent are written back (same id) in the round."""
+        from .model import OutboxMessage
+
+        table = connections[self.database].ops.quote_name(OutboxMessage._meta.db_table)
+        sql = _CLAIM_RETURNING.format(table=table)
+        with connections[self.database].cursor() as cursor:
+            cursor.execute(sql, [self.batch_size])
+            fetched = sorted(cursor.fetchall(), key=lambda r: r[0])
+        if not fetched:
+            return 0
+        rows = [Row(*r[:6]) for r in fetched]
+        attempts = {r[0]: r[6] for r in fetched}
+        sent, failed = self._send(rows)
+        if self.after_send is not None:
+            self.after_send(rows)
+        if failed:
+            by_id = {row.id: row for row in rows}
+            OutboxMessage.objects.using(self.database).bulk_create(
+                [
+                    OutboxMessage(
+                        id=i,
+                        queue=by_id[i].queue,
+                        body=by_id[i].body,
+                        delay=by_id[i].delay,
+                        dedup_id=by_id[i].dedup_id,
+                        created=by_id[i].created,
+                        attempts=attempts[i] + 1,
+                        error=error[:2000],
+                    )
+                    for error, ids in failed.items()
+                    for i in ids
+                ]
+            )
+        self.rounds += 1
+        self.relayed += len(sent)
+        return len(sent)
 
     def _round(self) -> int:
         from .model import OutboxMessage

@@ -90,3 +90,29 @@ def _current() -> dict[str, object]:
     from django.conf import settings
 
     return dict(settings.RSMQ)
+
+
+def test_rows_that_cannot_be_sent_stay_with_their_error_and_the_rest_go(box: Box) -> None:
+    rsmq = {
+        **_current(),
+        "QUEUES": {
+            **_current()["QUEUES"],  # type: ignore[dict-item]
+            "small": {"MAX_SIZE": 1024},
+            "absent": {"AUTO_CREATE": False},
+        },
+    }
+    with override_settings(RSMQ=rsmq):
+        with transaction.atomic(using=box.database):
+            outbox.send("small", "x" * 2000, using=box.database)  # longer than MAX_SIZE
+            outbox.send("small", "fits", using=box.database)
+            outbox.send("absent", "nowhere", using=box.database)  # no queue, no AUTO_CREATE
+            outbox.send(QUEUE, "fine", using=box.database)
+        relay = Relay(box.database)
+        assert relay.relay_once() == 2
+        assert relay.relay_once() == 0  # the two left fail again
+        left = OutboxMessage.objects.using(box.database).order_by("id")
+        assert [(r.queue, r.attempts) for r in left] == [("small", 2), ("absent", 2)]
+        assert left[0].error.startswith("MessageTooLong: ")
+        assert "absent" in left[1].error
+    assert box.bodies() == ["fine"]
+    assert box.bodies("small") == ["fits"]
