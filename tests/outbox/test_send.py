@@ -116,3 +116,20 @@ def test_rows_that_cannot_be_sent_stay_with_their_error_and_the_rest_go(box: Box
         assert "absent" in left[1].error
     assert box.bodies() == ["fine"]
     assert box.bodies("small") == ["fits"]
+
+
+def test_on_sqlite_one_relay_holds_the_lease_the_other_stands_by(box: Box) -> None:
+    if box.database != "outbox_sqlite":
+        pytest.skip("PostgreSQL shares rows with SKIP LOCKED (test_relay.py), no lease")
+    with transaction.atomic(using=box.database):
+        for i in range(3):
+            outbox.send(QUEUE, i, using=box.database)
+    a, b = Relay(box.database, batch_size=1), Relay(box.database, batch_size=1)
+    assert a.relay_once() == 1  # a takes the lease
+    assert b.relay_once() == 0  # rows wait, b stands by
+    assert box.rows() == 2
+    assert a.drain() == 2  # and gives the lease back when done
+    with transaction.atomic(using=box.database):
+        outbox.send(QUEUE, 3, using=box.database)
+    assert b.relay_once() == 1
+    assert box.bodies() == ["0", "1", "2", "3"]  # the auto serializer: JSON numbers as text
