@@ -79,3 +79,15 @@ def test_rsmq_healthcheck_outbox_max_age(box: Box) -> None:
     out = StringIO()
     call_command("rsmq_healthcheck", "--outbox-max-age", "60", stdout=out)
     assert out.getvalue().strip() == "OK: 1 consumer(s) alive; outbox: 0 rows waiting, 1 relay(s)"
+
+
+@pytest.mark.django_db
+def test_drain_outbox_inside_the_tests_transaction(test_redis: object, namespace: str) -> None:
+    from django_rsmq.connections import get_rsmq
+    from tests.outbox.conftest import outbox_setting
+
+    with override_settings(RSMQ=outbox_setting(test_redis.url, namespace)):  # type: ignore[attr-defined]
+        with transaction.atomic():
+            outbox.send(QUEUE, {"n": 1})  # never committed: the test's transaction rolls back
+        assert drain_outbox() == 1
+        assert [m.body for m in get_rsmq().pop_many(QUEUE, 10)] == [{"n": 1}]
