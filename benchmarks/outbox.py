@@ -16,6 +16,12 @@ tests/pgserver.py) on free 127.0.0.1 ports, then measures:
 
 Targets (issue 17): relay ≥ 5,000 rows/s; p50 commit → visible ≤ 20 ms. ``--docs`` adds the
 dated table to docs/benchmarks.md. Never part of the test suite.
+
+``python -m benchmarks`` runs a shorter form of it as its ``outbox`` measurement
+(``python -m benchmarks.outbox outbox URL``: 20,000 rows at ``BATCH_SIZE`` 500 beside
+``send_many`` of the same pre-serialized batches straight from memory, 300 latency
+samples per side beside ``send_on_commit``), on the suite's Redis; without PostgreSQL
+binaries it reports the measurement skipped.
 """
 
 from __future__ import annotations
@@ -38,6 +44,20 @@ MARKER = "<!-- outbox results: newest first (python -m benchmarks.outbox --docs 
 NAMESPACE = "bench-outbox"
 BODY = "x" * 100
 CHUNK = 100
+
+# python -m benchmarks rows: (label, measurement, key, unit, higher is better, target ratio)
+ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
+    (
+        "outbox relay PostgreSQL → Redis, BATCH_SIZE 500 vs send_many(500) from memory",
+        "outbox",
+        "relay",
+        "rows/s",
+        True,
+        None,
+    ),
+    ("outbox commit → visible p50 vs send_on_commit", "outbox", "p50", "ms", False, None),
+    ("outbox commit → visible p99 vs send_on_commit", "outbox", "p99", "ms", False, None),
+]
 
 
 def configure(redis_url: str, pg: dict[str, Any]) -> None:
@@ -169,6 +189,49 @@ def latency(redis_url: str, pg: dict[str, Any], samples: int) -> dict[str, dict[
     return out
 
 
+def floor_throughput(rows: int, batch: int) -> float:
+    """``send_many`` of ``batch`` pre-serialized bodies with dedup ids, from memory: the
+    Redis side of a relay round without the database."""
+    from django_rsmq.connections import get_rsmq
+    from django_rsmq.engine.protocol import Entry
+    from django_rsmq.engine.serializers import TextSerializer
+    from django_rsmq.operations.queues import ensure_queue
+
+    mq = get_rsmq()
+    ensure_queue("bulk")
+    raw = TextSerializer()
+    started = time.perf_counter()
+    for start in range(0, rows, batch):
+        entries = [Entry(BODY, dedup_id=f"f:{i}") for i in range(start, start + batch)]
+        mq.send_many("bulk", entries, serializer=raw)
+    elapsed = time.perf_counter() - started
+    mq.delete_queue("bulk")
+    return rows / elapsed
+
+
+def suite_measurement(url: str) -> dict[str, Any]:
+    """The ``outbox`` row set of ``python -m benchmarks`` (one JSON line)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.pgserver import PostgresNotFound, postgres_server
+
+    try:
+        with postgres_server() as pg:
+            configure(url, pg)
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            relay = statistics.median(throughput(20_000, 500) for _ in range(3))
+            floor = statistics.median(floor_throughput(20_000, 500) for _ in range(3))
+            lat = latency(url, pg, 300)
+    except PostgresNotFound as exc:
+        return {"skipped": str(exc)}
+    soc = lat["send_on_commit"]
+    return {
+        "ours": {"relay": relay, "p50": lat["outbox"]["p50"], "p99": lat["outbox"]["p99"]},
+        "floor": {"relay": floor, "p50": soc["p50"], "p99": soc["p99"]},
+    }
+
+
 def table(tp: dict[int, float], lat: dict[str, dict[str, float]]) -> str:
     lines = [
         "| measurement | result | target | met |",
@@ -242,4 +305,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["outbox"]:  # python -m benchmarks.outbox outbox URL (the suite)
+        import json
+
+        print(json.dumps(suite_measurement(sys.argv[2])))
+        raise SystemExit(0)
     raise SystemExit(main())

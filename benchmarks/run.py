@@ -24,7 +24,7 @@ import redis
 
 from django_rsmq.engine.server import RedisServer
 
-from . import consumer
+from . import consumer, outbox
 from .measure import MEASUREMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +63,13 @@ ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
     ("Redis time per call: ack script vs LREM", "server", "ack", "µs", False, None),
     ("Redis time per call: pop script vs RPOP", "server", "pop", "µs", False, None),
     *consumer.ROWS,
+    *outbox.ROWS,
 ]
 # measurement -> the module that runs it (python -m MODULE NAME URL)
-MODULES = dict.fromkeys(MEASUREMENTS, "benchmarks.measure") | {"consumer": consumer.__name__}
+MODULES = dict.fromkeys(MEASUREMENTS, "benchmarks.measure") | {
+    "consumer": consumer.__name__,
+    "outbox": outbox.__name__,
+}
 
 
 def measure(name: str, url: str) -> dict[str, Any]:
@@ -86,7 +90,7 @@ def measure(name: str, url: str) -> dict[str, Any]:
 def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for label, name, key, unit, higher, target in ROWS:
-        if name not in results:
+        if name not in results or "skipped" in results[name]:
             continue
         ours, floor = results[name]["ours"], results[name]["floor"]
         ratio = results[name].get("ratio")  # throughput rows: the median of paired ratios
@@ -183,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 print(f"… {name}", file=sys.stderr, flush=True)
                 results[name] = measure(name, server.url)
+                if "skipped" in results[name]:
+                    print(f"  skipped: {results[name]['skipped']}", file=sys.stderr)
         finally:
             server.stop()
     now = datetime.datetime.now(datetime.UTC)
