@@ -24,7 +24,7 @@ import redis
 
 from django_rsmq.engine.server import RedisServer
 
-from . import admin, admin_dashboard, consumer
+from . import admin, admin_dashboard, consumer, outbox
 from .measure import MEASUREMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,12 +65,14 @@ ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
     *consumer.ROWS,
     *admin.ROWS,
     *admin_dashboard.ROWS,
+    *outbox.ROWS,
 ]
 # measurement -> the module that runs it (python -m MODULE NAME URL)
 MODULES = dict.fromkeys(MEASUREMENTS, "benchmarks.measure") | {
     "consumer": consumer.__name__,
     "admin": admin.__name__,
     "admin_dashboard": admin_dashboard.__name__,
+    "outbox": outbox.__name__,
 }
 
 
@@ -92,7 +94,7 @@ def measure(name: str, url: str) -> dict[str, Any]:
 def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for label, name, key, unit, higher, target in ROWS:
-        if name not in results:
+        if name not in results or "skipped" in results[name]:
             continue
         ours, floor = results[name]["ours"], results[name]["floor"]
         ratio = results[name].get("ratio")  # throughput rows: the median of paired ratios
@@ -189,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 print(f"… {name}", file=sys.stderr, flush=True)
                 results[name] = measure(name, server.url)
+                if "skipped" in results[name]:
+                    print(f"  skipped: {results[name]['skipped']}", file=sys.stderr)
         finally:
             server.stop()
     now = datetime.datetime.now(datetime.UTC)

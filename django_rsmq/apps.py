@@ -14,6 +14,7 @@ class RSMQConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the system checks)
         from .consumer import eager
         from .handlers import autodiscover
+        from .outbox import checks as outbox_checks  # noqa: F401  (the outbox's checks)
         from .periodic import checks as periodic_checks  # noqa: F401
         from .tasks.registration import sync_handlers
 

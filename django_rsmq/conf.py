@@ -28,12 +28,14 @@ __all__ = [
     "ADMIN_KEYS",
     "CONNECTION_KEYS",
     "HISTORY_KEYS",
+    "OUTBOX_KEYS",
     "QUEUE_KEYS",
     "TOP_LEVEL_KEYS",
     "AdminSettings",
     "ConnectionSettings",
     "ConsumerSettings",
     "HistorySettings",
+    "OutboxSettings",
     "QueueSettings",
     "RSMQSettings",
     "dead_letter_sources",
@@ -57,6 +59,7 @@ TOP_LEVEL_KEYS = frozenset(
         "ADMIN",
         "API_TOKEN",
         "HISTORY",
+        "OUTBOX",
     }
 )
 
@@ -80,6 +83,7 @@ QUEUE_KEYS: dict[str, str] = {
     "AUTO_CREATE": "auto_create",
     "DURABLE": "durable",
     "DURABLE_TIMEOUT": "durable_timeout",
+    "OUTBOX": "outbox",
 }
 
 #: settings key -> ConnectionSettings field
@@ -112,6 +116,17 @@ CONSUMER_KEYS: dict[str, str] = {
     "PROGRESS_INTERVAL": "progress_interval",
     "PREFETCH": "prefetch",
     "ACK_INTERVAL": "ack_interval",
+}
+
+#: settings key -> OutboxSettings field (RSMQ["OUTBOX"], docs/outbox.md)
+OUTBOX_KEYS: dict[str, str] = {
+    "RELAY": "relay",
+    "DATABASES": "databases",
+    "CONNECTION": "connection",
+    "POLL_INTERVAL": "poll_interval",
+    "BATCH_SIZE": "batch_size",
+    "LEASE_TTL": "lease_ttl",
+    "BACKOFF_MAX": "backoff_max",
 }
 
 ADMIN_KEYS: dict[str, str] = {
@@ -227,6 +242,7 @@ class QueueSettings:
     auto_create: Any = True
     durable: Any = 0  # sends wait for this many replicas (WAIT); docs/deployment.md
     durable_timeout: Any = None  # seconds (default 1)
+    outbox: Any = False  # send() inside transaction.atomic() writes an outbox row
     unknown_keys: tuple[str, ...] = ()
 
     @property
@@ -252,6 +268,22 @@ class ConsumerSettings:
     prefetch: float | None = None
     # Acks of finished messages are coalesced for at most this long (0: ack each at once).
     ack_interval: float = 0.005
+    unknown_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """``RSMQ["OUTBOX"]``: the transactional outbox's relay (docs/outbox.md)."""
+
+    # None: a relay thread runs in rsmq_consume when the outbox is used (a queue with
+    # OUTBOX: True); True/False: always / never
+    relay: Any = None
+    databases: Any = ("default",)  # the database aliases whose outbox tables are relayed
+    connection: Any = "default"  # the Redis connection of the wake-up channel and lease
+    poll_interval: Any = 1.0  # seconds between polls for rows whose wake-up was lost
+    batch_size: Any = 500  # rows claimed, sent (send_many) and deleted per round
+    lease_ttl: Any = 10.0  # seconds: the single-relay lease on SQLite/MySQL
+    backoff_max: Any = 5.0  # seconds: the longest wait between retries while Redis is down
     unknown_keys: tuple[str, ...] = ()
 
 
@@ -313,11 +345,25 @@ class RSMQSettings:
     consumer: ConsumerSettings = field(default_factory=ConsumerSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
     api_token: str | None = None  # bearer token for stats.json / metrics
     unknown_keys: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
     #: undeclared dead-letter queues named by DEAD_LETTER_QUEUE -> their queues' connection
     dlq_homes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def outbox_used(self) -> bool:
+        """Whether a declared queue (or QUEUE_DEFAULTS) has ``OUTBOX: True``."""
+        return bool(self.queue_defaults.get("OUTBOX")) or any(
+            q.outbox is True for q in self.queues.values()
+        )
+
+    @property
+    def relay_wanted(self) -> bool:
+        """Whether ``rsmq_consume`` runs a relay thread unless ``--no-relay``."""
+        relay = self.outbox.relay
+        return self.outbox_used if relay is None else relay is True
 
     def queue(self, name: str) -> QueueSettings:
         """The declared queue, or the defaults for an undeclared name. A dead-letter
@@ -453,6 +499,14 @@ def parse(raw: Any) -> RSMQSettings:
         **{HISTORY_KEYS[k]: v for k, v in history_raw.items() if k in HISTORY_KEYS},
         unknown_keys=tuple(sorted(str(k) for k in history_raw if k not in HISTORY_KEYS)),
     )
+    outbox_raw = _dict(top.get("OUTBOX"), "RSMQ['OUTBOX']")
+    outbox_known = {OUTBOX_KEYS[k]: v for k, v in outbox_raw.items() if k in OUTBOX_KEYS}
+    if isinstance(outbox_known.get("databases"), list):
+        outbox_known["databases"] = tuple(outbox_known["databases"])
+    outbox = OutboxSettings(
+        **outbox_known,
+        unknown_keys=tuple(sorted(str(k) for k in outbox_raw if k not in OUTBOX_KEYS)),
+    )
     token = top.get("API_TOKEN")
     return RSMQSettings(
         connections=connections,
@@ -466,6 +520,7 @@ def parse(raw: Any) -> RSMQSettings:
         consumer=consumer,
         admin=admin,
         history=history,
+        outbox=outbox,
         api_token=str(token) if token else None,
         unknown_keys=tuple(sorted(str(k) for k in top if k not in TOP_LEVEL_KEYS)),
         raw=top,

@@ -1,14 +1,17 @@
-"""An unmanaged model that gives the admin an "RSMQ / Queues" entry and permissions.
+"""The app's models: the transactional outbox's table (:mod:`django_rsmq.outbox.model`)
+and an unmanaged model that gives the admin an "RSMQ / Queues" entry and permissions.
 
-No table is ever created (``managed = False``); the migration exists so Django
-creates the content type and the permissions below.
+For ``Queue`` no table is ever created (``managed = False``); its migration exists so
+Django creates the content type and the permissions below.
 """
 
 from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["Queue"]
+from .outbox.model import OutboxMessage  # the transactional outbox's table (docs/outbox.md)
+
+__all__ = ["OutboxMessage", "Queue"]
 
 
 class Queue(models.Model):

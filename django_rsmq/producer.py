@@ -7,61 +7,19 @@ propagates to the caller.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from . import signals
 from .conf import rsmq_settings
 from .connections import rsmq_for_queue
-from .engine import Message, Receipt, get_serializer
-from .engine.errors import QueueNotFound
-from .engine.ids import new_id, sent_ms
+from .engine.errors import InvalidValue, QueueNotFound
 from .engine.validation import check_duration, check_qname
+from .inline import deliver_inline, deliver_inline_with
 from .operations.queues import ensure_queue
 
 __all__ = ["deliver_inline_with", "send", "send_on_commit"]
-
-
-#: Eager mode's delivery: handles a message inline, as a consumer would. Sending sits
-#: below the handler registry and the consumer and does not import them; the consumer
-#: layer plugs its delivery in when Django starts (:func:`django_rsmq.consumer.eager.install`).
-InlineDelivery = Callable[[Message], None]
-_deliver_inline: InlineDelivery | None = None
-
-
-def deliver_inline_with(delivery: InlineDelivery) -> None:
-    """Set what eager mode does with a message instead of sending it to Redis."""
-    global _deliver_inline
-    _deliver_inline = delivery
-
-
-def _eager(queue: str, body: Any) -> str:
-    if _deliver_inline is None:
-        raise ImproperlyConfigured(
-            "RSMQ['EAGER'] runs handlers through the django_rsmq app: "
-            "add 'django_rsmq' to INSTALLED_APPS"
-        )
-    serializer = get_serializer(rsmq_settings().queue(queue).serializer)
-    raw = serializer.dumps(body)
-    message_id = new_id()
-    signals.message_sent.send(sender=queue, message_id=message_id, body=body, delay=None)
-    sent = sent_ms(message_id)
-    _deliver_inline(
-        Message(
-            queue=queue,
-            id=message_id,
-            raw=raw,
-            rc=1,
-            fr=int(sent),
-            sent=sent,
-            receipt=str(Receipt(queue, message_id, 1)),
-            serializer=serializer,
-        )
-    )
-    return message_id
 
 
 def send(
@@ -72,8 +30,16 @@ def send(
     dedup_id: str | None = None,
     durable: int | None = None,
     unique_key: str | None = None,
+    transactional: bool | None = None,
+    using: str | None = None,
 ) -> str:
     """Send ``body`` to ``queue`` now; returns the message id.
+
+    ``transactional=True`` writes it to the transactional outbox instead, in the
+    current transaction on ``using`` (:func:`django_rsmq.outbox.send`; the return value
+    is then the row's dedup id: the message gets its id when the relay sends it). By
+    default (``None``) a queue with ``OUTBOX: True`` goes through the outbox inside
+    ``transaction.atomic()`` and is sent at once outside one.
 
     The queue is created from its declared settings on first use (unless its
     ``AUTO_CREATE`` is ``False``). ``delay`` overrides the queue's delay (seconds).
@@ -89,8 +55,15 @@ def send(
     if delay is not None:
         check_duration("delay", delay)
     cfg = rsmq_settings()
+    if _through_outbox(queue, transactional, using):
+        from . import outbox
+
+        if unique_key is not None:
+            raise InvalidValue("unique_key is not supported through the outbox (docs/outbox.md)")
+
+        return outbox.send(queue, body, delay=delay, dedup_id=dedup_id, using=using)
     if cfg.eager:
-        return _eager(queue, body)
+        return deliver_inline(queue, body)
     rsmq = rsmq_for_queue(queue)
     q = cfg.queue(queue)
     kwargs: dict[str, Any] = {"delay": delay, "serializer": q.serializer, "dedup_id": dedup_id}
@@ -108,6 +81,16 @@ def send(
         message_id = rsmq.send(queue, body, **kwargs)
     signals.message_sent.send(sender=queue, message_id=message_id, body=body, delay=delay)
     return message_id
+
+
+def _through_outbox(queue: str, transactional: bool | None, using: str | None) -> bool:
+    if transactional is not None:
+        return transactional
+    if rsmq_settings().queue(queue).outbox is not True:
+        return False
+    from .outbox.writer import database_for
+
+    return bool(transaction.get_connection(database_for(using)).in_atomic_block)
 
 
 def send_on_commit(
@@ -128,6 +111,6 @@ def send_on_commit(
         check_duration("delay", delay)
 
     def later() -> None:
-        send(queue, body, delay=delay, dedup_id=dedup_id)
+        send(queue, body, delay=delay, dedup_id=dedup_id, transactional=False)
 
     transaction.on_commit(later, using=using)

@@ -7,6 +7,7 @@ it; in-process tests override ``RSMQ`` per test (see tests/django/conftest.py).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -52,6 +53,9 @@ DATABASES = {
         "NAME": os.environ.get("RSMQ_TEST_DB", ":memory:"),
     }
 }
+# Databases a test adds at run time (tests/outbox/conftest.py: a file SQLite and a real
+# PostgreSQL), handed to the relay subprocesses it starts.
+DATABASES.update(json.loads(os.environ.get("RSMQ_TEST_EXTRA_DBS", "{}")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGGING_CONFIG = None
 
@@ -92,6 +96,13 @@ RSMQ = rsmq_setting(
     os.environ.get("RSMQ_TEST_URL", "redis://127.0.0.1:1/0"),
     os.environ.get("RSMQ_TEST_NAMESPACE", "tests"),
 )
+if os.environ.get("RSMQ_TEST_OUTBOX_DB"):  # tests/outbox: a consumer that relays the outbox
+    RSMQ["QUEUES"] = {**queues(), "obx": {"OUTBOX": True}}
+    RSMQ["OUTBOX"] = {
+        "DATABASES": [os.environ["RSMQ_TEST_OUTBOX_DB"]],
+        "POLL_INTERVAL": 0.2,
+        "LEASE_TTL": 1,
+    }
 if os.environ.get("RSMQ_TEST_EMBEDDED"):
     RSMQ = rsmq_setting(None, os.environ.get("RSMQ_TEST_NAMESPACE", "tests"))
 

@@ -38,6 +38,7 @@ from multiprocessing.connection import wait as wait_any
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from .relay import relays
 from .worker import Consumer, ExitCode
 
 __all__ = ["consume", "prefork", "worst"]
@@ -88,7 +89,8 @@ def consume(options: dict[str, Any], write: Callable[[str], None], *, child: boo
     handlers[signal.SIGINT] = signal.SIG_IGN if child else on_signal
     previous = {s: signal.signal(s, h) for s, h in handlers.items()}
     try:
-        return consumer.run()
+        with relays(options.get("relay"), write):
+            return consumer.run()
     finally:
         for s, h in previous.items():
             signal.signal(s, h)

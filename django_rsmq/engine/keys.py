@@ -165,3 +165,20 @@ class Keys:
         """HASH consumer name -> JSON of what does not change while it runs (host, pid,
         queues, started): kept after its record expired, so stale rows still say where."""
         return f"{self.prefix}consumers:static:h"
+
+    # -- the transactional outbox's relays (django_rsmq/outbox) ---------------------------
+
+    def outbox_wake(self, database: str) -> str:
+        """Pub/sub channel a commit that wrote outbox rows on ``database`` publishes to."""
+        return f"{self.prefix}outbox:wake:{database}"
+
+    def outbox_lease(self, database: str) -> str:
+        """STRING holding the token of the one relay allowed to relay ``database``'s
+        outbox where the database has no ``SKIP LOCKED`` (SQLite, MySQL); it expires
+        unless its holder renews it."""
+        return f"{self.prefix}outbox:lease:{database}"
+
+    @property
+    def outbox_relays(self) -> str:
+        """ZSET of running relays (``<name>``) scored by their last heartbeat (epoch ms)."""
+        return f"{self.prefix}outbox:relays:z"

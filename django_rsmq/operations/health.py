@@ -8,7 +8,7 @@ from ..conf import rsmq_settings
 from ..connections import get_rsmq
 from ..engine.registry import ConsumerInfo, ConsumerRegistry
 
-__all__ = ["Health", "consumer_health"]
+__all__ = ["Health", "consumer_health", "outbox_health"]
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,26 @@ def consumer_health(
     if matching:
         return Health(False, f"no heartbeat{what} within {max_age:g}s", matching)
     return Health(False, f"no consumer{what} registered", [])
+
+
+def outbox_health(*, max_age: float) -> Health:
+    """Healthy when a relay is running and no outbox row is older than ``max_age``
+    seconds (rows waiting longer: the relay is stuck, or Redis is down)."""
+    from .stats import outbox_stats
+
+    found = outbox_stats()
+    if not found:
+        return Health(True, "outbox not used")
+    if not found[0].relays:
+        return Health(False, "no outbox relay running")
+    for o in found:
+        if o.depth is None:
+            return Health(False, f"outbox of database {o.database!r} unreadable")
+        if o.oldest_age is not None and o.oldest_age > max_age:
+            return Health(
+                False,
+                f"outbox of database {o.database!r}: {o.depth} rows, the oldest "
+                f"{o.oldest_age:.1f}s old (more than {max_age:g}s)",
+            )
+    depth = sum(o.depth or 0 for o in found)
+    return Health(True, f"outbox: {depth} rows waiting, {found[0].relays} relay(s)")

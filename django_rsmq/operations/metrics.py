@@ -11,6 +11,9 @@ Metrics (label ``queue``, and ``state`` for ``rsmq_messages``):
 * ``rsmq_malformed_queues`` gauge (names in ``{ns}:QUEUES`` skipped as malformed)
 * ``rsmq_up`` gauge: 1, or 0 when Redis could not be read (:func:`render_down`; then no
   other family is present, and the response is still a 200 so the scrape is not blind)
+* ``rsmq_outbox_rows{database}``, ``rsmq_outbox_oldest_age_seconds{database}``,
+  ``rsmq_outbox_failing_rows{database}``, ``rsmq_outbox_relays`` gauges (when the
+  transactional outbox is used)
 """
 
 from __future__ import annotations
@@ -104,6 +107,8 @@ def render(stats: Stats) -> str:
             [({}, stats.malformed_queues)],
         ),
     ]
+    if stats.outbox:
+        lines += _outbox(stats)
     return "\n".join(lines) + "\n"
 
 
@@ -114,3 +119,33 @@ def _up(value: int) -> list[str]:
 def render_down() -> str:
     """The exposition text when Redis is unreachable: ``rsmq_up 0``."""
     return "\n".join(_up(0)) + "\n"
+
+
+def _outbox(stats: Stats) -> list[str]:
+    read = [o for o in stats.outbox if o.depth is not None]
+    return [
+        *_family(
+            "rsmq_outbox_rows",
+            "gauge",
+            "Committed outbox rows not relayed to Redis yet.",
+            [({"database": o.database}, o.depth or 0) for o in read],
+        ),
+        *_family(
+            "rsmq_outbox_oldest_age_seconds",
+            "gauge",
+            "Age of the oldest outbox row (0 when empty).",
+            [({"database": o.database}, float(o.oldest_age or 0.0)) for o in read],
+        ),
+        *_family(
+            "rsmq_outbox_failing_rows",
+            "gauge",
+            "Outbox rows whose last send failed (queue full, too long, no queue).",
+            [({"database": o.database}, o.failing or 0) for o in read],
+        ),
+        *_family(
+            "rsmq_outbox_relays",
+            "gauge",
+            "Outbox relays running (registry heartbeats).",
+            [({}, stats.outbox[0].relays)],
+        ),
+    ]

@@ -17,8 +17,17 @@
                      "started": ..., "heartbeat": ..., "alive": true, "state": "running",
                      "processed": 10, "failed": 0, "current": [...]}, ...],
       "warnings": [{"kind": "malformed_queue", "name": "bad:name", "connection": "default",
-                    "message": "..."}, ...]
+                    "message": "..."}, ...],
+      "outbox": [{"database": "default", "depth": 12, "oldest_age": 0.4, "failing": 0,
+                  "relays": 2}, ...]
     }
+
+``outbox`` has one entry per database of ``RSMQ["OUTBOX"]["DATABASES"]`` when the
+transactional outbox is used (a queue with ``OUTBOX: True``, or ``OUTBOX["RELAY"]``
+``True``), else none: ``depth`` committed rows not relayed yet, ``oldest_age`` seconds
+since the oldest was written, ``failing`` rows whose last send failed, ``relays`` the
+relays running (registry heartbeats within ``CONSUMER["REGISTRY_TTL"]``). A database
+that cannot be read (not migrated) has ``null`` counts.
 
 ``warnings`` lists what was skipped rather than failing: a member of ``{ns}:QUEUES``
 that is no valid queue name (a peer wrote it) is left out of ``queues``.
@@ -49,7 +58,16 @@ from ..engine.reliability import default_dead_letter_queue
 from ..engine.throughput import Rates, sample_rates_many
 from .queues import known_queues, malformed_queues
 
-__all__ = ["QueueStats", "Stats", "StatsWarning", "collect", "consumers", "warnings"]
+__all__ = [
+    "OutboxStats",
+    "QueueStats",
+    "Stats",
+    "StatsWarning",
+    "collect",
+    "consumers",
+    "outbox_stats",
+    "warnings",
+]
 
 log = logging.getLogger("django_rsmq")
 
@@ -90,10 +108,20 @@ class StatsWarning:
 
 
 @dataclass(frozen=True)
+class OutboxStats:
+    database: str
+    depth: int | None = None
+    oldest_age: float | None = None
+    failing: int | None = None
+    relays: int = 0
+
+
+@dataclass(frozen=True)
 class Stats:
     generated_at: float
     queues: list[QueueStats]
     consumers: list[ConsumerInfo] = field(default_factory=list)
+    outbox: list[OutboxStats] = field(default_factory=list)
     warnings: list[StatsWarning] = field(default_factory=list)
 
     @property
@@ -106,6 +134,7 @@ class Stats:
             "queues": [asdict(q) for q in self.queues],
             "consumers": [c.as_dict() for c in self.consumers],
             "warnings": [asdict(w) for w in self.warnings],
+            "outbox": [asdict(o) for o in self.outbox],
         }
 
 
@@ -115,6 +144,29 @@ def warnings() -> list[StatsWarning]:
         StatsWarning("malformed_queue", m.name, m.connection, f"skipped: {m.error}")
         for m in malformed_queues()
     ]
+
+
+def outbox_stats() -> list[OutboxStats]:
+    """The outbox tables' backlog and the relays running (none when it is not used)."""
+    from django.db import DatabaseError
+
+    from ..outbox.backlog import backlog
+    from ..outbox.registry import RelayRegistry
+
+    cfg = rsmq_settings()
+    if not (cfg.outbox_used or cfg.outbox.relay is True):
+        return []
+    home = get_rsmq(cfg.outbox.connection)
+    relays = len(RelayRegistry(home.client, cfg.namespace).alive(cfg.consumer.registry_ttl))
+    out = []
+    for database in cfg.outbox.databases:
+        try:
+            b = backlog(database)
+        except DatabaseError:
+            out.append(OutboxStats(database, relays=relays))
+            continue
+        out.append(OutboxStats(database, b.depth, b.oldest_age, b.failing, relays))
+    return out
 
 
 #: per process: the last minute each connection's history was sampled (engine/history.py)
@@ -266,7 +318,13 @@ def collect(queues: Iterable[str] | None = None, *, match: str | None = None) ->
                 **common,  # type: ignore[arg-type]
             )
         )
-    return Stats(time.time(), out, all_consumers, warnings() if queues is None else [])
+    return Stats(
+        time.time(),
+        out,
+        all_consumers,
+        warnings=warnings() if queues is None else [],
+        outbox=outbox_stats(),
+    )
 
 
 def consumers() -> list[ConsumerInfo]:

@@ -6,14 +6,14 @@ port in a temporary directory. Without a binary the caller gets
 :class:`~django_rsmq.engine.server.RedisServerNotFound` and decides (our pytest
 fixture skips locally and fails under ``CI=true``).
 
-``eager()`` and ``drain(queue)`` are for tests of code that sends and handles
+``eager()``, ``drain(queue)`` and ``drain_outbox()`` are for tests of code that sends and handles
 messages (see docs/django.md, "Testing your code"). ``isolated()``,
 ``IsolatedRSMQMixin``, ``IsolatedDiscoverRunner`` and the pytest plugin give each test its
 own namespace, deleted after it.
 """
 
 from .isolation import IsolatedDiscoverRunner, IsolatedRSMQMixin, flush_namespace, isolated
-from .kit import DrainResult, drain, eager
+from .kit import DrainResult, drain, drain_outbox, eager
 from .redis import TestRedis, redis_for_tests, unique_namespace
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "IsolatedRSMQMixin",
     "TestRedis",
     "drain",
+    "drain_outbox",
     "eager",
     "flush_namespace",
     "isolated",

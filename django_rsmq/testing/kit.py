@@ -6,6 +6,9 @@
 - ``drain(queue)``: handle every message visible in ``queue`` right now, in the calling
   thread, exactly as the consumer would (signals, ack, failure/retry/DLQ), and report
   what happened.
+- ``drain_outbox(using=None)``: relay every committed row of the transactional outbox
+  (of ``using``, else every database of ``RSMQ["OUTBOX"]["DATABASES"]``) to Redis now,
+  in the calling thread; returns how many. ``drain(queue)`` then handles them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.test.utils import override_settings
 
-__all__ = ["DrainResult", "drain", "eager"]
+__all__ = ["DrainResult", "drain", "drain_outbox", "eager"]
 
 
 @dataclass
@@ -69,3 +72,18 @@ def drain(queue: str, *, max_messages: int = 10_000, vt: float | None = None) ->
         if outcome.exception is not None:
             result.errors.append(outcome.exception)
     return result
+
+
+def drain_outbox(using: str | None = None) -> int:
+    """Relay the committed outbox rows of ``using`` (default: every database of
+    ``RSMQ["OUTBOX"]["DATABASES"]``) to Redis now; the number of rows relayed.
+
+    It runs on the calling thread's connection, so inside a ``TestCase`` (whose
+    transaction never commits, so no relay would ever see the rows) it relays the rows
+    the test wrote; their delete is rolled back with the test.
+    """
+    from ..conf import rsmq_settings
+    from ..outbox.relay import Relay
+
+    databases = [using] if using else list(rsmq_settings().outbox.databases)
+    return sum(Relay(d).drain() for d in databases)

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.test import override_settings
 
-from django_rsmq import producer, send, send_on_commit, signals
+from django_rsmq import inline, send, send_on_commit, signals
 from django_rsmq.connections import get_rsmq
 from django_rsmq.engine import InvalidName, InvalidValue, QueueNotFound, Receipt, ids
 from django_rsmq.handlers import registry
@@ -161,6 +161,6 @@ def test_eager_mode_builds_the_message_with_the_engines_id_and_receipt() -> None
 
 
 def test_eager_mode_without_the_app_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(producer, "_deliver_inline", None)  # AppConfig.ready never ran
+    monkeypatch.setattr(inline, "_deliver_inline", None)  # AppConfig.ready never ran
     with eager(), pytest.raises(ImproperlyConfigured, match="INSTALLED_APPS"):
         send("eager-q", "x")

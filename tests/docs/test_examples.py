@@ -55,6 +55,15 @@ EXPECTED: dict[str, list[str]] = {
         "empty queue, wait=0.2: None",
     ],
     "asyncio_basics.py": ["handled: 10 tasks, each once: True", "left: 0"],
+    "outbox.py": [
+        "rows after the rollback: 0",
+        "rows after the commit: 1",
+        "relayed: 1",
+        "in Redis: [{'order': 2}]",
+        "relay died; rows left: 1",
+        "relayed again: 1",
+        "messages in Redis for order 3: 1",
+    ],
     "dedup.py": [
         "same id for the repeat: True",
         "different id for another order: True",

@@ -190,7 +190,18 @@ def test_the_engine_imports_nothing_from_the_django_layer_and_no_django() -> Non
 LAYERS = {
     f"{PACKAGE}.conf": (),
     f"{PACKAGE}.connections": (f"{PACKAGE}.conf",),
-    f"{PACKAGE}.operations": (f"{PACKAGE}.conf", f"{PACKAGE}.connections", f"{PACKAGE}.signals"),
+    f"{PACKAGE}.operations": (
+        f"{PACKAGE}.conf",
+        f"{PACKAGE}.connections",
+        f"{PACKAGE}.signals",
+        # the outbox's two leaf readers (stats, metrics and health report the outbox)
+        f"{PACKAGE}.outbox.backlog",
+        f"{PACKAGE}.outbox.model",
+        f"{PACKAGE}.outbox.registry",
+    ),
+    f"{PACKAGE}.outbox.backlog": (f"{PACKAGE}.outbox.model",),
+    f"{PACKAGE}.outbox.model": (),
+    f"{PACKAGE}.outbox.registry": (),
 }
 
 

@@ -34,8 +34,9 @@ BASE_FLAGS = {
         conf.CONNECTION_KEYS,
         conf.CONSUMER_KEYS,
         conf.ADMIN_KEYS,
+        conf.OUTBOX_KEYS,
     ],
-    ids=["top", "queue", "connection", "consumer", "admin"],
+    ids=["top", "queue", "connection", "consumer", "admin", "outbox"],
 )
 def test_every_settings_key_is_in_the_settings_reference(keys: object) -> None:
     text = (DOCS / "django.md").read_text()
@@ -64,6 +65,7 @@ def test_the_app_has_the_commands_the_page_lists() -> None:
         "rsmq_failed",
         "rsmq_healthcheck",
         "rsmq_queues",
+        "rsmq_relay",
         "rsmq_schedule",
         "rsmq_send",
         "rsmq_stats",

@@ -132,6 +132,13 @@ class DashboardView(AdminPage):
             ("Sent/min", "sent_per_minute", sum(sent_rates) if sent_rates else None, "rate"),
             ("Consumers alive", "consumers", sum(1 for c in data.consumers if c.alive), "int"),
         ]
+        if data.outbox:  # the transactional outbox is used (docs/outbox.md)
+            ages = [o.oldest_age for o in data.outbox if o.oldest_age is not None]
+            tiles += [
+                ("Outbox rows", "outbox_rows", _sum([o.depth for o in data.outbox]), "int"),
+                ("Oldest outbox row", "outbox_oldest", max(ages) if ages else None, "duration"),
+                ("Outbox relays", "outbox_relays", data.outbox[0].relays, "int"),
+            ]
         extra = {
             "rows": rows,
             "rows_html": rows_html,

@@ -61,6 +61,22 @@ class Command(BaseCommand):
             "--name",
             help="consumer name (default host.pid.random; with --processes N: NAME.1 ... NAME.N)",
         )
+        relay = parser.add_mutually_exclusive_group()
+        relay.add_argument(
+            "--relay",
+            action="store_const",
+            const=True,
+            dest="relay",
+            help="run the transactional outbox's relay thread (default: when a queue has "
+            "OUTBOX: True, or RSMQ['OUTBOX']['RELAY'])",
+        )
+        relay.add_argument(
+            "--no-relay",
+            action="store_const",
+            const=False,
+            dest="relay",
+            help="do not relay the outbox here (run manage.py rsmq_relay instead)",
+        )
         parser.add_argument(
             "--processes",
             type=int,

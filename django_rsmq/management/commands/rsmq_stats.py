@@ -26,6 +26,8 @@ HEADERS = (
     "CONSUMERS",
 )
 
+OUTBOX_HEADERS = ("OUTBOX DATABASE", "ROWS", "OLDEST AGE", "FAILING", "RELAYS")
+
 
 class Command(BaseCommand):
     help = "Per-queue statistics (same schema as the admin's stats.json with --json)."
@@ -69,4 +71,12 @@ class Command(BaseCommand):
             for q in data.queues
         ]
         self.stdout.write(table(HEADERS, rows))
+        if data.outbox:
+            self.stdout.write("")
+            self.stdout.write(
+                table(
+                    OUTBOX_HEADERS,
+                    [(o.database, o.depth, o.oldest_age, o.failing, o.relays) for o in data.outbox],
+                )
+            )
         self.stdout.flush()
