@@ -36,6 +36,8 @@ def test_malformed_queue_names_are_skipped_with_a_warning(
     with caplog.at_level(logging.WARNING, logger="django_rsmq.operations"):
         dashboard = client.get(f"{BASE}/")
     assert dashboard.status_code == 200
+    assert dashboard.content.count(b"Skipped a malformed queue name") == 4  # warning rows
+    assert b"\xe2\x80\x9cbad:name\xe2\x80\x9d" in dashboard.content
     assert "skipping malformed queue name 'bad:name'" in caplog.text
     data = stats.collect()
     assert {w.kind for w in data.warnings} == {"malformed_queue"}

@@ -144,6 +144,7 @@ class DashboardView(AdminPage):
             "rows_html": rows_html,
             "tiles": [{"label": t[0], "key": t[1], "n": t[2], "kind": t[3]} for t in tiles],
             "generated_at": when(data.generated_at * 1000),
+            "warnings": data.warnings,
             "needle": needle,
             "total_queues": len(known_queues()) if needle else len(qs),
             "refresh_seconds": _refresh(request),
