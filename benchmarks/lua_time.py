@@ -4,7 +4,8 @@
 [--redis-server PATH ...]`` starts its own ``redis-server`` (one per binary given, else
 the one on PATH) on a free 127.0.0.1 port and, alternating the two sets of scripts
 round by round (the machine is noisy), reports ``INFO commandstats`` ``usec_per_call``
-of ``evalsha`` for send, receive, ack, pop and the batches of 100. Prints the median
+of ``evalsha`` for send, receive, ack, pop, the batches of 100, and receive on a
+rate-limited queue (a bucket that never runs dry: the limiter's own cost). Prints the median
 per row and version and each round's value.
 """
 
@@ -60,6 +61,17 @@ def measure(url: str, calls: int) -> dict[str, float]:
         client, batch_calls, lambda: many.append(mq.receive_many(QUEUE, BATCH))
     )
     out["ack_many(100)"] = _usec(client, batch_calls, lambda: mq.ack_many(many.pop()))
+    # A rate-limited queue whose bucket never runs dry: what the limiter costs a receive.
+    limited = "bench-rl"
+    mq.create_queue(limited, vt=3600, rate_limit="1000000/s")
+    for _ in range(calls // 1000 + 1):
+        mq.send_many(limited, [BODY] * 1000)
+    out["receive, rate-limited"] = _usec(client, calls, lambda: mq.receive(limited))
+    for _ in range(batch_calls // 10 + 1):
+        mq.send_many(limited, [BODY] * 1000)
+    out["receive_many(100), rate-limited"] = _usec(
+        client, batch_calls, lambda: mq.receive_many(limited, BATCH)
+    )
     client.close()
     return out
 

@@ -57,6 +57,7 @@ from .conf import (
     rsmq_settings,
 )
 from .engine.errors import InvalidName, InvalidValue
+from .engine.ratelimit import RateLimit
 from .engine.retry import RetryPolicy
 from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, SECONDS_MAX, check_qname
 
@@ -105,6 +106,11 @@ def _queue_values(q: QueueSettings) -> Iterable[str]:
             f"got {q.retention_action!r}"
         )
     yield from _retry_values(q.retry)
+    if q.rate_limit is not None:
+        try:
+            RateLimit.parse(q.rate_limit)
+        except InvalidValue as exc:
+            yield f"RATE_LIMIT: {exc}"
     if not (isinstance(q.durable, int) and not isinstance(q.durable, bool) and q.durable >= 0):
         yield f"DURABLE must be a number of replicas (int >= 0), got {q.durable!r}"
     t = q.durable_timeout
@@ -114,7 +120,6 @@ def _queue_values(q: QueueSettings) -> Iterable[str]:
         if not isinstance(getattr(q, key), bool):
             yield f"{_setting(key)} must be True or False, got {getattr(q, key)!r}"
     if q.serializer is not None:
-        from .engine.errors import InvalidValue
         from .engine.serializers import get_serializer
 
         try:

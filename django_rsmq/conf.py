@@ -21,6 +21,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from .engine.history import HistoryConfig
+from .engine.ratelimit import RateLimit
 from .engine.reliability import default_dead_letter_queue
 from .engine.retry import RetryPolicy
 
@@ -78,6 +79,7 @@ QUEUE_KEYS: dict[str, str] = {
     "DEDUP_WINDOW": "dedup_window",
     "FAILED_CAP": "failed_cap",
     "FAILED_TTL": "failed_ttl",
+    "RATE_LIMIT": "rate_limit",
     "REALTIME": "realtime",
     "SERIALIZER": "serializer",
     "AUTO_CREATE": "auto_create",
@@ -237,6 +239,7 @@ class QueueSettings:
     dedup_window: Any = None
     failed_cap: Any = None
     failed_ttl: Any = None
+    rate_limit: Any = None  # "100/s", "600/m", "100/s burst 20" or a dict (RateLimit.parse)
     realtime: Any = False
     serializer: Any = None
     auto_create: Any = True
@@ -542,6 +545,7 @@ _ATTRIBUTES = (
     "dedup_window",
     "failed_cap",
     "failed_ttl",
+    "rate_limit",
 )
 
 
@@ -569,7 +573,11 @@ def declared_attributes(q: QueueSettings) -> dict[str, Any]:
     for name in _ATTRIBUTES:
         value = getattr(q, name)
         if value is not None:
-            out[name] = retry_policy(value) if name == "retry" else value
+            if name == "retry":
+                value = retry_policy(value)
+            elif name == "rate_limit":
+                value = RateLimit.parse(value)
+            out[name] = value
     return out
 
 

@@ -22,6 +22,7 @@ from .keys import Keys
 from .message import Message, PeekedMessage, QueueAttributes, Receipt, Received
 from .protocol import BATCH_MAX, Entry, Outcome
 from .queue import RSMQ, Queue
+from .ratelimit import RateLimit
 from .reliability import (
     UNSET,
     DeadLetterInfo,
@@ -60,6 +61,7 @@ __all__ = [
     "QueueFull",
     "QueueNotFound",
     "RSMQError",
+    "RateLimit",
     "Receipt",
     "Received",
     "RedriveResult",

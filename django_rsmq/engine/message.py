@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from .errors import BodyDecodeError, InvalidName
+from .ratelimit import RateLimit
 from .retry import RetryPolicy
 from .serializers import AutoSerializer, Serializer
 
@@ -161,6 +162,7 @@ class QueueAttributes:
     failed_cap: int = 1000
     failed_ttl: float = 7 * 24 * 3600.0
     paused: bool = False  # pause_queue(): our receives deliver nothing (docs/engine.md)
+    rate_limit: RateLimit | None = None  # message starts per period (docs/reliability.md)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}

@@ -16,6 +16,7 @@ from .frontend import FrontEnd
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
 from .operation import Command, Durable, Steps, Then, Work, operation, steps
 from .protocol import Call, sorted_names
+from .ratelimit import RateLimit
 from .reliability import (
     DEDUP_WINDOW_DEFAULT,
     FAILED_CAP_DEFAULT,
@@ -53,6 +54,7 @@ class MessageOps(FrontEnd[Any]):
         dedup_window: float = DEDUP_WINDOW_DEFAULT,
         failed_cap: int = FAILED_CAP_DEFAULT,
         failed_ttl: float = FAILED_TTL_DEFAULT,
+        rate_limit: RateLimit | str | None = None,
     ) -> Work[None]:
         """Create a queue. Raises :class:`QueueExists` (writing nothing) if it exists.
 
@@ -74,6 +76,7 @@ class MessageOps(FrontEnd[Any]):
             dedup_window=dedup_window,
             failed_cap=failed_cap,
             failed_ttl=failed_ttl,
+            rate_limit=rate_limit,
         )
 
     @operation
@@ -107,6 +110,7 @@ class MessageOps(FrontEnd[Any]):
         dedup_window: float | _Unset | None = UNSET,
         failed_cap: int | _Unset | None = UNSET,
         failed_ttl: float | _Unset | None = UNSET,
+        rate_limit: RateLimit | str | _Unset | None = UNSET,
     ) -> Steps[QueueAttributes]:
         """Change vt/delay/maxsize (and ``modified``) and/or reliability settings;
         returns the new attributes. A reliability setting left out stays as it is;
@@ -125,6 +129,7 @@ class MessageOps(FrontEnd[Any]):
             dedup_window=dedup_window,
             failed_cap=failed_cap,
             failed_ttl=failed_ttl,
+            rate_limit=rate_limit,
         )
         attributes: QueueAttributes = yield self.protocol.get_queue_attributes(qname)
         return attributes

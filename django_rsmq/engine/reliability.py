@@ -17,6 +17,7 @@ from typing import Any, Final, Generic, Literal, TypeVar
 
 from .errors import InvalidValue
 from .keys import QueueKeys
+from .ratelimit import RATE_FIELD, RateLimit
 from .retry import RetryPolicy
 from .serializers import AutoSerializer, Serializer
 from .validation import SECONDS_MAX, check_qname
@@ -103,6 +104,9 @@ def config_pairs(q: QueueKeys, settings: dict[str, Any]) -> list[str]:
 
     for name, value in settings.items():
         if value is UNSET:
+            continue
+        if name == "rate_limit":  # not a CFG field: only receive, pop and next_due read it
+            out.extend((RATE_FIELD, "" if value is None else RateLimit.parse(value).to_field()))
             continue
         if name not in FIELDS:
             raise InvalidValue(f"unknown queue attribute {name!r}")

@@ -10,6 +10,7 @@ from ..errors import (
 )
 from ..keys import QueueKeys
 from ..message import QueueAttributes
+from ..ratelimit import RateLimit
 from ..reliability import (
     DEDUP_WINDOW_DEFAULT,
     DLQ_TARGET_FIELD,
@@ -75,7 +76,7 @@ class QueueOps(ProtocolBase):
     ) -> Call[None]:
         """``reliability``: the settings of docs/reliability.md (``max_receives``,
         ``dead_letter_queue``, ``retry``, ``retention``, ``retention_action``,
-        ``max_messages``, ``dedup_window``, ``failed_cap``, ``failed_ttl``)."""
+        ``max_messages``, ``dedup_window``, ``failed_cap``, ``failed_ttl``, ``rate_limit``)."""
         q = self._q(qname)
         args: tuple[str | int, ...] = (
             qname,
@@ -118,7 +119,7 @@ class QueueOps(ProtocolBase):
             r = _status(reply, qname)
             now = _int(r[1])
             head = to_str(r[14]) if r[14] is not None else None
-            ext = [_opt(v) for v in r[15:25]] + [None] * (10 - len(r[15:25]))
+            ext = [_opt(v) for v in r[15:26]] + [None] * (11 - len(r[15:26]))
             return QueueAttributes(
                 vt=_seconds(r[2]),
                 delay=_seconds(r[3]),
@@ -143,6 +144,7 @@ class QueueOps(ProtocolBase):
                 failed_cap=FAILED_CAP_DEFAULT if ext[7] is None else _int(ext[7]),
                 failed_ttl=FAILED_TTL_DEFAULT if ext[8] is None else _seconds(ext[8]),
                 paused=ext[9] == "1",
+                rate_limit=None if ext[10] is None else RateLimit.from_field(ext[10]),
             )
 
         keys = (q.hash, q.zset, q.in_flight)

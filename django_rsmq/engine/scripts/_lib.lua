@@ -76,10 +76,12 @@ end
 -- its vt in ms, the side-data sweep cursor (see gc_side), max_receives (or nil) and,
 -- only when withheld() can hold a message back (retention, or max_receives with a DLQ),
 -- the settings withheld() reads (the same values get_queue(hkey, true) gives), else nil;
--- and whether the queue is paused (ext:paused = "1": pause.lua).
+-- whether the queue is paused (ext:paused = "1": pause.lua), and its rate limit and token
+-- bucket (ext:rate, ext:rl: rate_tokens), nil without one.
 local function get_receive_queue(hkey)
   local a = redis.call("HMGET", hkey, "vt", "delay", "maxsize", "ext:gc", "ext:max_receives",
-    "ext:dlq_target", "ext:retention", "ext:retention_action", "ext:paused")
+    "ext:dlq_target", "ext:retention", "ext:retention_action", "ext:paused", "ext:rate",
+    "ext:rl")
   if not a[1] or not a[2] or not a[3] then
     return nil
   end
@@ -91,7 +93,25 @@ local function get_receive_queue(hkey)
     cfg = { max_receives = max_receives, dlq = dlq, retention = retention,
       retention_action = a[8] or "drop" }
   end
-  return seconds_to_ms(a[1]), a[4] or "0", max_receives, cfg, a[9] == "1"
+  return seconds_to_ms(a[1]), a[4] or "0", max_receives, cfg, a[9] == "1", a[10], a[11]
+end
+
+-- A rate-limited queue's token bucket (engine/ratelimit.py): `rate` is ext:rate
+-- "<limit>:<period ms>:<burst>", `rl` the state ext:rl "<tokens>:<ms>" (nil: full).
+-- Returns the tokens at `now` and the refill per ms, or nil for a malformed rate.
+local function rate_tokens(rate, rl, now)
+  local limit, period, burst = string.match(rate, "^(%d+):(%d+):(%d+)$")
+  if not limit or tonumber(period) == 0 then
+    return nil
+  end
+  local per_ms = tonumber(limit) / tonumber(period)
+  local cap = tonumber(burst)
+  local tokens = cap
+  local left, at = string.match(rl or "", "^([%d.]+):(%d+)$")
+  if left then
+    tokens = math.min(cap, tonumber(left) + math.max(0, now - tonumber(at)) * per_ms)
+  end
+  return tokens, per_ms
 end
 
 -- Non-negative integer (exact below 2^53) to lowercase base 36, like Number#toString(36).

@@ -1,14 +1,14 @@
 -- KEYS: queue hash, queue zset, queue meta (side data), QUEUES set, failed records hash,
 --       their index. ARGV: count, qname, its realtime channel, realtime "1" | "".
 -- Receives and deletes up to `count` visible messages, like RSMQ's popMessage; a paused
--- queue (pause.lua) delivers nothing.
+-- queue (pause.lua) delivers nothing, a rate-limited one its bucket's tokens at most.
 -- Messages past retention or max_receives are withheld, and poison data quarantined, as
 -- in receive.lua.
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
 -- Cost: the messages taken in one pass are read with one HMGET and removed with one ZREM
 -- and one HDEL (their rc is the stored one + 1, what RSMQ's HINCRBY returns before the
 -- field is deleted); their side entries with one more HDEL unless the meta hash is empty.
-local _, gc, _, cfg, paused = get_receive_queue(KEYS[1])
+local _, gc, _, cfg, paused, rate, rl = get_receive_queue(KEYS[1])
 if not gc then
   return { NO_QUEUE }
 end
@@ -22,6 +22,13 @@ local _, no_side_data = gc_side(KEYS[1], KEYS[2], KEYS[3], 20, gc)
 -- cfg only when withheld() can hold anything back.
 local src = cfg and source(KEYS, ARGV[2], cfg, ARGV[3], ARGV[4])
 local want = tonumber(ARGV[1])
+local tokens = rate and rate_tokens(rate, rl, now)
+if tokens then -- a rate limit: start no more than the bucket holds (as receive.lua)
+  if tokens < 1 then
+    return { EMPTY, nows }
+  end
+  want = math.min(want, math.floor(tokens))
+end
 local out = { OK, nows }
 local n = 2 -- entries in `out`
 
@@ -100,4 +107,7 @@ if got == 0 then
   return { EMPTY, nows }
 end
 redis.call("HINCRBY", KEYS[1], "totalrecv", got)
+if tokens then
+  redis.call("HSET", KEYS[1], "ext:rl", string.format("%.6f:%d", tokens - got, now))
+end
 return out

@@ -2,7 +2,8 @@
 --       their index, in-flight index (keys.py: id -> hidden-until ms, as in the zset).
 -- ARGV: vt ms ("" = queue default), count, qname, its realtime channel, realtime "1" | "".
 -- Hides up to `count` visible messages for vt, exactly like RSMQ's receiveMessage per message.
--- A paused queue (ext:paused, pause.lua) delivers nothing.
+-- A paused queue (ext:paused, pause.lua) delivers nothing; a rate-limited one (ext:rate)
+-- at most the tokens of its bucket (rate_tokens in _lib.lua; ext:rl keeps the bucket).
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
 -- Reliability (docs/reliability.md): a visible message past the queue's retention, or
 -- already received max_receives times (vt expiries and nacks alike), is dropped or moved
@@ -19,7 +20,7 @@
 -- there is one pass and that HSET also writes totalrecv; otherwise totalrecv takes one
 -- HINCRBY at the end. The messages delivered get the same score in the in-flight index
 -- (one ZADD); entries of it whose time has passed are pruned (prune_in_flight in _lib.lua).
-local vt, gc, max_receives, cfg, paused = get_receive_queue(KEYS[1])
+local vt, gc, max_receives, cfg, paused, rate, rl = get_receive_queue(KEYS[1])
 if not vt then
   return { NO_QUEUE }
 end
@@ -29,13 +30,20 @@ local nows = int(now)
 if paused then
   return { OK, nows } -- a paused queue delivers nothing (pause.lua)
 end
+local want = tonumber(ARGV[2])
+local tokens = rate and rate_tokens(rate, rl, now)
+if tokens then -- a rate limit: start no more than the bucket holds
+  if tokens < 1 then
+    return { EMPTY, nows }
+  end
+  want = math.min(want, math.floor(tokens))
+end
 gc_side(KEYS[1], KEYS[2], KEYS[3], 20, gc)
 prune_in_flight(KEYS[7], nows)
 if ARGV[1] ~= "" then
   vt = tonumber(ARGV[1])
 end
 local hidden_until = int(now + vt)
-local want = tonumber(ARGV[2])
 local out = { OK, nows }
 local n = 2 -- entries in `out`
 local seen = {} -- ids delivered by this call (only a vt of 0 leaves them visible)
@@ -147,5 +155,8 @@ if got == 0 then
 end
 if got > counted then
   redis.call("HINCRBY", KEYS[1], "totalrecv", got - counted)
+end
+if tokens then
+  redis.call("HSET", KEYS[1], "ext:rl", string.format("%.6f:%d", tokens - got, now))
 end
 return out
