@@ -90,6 +90,8 @@ class QueueAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             page("metrics", views.MetricsView, "metrics", admin_view=False),
             page(q, views.QueueView, "queue"),
             page(f"{q}purge/", views.PurgeQueueView, "queue_purge"),
+            page(f"{q}pause/", views.PauseQueueView, "queue_pause"),
+            page(f"{q}resume/", views.PauseQueueView, "queue_resume", resume=True),
             page(f"{q}messages/<rsmq_id:message_id>/", views.MessageView, "message"),
             page(
                 f"{q}messages/<rsmq_id:message_id>/<slug:action>/",

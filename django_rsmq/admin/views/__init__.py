@@ -2,6 +2,7 @@
 
 from .api import MetricsView, StatsJsonView
 from .consumers import ConsumersView, ForgetStaleConsumersView
+from .controls import PauseQueueView
 from .dashboard import DashboardView
 from .message import MessageActionView, MessageView
 from .queue import PurgeQueueView, QueueLinkView, QueueView
@@ -15,6 +16,7 @@ __all__ = [
     "MessageActionView",
     "MessageView",
     "MetricsView",
+    "PauseQueueView",
     "PurgeQueueView",
     "QueueLinkView",
     "QueueView",

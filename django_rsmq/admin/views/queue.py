@@ -96,6 +96,7 @@ class QueueView(AdminPage):
             dlq_url=self.url("dlq", queue) if dlq else "",
             failed_url=self.url("failed", queue),
             purge_url=self.url("queue_purge", queue),
+            pause_url=self.url("queue_resume" if attrs.paused else "queue_pause", queue),
         )
 
     def search(self, request: HttpRequest, queue: str, text: str) -> messages.Search:
