@@ -28,6 +28,7 @@ class Queue(models.Model):
             ("delete_message", "Can delete RSMQ messages and failure records"),
             ("purge_queue", "Can purge RSMQ queues, dead-letter queues and failed lists"),
             ("change_queue_attributes", "Can change RSMQ queue attributes"),
+            ("send_message", "Can send RSMQ messages (run a periodic message now)"),
         ]
 
     def __str__(self) -> str:

@@ -89,6 +89,8 @@ class QueueAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             page("stats.json", views.StatsJsonView, "stats", admin_view=False),
             page("metrics", views.MetricsView, "metrics", admin_view=False),
             page(q, views.QueueView, "queue"),
+            page("schedules/", views.SchedulesView, "schedules"),
+            page("schedules/<str:name>/run/", views.RunScheduleView, "schedule_run"),
             page(f"{q}purge/", views.PurgeQueueView, "queue_purge"),
             page(f"{q}pause/", views.PauseQueueView, "queue_pause"),
             page(f"{q}resume/", views.PauseQueueView, "queue_resume", resume=True),

@@ -25,6 +25,7 @@ ACTIONS: dict[str, str] = {
     "delete": "delete_message",
     "purge": "purge_queue",
     "change": "change_queue_attributes",
+    "send": "send_message",
 }
 
 

@@ -16,7 +16,14 @@ from django_rsmq.operations.queues import ensure_queue
 from django_rsmq.testing import TestRedis
 from tests.settings import rsmq_setting
 
-ALL = ("view_queue", "requeue_message", "delete_message", "purge_queue", "change_queue_attributes")
+ALL = (
+    "view_queue",
+    "requeue_message",
+    "delete_message",
+    "purge_queue",
+    "change_queue_attributes",
+    "send_message",
+)
 
 QUEUES = {
     "emails": {"VISIBILITY_TIMEOUT": 30, "MAX_RECEIVES": 2, "DEAD_LETTER_QUEUE": "emails-dlq"},

@@ -8,6 +8,7 @@ from .message import MessageActionView, MessageView
 from .queue import PurgeQueueView, QueueLinkView, QueueView
 from .record import RecordView
 from .records import RecordsAllView, RecordsView
+from .schedules import RunScheduleView, SchedulesView
 
 __all__ = [
     "ConsumersView",
@@ -23,5 +24,7 @@ __all__ = [
     "RecordView",
     "RecordsAllView",
     "RecordsView",
+    "RunScheduleView",
+    "SchedulesView",
     "StatsJsonView",
 ]

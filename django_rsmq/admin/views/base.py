@@ -109,6 +109,7 @@ class AdminPage(View):
             "can": allowed(request),
             "dashboard_url": self.url("queue_changelist"),
             "consumers_url": self.url("consumers"),
+            "schedules_url": self.url("schedules"),
             "stats_url": self.url("stats"),
             "metrics_url": self.url("metrics"),
             "rsmq_breadcrumbs_list": django.VERSION >= (6, 0),
