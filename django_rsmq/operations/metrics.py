@@ -8,6 +8,7 @@ Metrics (label ``queue``, and ``state`` for ``rsmq_messages``):
 * ``rsmq_oldest_message_age_seconds{queue}`` gauge
 * ``rsmq_consumers{queue}`` gauge (live consumers of the queue)
 * ``rsmq_consumers_total{state="alive|stale"}`` gauge
+* ``rsmq_queue_paused{queue}`` gauge (1 while the queue is paused)
 * ``rsmq_malformed_queues`` gauge (names in ``{ns}:QUEUES`` skipped as malformed)
 * ``rsmq_up`` gauge: 1, or 0 when Redis could not be read (:func:`render_down`; then no
   other family is present, and the response is still a 200 so the scrape is not blind)
@@ -99,6 +100,12 @@ def render(stats: Stats) -> str:
             "gauge",
             "Known consumers by state.",
             [({"state": "alive"}, alive), ({"state": "stale"}, len(stats.consumers) - alive)],
+        ),
+        *_family(
+            "rsmq_queue_paused",
+            "gauge",
+            "1 while the queue is paused (consumers receive nothing from it).",
+            [({"queue": q.name}, int(bool(q.paused))) for q in qs if q.paused is not None],
         ),
         *_family(
             "rsmq_malformed_queues",

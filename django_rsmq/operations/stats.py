@@ -11,7 +11,8 @@
         "sent": 120, "received": 118, "failed": 2, "dlq": 1,
         "dead_letter_queue": "emails-dlq", "oldest_age": 1.5, "consumers": 2,
         "sent_per_minute": 12.0, "received_per_minute": 11.5,
-        "vt": 30.0, "delay": 0.0, "maxsize": 65536, "max_receives": 5
+        "vt": 30.0, "delay": 0.0, "maxsize": 65536, "max_receives": 5,
+        "paused": false, "rate_limit": "100/s"
       }, ...],
       "consumers": [{"name": ..., "host": ..., "pid": ..., "queues": [...],
                      "started": ..., "heartbeat": ..., "alive": true, "state": "running",
@@ -95,6 +96,8 @@ class QueueStats:
     delay: float | None = None
     maxsize: int | None = None
     max_receives: int | None = None
+    paused: bool | None = None  # pause_queue(): consumers receive nothing from it
+    rate_limit: str | None = None  # "100/s" (RateLimit), message starts for all consumers
 
 
 @dataclass(frozen=True)
@@ -313,6 +316,8 @@ def collect(queues: Iterable[str] | None = None, *, match: str | None = None) ->
                 delay=a.delay,
                 maxsize=a.maxsize,
                 max_receives=a.max_receives,
+                paused=a.paused,
+                rate_limit=str(a.rate_limit) if a.rate_limit else None,
                 sent_per_minute=r.sent_per_minute,
                 received_per_minute=r.received_per_minute,
                 **common,  # type: ignore[arg-type]

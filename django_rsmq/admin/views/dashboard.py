@@ -68,6 +68,10 @@ def _row_html(q: QueueStats, row: dict[str, Any]) -> SafeString:
         )
         if q.max_receives:
             attributes += f" · max receives {q.max_receives}"
+        if q.rate_limit:
+            attributes += f" · rate {q.rate_limit}"
+        if q.paused:
+            attributes = "PAUSED · " + attributes
     attributes += f" · {q.connection}"
     return format_html(
         _ROW,

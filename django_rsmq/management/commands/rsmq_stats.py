@@ -24,9 +24,18 @@ HEADERS = (
     "DLQ",
     "OLDEST AGE",
     "CONSUMERS",
+    "STATE",
 )
 
 OUTBOX_HEADERS = ("OUTBOX DATABASE", "ROWS", "OLDEST AGE", "FAILING", "RELAYS")
+
+
+def _state(q: stats.QueueStats) -> str | None:
+    """``paused`` / ``running`` (and the rate limit), ``None`` for a queue not in Redis."""
+    if q.paused is None:
+        return None
+    state = "paused" if q.paused else "running"
+    return f"{state}, {q.rate_limit}" if q.rate_limit else state
 
 
 class Command(BaseCommand):
@@ -67,6 +76,7 @@ class Command(BaseCommand):
                 q.dlq,
                 q.oldest_age,
                 q.consumers,
+                _state(q),
             )
             for q in data.queues
         ]
