@@ -190,7 +190,7 @@ def main(argv: list[str]) -> int:
     floors = _floors(url)
     if profile:
         _fill(url, N)
-        print(json.dumps({"profiled_c4": _consume(4, N, profile=True), "floor": floors}))
+        print(json.dumps({"profiled_c4": _consume(int(__import__("os").environ.get("PROFC", "4")), N, profile=True), "floor": floors}))
         return 0
     ours: dict[str, float] = {}
     for c in (1, 4, 16):

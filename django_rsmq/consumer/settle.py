@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..engine import RSMQ, Message
+from ..engine import BATCH_MAX, RSMQ, Message
 from .processing import MessageProcessor, Result
 from .trouble import describe, expected
 
@@ -151,7 +151,9 @@ class Settler:
         for p in items:
             groups.setdefault(id(p.rsmq), []).append(p)
         for group in groups.values():
-            self._flush_one(group)
+            # A settler starved of CPU may find more than one ack_many takes.
+            for start in range(0, len(group), BATCH_MAX):
+                self._flush_one(group[start : start + BATCH_MAX])
 
     def _flush_one(self, group: list[_Pending]) -> None:
         self.flushes += 1

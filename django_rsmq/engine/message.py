@@ -11,7 +11,7 @@ from .errors import BodyDecodeError, InvalidName
 from .retry import RetryPolicy
 from .serializers import AutoSerializer, Serializer
 
-__all__ = ["Message", "PeekedMessage", "QueueAttributes", "Receipt", "Received"]
+__all__ = ["Message", "PeekedMessage", "QueueAttributes", "Receipt", "Received", "new_message"]
 
 MessageState = Literal["visible", "in_flight", "delayed"]
 
@@ -84,6 +84,29 @@ class Message:
     @cached_property
     def body(self) -> Any:
         return _decode(self.raw, self.serializer, self.queue, self.id, self.receipt)
+
+
+_new = object.__new__
+
+
+def new_message(
+    queue: str,
+    id: str,
+    raw: str | bytes,
+    rc: int,
+    fr: int,
+    sent: float,
+    receipt: str,
+    serializer: Serializer,
+) -> Message:
+    """``Message(queue, id, raw, rc, fr, sent, receipt, serializer)`` for the engine's
+    receive path: the same object, without the frozen dataclass's per-field
+    ``object.__setattr__`` (a receive builds one per message)."""
+    m: Message = _new(Message)
+    m.__dict__.update(
+        queue=queue, id=id, raw=raw, rc=rc, fr=fr, sent=sent, receipt=receipt, serializer=serializer
+    )
+    return m
 
 
 class Received(list[Message]):
