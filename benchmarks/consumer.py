@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import sys
 import threading
 import time
@@ -190,7 +191,8 @@ def main(argv: list[str]) -> int:
     floors = _floors(url)
     if profile:
         _fill(url, N)
-        print(json.dumps({"profiled_c4": _consume(int(__import__("os").environ.get("PROFC", "4")), N, profile=True), "floor": floors}))
+        c = int(os.environ.get("BENCH_PROFILE_CONCURRENCY", "4"))
+        print(json.dumps({f"profiled_c{c}": _consume(c, N, profile=True), "floor": floors}))
         return 0
     ours: dict[str, float] = {}
     for c in (1, 4, 16):

@@ -82,7 +82,8 @@ def receive(
 
 
 class Fetcher(threading.Thread):
-    """Feeds ``deliver(rsmq, message, received_at)`` until ``stop`` is set."""
+    """Feeds ``deliver(rsmq, messages, received_at)`` (the messages of one receive)
+    until ``stop`` is set."""
 
     def __init__(
         self,
@@ -92,7 +93,7 @@ class Fetcher(threading.Thread):
         vt: float | None,
         serializer: Serializer,
         slots: SlotPool,
-        deliver: Callable[[RSMQ, Message, float], None],
+        deliver: Callable[[RSMQ, list[Message], float], None],
         wait: float,
         stop: threading.Event,
         budget: Callable[[], int],
@@ -173,5 +174,5 @@ class Fetcher(threading.Thread):
         if not messages:
             self.last_empty_at = asked_at
             self.on_empty(self)
-        for m in messages:
-            self.deliver(self.rsmq, m, received_at)
+        if messages:
+            self.deliver(self.rsmq, messages, received_at)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal
 
 from .errors import BodyDecodeError, InvalidName
@@ -44,6 +43,19 @@ class Receipt:
         raise InvalidName(f"Invalid receipt {value!r}: expected '<queue>:<32-char id>:<rc>'")
 
 
+class _decoded:
+    """``body``: the raw body decoded on first access, then kept in the instance's
+    ``__dict__`` (``functools.cached_property`` without its lock: Python 3.11 takes an
+    ``RLock`` per first access; two threads decoding at once get equal values)."""
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = _decode(obj.raw, obj.serializer, obj.queue, obj.id, getattr(obj, "receipt", None))
+        obj.__dict__["body"] = value
+        return value
+
+
 def _decode(
     raw: str | bytes, serializer: Serializer, queue: str, message_id: str, receipt: str | None
 ) -> Any:
@@ -81,9 +93,7 @@ class Message:
     receipt: str
     serializer: Serializer = field(default_factory=AutoSerializer, repr=False, compare=False)
 
-    @cached_property
-    def body(self) -> Any:
-        return _decode(self.raw, self.serializer, self.queue, self.id, self.receipt)
+    body = _decoded()  # not a field (no annotation): see _decoded
 
 
 _new = object.__new__
@@ -139,9 +149,7 @@ class PeekedMessage:
     state: MessageState
     serializer: Serializer = field(default_factory=AutoSerializer, repr=False, compare=False)
 
-    @cached_property
-    def body(self) -> Any:
-        return _decode(self.raw, self.serializer, self.queue, self.id, None)
+    body = _decoded()  # not a field (no annotation): see _decoded
 
 
 @dataclass(frozen=True, slots=True)
