@@ -43,6 +43,11 @@ class SlotPool:
         """Wait (up to ``timeout``) for one free slot, then take up to ``most`` in all."""
         if most <= 0:
             return 0
+        with self._cond:  # nobody in line and a slot free: no ticket, no wait
+            if not self._waiting and self._free:
+                got = min(most, self._free)
+                self._free -= got
+                return got
         ticket = object()
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -64,7 +69,8 @@ class SlotPool:
         if n > 0:
             with self._cond:
                 self._free += n
-                self._cond.notify_all()
+                if self._waiting:
+                    self._cond.notify_all()
 
 
 def receive(
@@ -176,3 +182,8 @@ class Fetcher(threading.Thread):
             self.on_empty(self)
         if messages:
             self.deliver(self.rsmq, messages, received_at)
+            if len(messages) < taken:
+                # Fewer than asked for: the queue is keeping up, latency matters more
+                # than batching. Let a worker woken for them take the GIL now rather
+                # than when this thread next blocks (after building its next receive).
+                time.sleep(0)

@@ -121,7 +121,7 @@ class VisibilityKeeper:
         """Stop extending ``message``; returns once no extension of it is under way."""
         with self._cond:
             h = self._held.pop(message.receipt, None)
-            if h is not None:
+            if h is not None and h.extending:
                 self._cond.wait_for(lambda: not h.extending)
 
     def held(self) -> int:
