@@ -13,7 +13,7 @@ excluded). The floors run in the same process right before: the reliable-list
 ``BLMOVE`` + ``LREM`` loop (one message per two round trips, what an unbatched consumer
 is bound by) and the pipelined ``LMOVE``/``LREM`` x100 (what a batching one can
 approach). Two more rows: concurrency 1 with batching off (``prefetch`` 0,
-``ACK_INTERVAL`` 0) against the engine's own ``receive()`` + ``ack()`` loop, in 3
+``ACK_INTERVAL`` 0) against the engine's own ``receive()`` + ``ack()`` loop, in 7
 alternating pairs (the ratio is the median pair's); and ``rsmq_consume --processes 4``
 (consumer/prefork.py, 4 spawned children of concurrency 4, ``--burst``), timed from the
 parent by watching the queue drain.
@@ -93,8 +93,8 @@ ROWS: list[tuple[str, str, str | None, str, bool, float | None]] = [
 QUEUE = "bench"
 N = 30_000
 SKIP = 1_000  # start-up: the rate counts from the SKIP-th processed message
-PAIRS = 3  # batching-off row: alternating pairs (consumer, engine loop) of PAIR_N each
-PAIR_N = 8_000
+PAIRS = 7  # batching-off row: alternating pairs (consumer, engine loop) of PAIR_N each
+PAIR_N = 4_000
 
 
 def _rsmq(url: str, realtime: bool = False, **consumer: Any) -> dict[str, Any]:
