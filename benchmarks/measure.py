@@ -157,6 +157,27 @@ def receive_ack(url: str) -> dict[str, float]:
     return compare(ours, floor)
 
 
+def receive_wait(url: str) -> dict[str, float]:
+    """What ``wait=`` costs when a message is waiting (nothing to wait for): the long
+    poll's fast case against the plain receive, both with their ack."""
+    client, mq = setup(url)
+    fill(mq, client, 100_000)
+
+    def ours() -> int:
+        msg = mq.receive(QUEUE, wait=1.0)
+        assert msg is not None
+        mq.ack(msg)
+        return 1
+
+    def floor() -> int:
+        msg = mq.receive(QUEUE)
+        assert msg is not None
+        mq.ack(msg)
+        return 1
+
+    return compare(ours, floor)
+
+
 def receive_many_ack_many(url: str) -> dict[str, float]:
     client, mq = setup(url)
     fill(mq, client, 400_000)
@@ -322,6 +343,7 @@ MEASUREMENTS: dict[str, Callable[[str], dict[str, Any]]] = {
     "send_100b_fastpath_floor": send_fastpath_floor,
     "send_many_100": send_many,
     "receive_ack": receive_ack,
+    "receive_wait": receive_wait,
     "receive_many_ack_many_100": receive_many_ack_many,
     "pop": pop,
     "latency": latency,

@@ -43,6 +43,11 @@ class SlotPool:
         """Wait (up to ``timeout``) for one free slot, then take up to ``most`` in all."""
         if most <= 0:
             return 0
+        with self._cond:  # nobody in line and a slot free: no ticket, no wait
+            if not self._waiting and self._free:
+                got = min(most, self._free)
+                self._free -= got
+                return got
         ticket = object()
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -64,7 +69,8 @@ class SlotPool:
         if n > 0:
             with self._cond:
                 self._free += n
-                self._cond.notify_all()
+                if self._waiting:
+                    self._cond.notify_all()
 
 
 def receive(
@@ -82,7 +88,8 @@ def receive(
 
 
 class Fetcher(threading.Thread):
-    """Feeds ``deliver(rsmq, message, received_at)`` until ``stop`` is set."""
+    """Feeds ``deliver(rsmq, messages, received_at)`` (the messages of one receive)
+    until ``stop`` is set."""
 
     def __init__(
         self,
@@ -92,7 +99,7 @@ class Fetcher(threading.Thread):
         vt: float | None,
         serializer: Serializer,
         slots: SlotPool,
-        deliver: Callable[[RSMQ, Message, float], None],
+        deliver: Callable[[RSMQ, list[Message], float], None],
         wait: float,
         stop: threading.Event,
         budget: Callable[[], int],
@@ -173,5 +180,10 @@ class Fetcher(threading.Thread):
         if not messages:
             self.last_empty_at = asked_at
             self.on_empty(self)
-        for m in messages:
-            self.deliver(self.rsmq, m, received_at)
+        if messages:
+            self.deliver(self.rsmq, messages, received_at)
+            if len(messages) < taken:
+                # Fewer than asked for: the queue is keeping up, latency matters more
+                # than batching. Let a worker woken for them take the GIL now rather
+                # than when this thread next blocks (after building its next receive).
+                time.sleep(0)

@@ -93,11 +93,35 @@ class VisibilityKeeper:
         if wake:
             self._wake.set()
 
+    def track_many(
+        self, rsmq: RSMQ, messages: list[Message], vt: float, received_at: float
+    ) -> None:
+        """:meth:`track` for a receive's messages (one lock round trip)."""
+        if not messages:
+            return
+        due = received_at + vt / 2
+        with self._cond:
+            held = self._held
+            for message in messages:
+                held[message.receipt] = _Held(rsmq, message, vt, received_at)
+            wake = due < self._sleep_until
+        if wake:
+            self._wake.set()
+
+    def untrack_many(self, messages: list[Message]) -> None:
+        """:meth:`untrack` for several messages (one lock round trip unless one of them
+        is being extended right now)."""
+        with self._cond:
+            for message in messages:
+                h = self._held.pop(message.receipt, None)
+                if h is not None and h.extending:
+                    self._cond.wait_for(lambda h=h: not h.extending)  # type: ignore[misc]
+
     def untrack(self, message: Message) -> None:
         """Stop extending ``message``; returns once no extension of it is under way."""
         with self._cond:
             h = self._held.pop(message.receipt, None)
-            if h is not None:
+            if h is not None and h.extending:
                 self._cond.wait_for(lambda: not h.extending)
 
     def held(self) -> int:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..engine import RSMQ, Message
+from ..engine import BATCH_MAX, RSMQ, Message
 from .processing import MessageProcessor, Result
 from .trouble import describe, expected
 
@@ -36,12 +36,13 @@ class _Pending(NamedTuple):
 
 
 class Settler:
-    """Coalesces acks; ``done(message, result)`` runs (on its thread) once each settled."""
+    """Coalesces acks; ``done([(message, result), ...])`` runs (on its thread) once
+    per ``ack_many`` call, with the outcome of each of its messages."""
 
     def __init__(
         self,
         processor: MessageProcessor,
-        done: Callable[[Message, Result], None],
+        done: Callable[[list[tuple[Message, Result]]], None],
         *,
         interval: float = 0.005,
         batch: int = 200,
@@ -151,7 +152,9 @@ class Settler:
         for p in items:
             groups.setdefault(id(p.rsmq), []).append(p)
         for group in groups.values():
-            self._flush_one(group)
+            # A settler starved of CPU may find more than one ack_many takes.
+            for start in range(0, len(group), BATCH_MAX):
+                self._flush_one(group[start : start + BATCH_MAX])
 
     def _flush_one(self, group: list[_Pending]) -> None:
         self.flushes += 1
@@ -165,19 +168,21 @@ class Settler:
                 describe(exc),
                 exc_info=None if expected(exc) else exc,
             )
-            for p in group:
-                self._done(p.message, Result("unsettled", p.duration, exc))
+            self._done([(p.message, Result("unsettled", p.duration, exc)) for p in group])
             return
+        settled = []
+        acked = self.processor.acked
         for p, outcome in zip(group, outcomes, strict=True):
             try:
-                result = self.processor.acked(p.message, p.duration, outcome.error)
+                result = acked(p.message, p.duration, outcome.error)
             except Exception as exc:  # an unexpected per-receipt error: that one only
                 log.error("Could not ack %s: %s", p.message.receipt, describe(exc), exc_info=exc)
                 result = Result("unsettled", p.duration, exc)
-            self._done(p.message, result)
+            settled.append((p.message, result))
+        self._done(settled)
 
-    def _done(self, message: Message, result: Result) -> None:
+    def _done(self, settled: list[tuple[Message, Result]]) -> None:
         try:
-            self.done(message, result)
-        except Exception:  # a bug in bookkeeping: the other messages still settle
-            log.exception("Settling %s failed", message.receipt)
+            self.done(settled)
+        except Exception:  # a bug in bookkeeping: the other batches still settle
+            log.exception("Settling %d message(s) failed", len(settled))

@@ -70,6 +70,8 @@ class Trouble:
         )
 
     def ok(self) -> None:
+        if not self._seen:  # the usual case, without the lock (a set's truth is atomic)
+            return
         with self._lock:
             if not self._seen:
                 return

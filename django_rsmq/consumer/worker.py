@@ -138,6 +138,7 @@ class Consumer:
         self.presence: Presence | None = None
         # RSMQ["SCHEDULE"]'s periodic messages (docs/periodic.md); --no-schedule: off
         self.scheduler = Scheduler(self.name) if schedule and entries() else None
+        self.inline = False  # set by setup()
         self.state = "starting"
 
     # -- output -------------------------------------------------------------------------
@@ -176,13 +177,16 @@ class Consumer:
                     vt=vt,
                     serializer=get_serializer(serializer),
                     slots=self.slots,
-                    deliver=self._deliver,
+                    deliver=self._deliver_many,
                     wait=self.wait,
                     stop=self._stop,
                     budget=self._budget,
                     on_empty=self._on_empty,
                 )
             )
+        # One worker, nothing prefetched, one fetcher: the fetcher's thread runs the
+        # handler itself (no hand-off to a worker thread and back per message).
+        self.inline = self.concurrency == 1 and self.prefetch == 0 and len(self.fetchers) == 1
         self.presence = Presence(
             self.name,
             [get_rsmq(alias) for alias, _, _ in groups],
@@ -225,6 +229,39 @@ class Consumer:
             self._received += 1
         self.work.put((rsmq, message, handler))
 
+    def _deliver_many(self, rsmq: RSMQ, messages: list[Message], received_at: float) -> None:
+        """The messages of one receive: tracked by the keeper together, then queued for
+        the workers (or, inline, handled here one after the other)."""
+        self._last_activity = time.monotonic()
+        if self._stop.is_set():
+            for message in messages:
+                self._release(rsmq, message)
+            self.slots.give(len(messages))
+            return
+        items: list[tuple[RSMQ, Message, Handler]] = []
+        try:
+            hidden: dict[float, list[Message]] = {}
+            for message in messages:
+                vt = self._vts[(id(rsmq), message.queue)]
+                items.append((rsmq, message, self.handlers[message.queue]))
+                if vt and vt > 0:
+                    hidden.setdefault(vt, []).append(message)
+            for vt, held in hidden.items():
+                self.keeper.track_many(rsmq, held, vt, received_at)
+        except Exception:  # a bug: one message at a time, each given back if it fails
+            for message in messages:
+                self._deliver(rsmq, message, received_at)
+            return
+        with self._count_lock:
+            self._received += len(items)
+        if self.inline:
+            for item in items:
+                self._work_on(*item)
+            return
+        put = self.work.put
+        for item in items:
+            put(item)
+
     def _in_flight(self) -> bool:
         # A handled message stays tracked by the keeper until its batched ack applied.
         return bool(self._busy or self.keeper.held() or not self.work.empty())
@@ -260,11 +297,12 @@ class Consumer:
         elif self.max_messages is not None and self.counters.total >= self.max_messages:
             self._poke()
 
-    def _settled_ack(self, message: Message, result: Result) -> None:
-        """A batched ack was applied (or failed): the message leaves our hands."""
-        if result.status in ("lost", "unsettled"):
-            self.counters.forget(message)
-        self.keeper.untrack(message)
+    def _settled_ack(self, settled: list[tuple[Message, Result]]) -> None:
+        """A batched ack was applied (or failed): its messages leave our hands."""
+        for message, result in settled:
+            if result.status in ("lost", "unsettled"):
+                self.counters.forget(message)
+        self.keeper.untrack_many([message for message, _ in settled])
         self._after_settle()
 
     def _release(self, rsmq: RSMQ, message: Message) -> None:
@@ -403,7 +441,7 @@ class Consumer:
             self.settler.start()
         self.workers = [
             threading.Thread(target=self._work, name=f"rsmq-worker-{i}", daemon=True)
-            for i in range(self.concurrency)
+            for i in range(0 if self.inline else self.concurrency)
         ]
         for t in self.workers:
             t.start()
@@ -453,7 +491,9 @@ class Consumer:
         # Warm: a fetcher in its long poll may still receive; wait for it (at most
         # WAIT + 1 s) so what it gets is given back below. Cold: do not wait (what it
         # receives after we exit comes back after its visibility timeout).
-        self._wait_until(lambda: not any(f.is_alive() for f in self.fetchers), self.wait + 1.0)
+        # Inline, the fetcher is the worker: it may be in a handler (shutdown_timeout).
+        grace = self.wait + 1.0 + (self.shutdown_timeout if self.inline else 0.0)
+        self._wait_until(lambda: not any(f.is_alive() for f in self.fetchers), grace)
         self._release_prefetched()
         for _ in self.workers:
             self.work.put(None)

@@ -14,7 +14,7 @@ from .errors import InvalidValue, ReplyLost, RSMQError
 from .fastpath import Unanswered
 from .longpoll import Listen, Plan, Run, Sleep, check_poll_interval, check_wait, long_poll
 from .message import Message, Receipt
-from .operation import Command, Durable, Stepper
+from .operation import Command, Durable, Otherwise, Stepper
 from .protocol import BATCH_MAX, Call, Outcome, Protocol
 from .protocol.base import check_count
 from .serializers import Serializer, get_serializer
@@ -66,37 +66,52 @@ def parse_replies(
     return out
 
 
+def _parse_receipt(value: str | Receipt | Message) -> tuple[str, str, int]:
+    """``(queue, id, rc)`` of a receipt, as :meth:`Receipt.parse` reads it."""
+    if type(value) is str:  # the common case, without building a Receipt
+        queue, sep, rest = value.partition(":")
+        message_id, sep2, rc = rest.rpartition(":")
+        if sep and sep2 and queue and len(message_id) == 32 and rc.isascii() and rc.isdigit():
+            return queue, message_id, int(rc)
+    rcpt = Receipt.parse(value)
+    return rcpt.queue, rcpt.id, rcpt.rc
+
+
 class ReceiptBatch:
     """Receipts of any queues → one call per queue, results back in input order.
 
+    ``build(qname, targets)`` makes one queue's call over its ``(id, rc)`` targets.
     A malformed receipt gets its error outcome without stopping the others.
     """
 
     def __init__(
         self,
         receipts: Iterable[str | Receipt | Message],
-        build: Callable[[list[Receipt]], dict[str, Call[list[Outcome[T]]]]],
+        build: Callable[[str, list[tuple[str, int | None] | Exception]], Call[list[Outcome[T]]]],
     ) -> None:
         items = list(receipts)
         if len(items) > BATCH_MAX:
             raise InvalidValue(f"at most {BATCH_MAX} entries per batch, got {len(items)}")
         self.slots: list[Outcome[Any] | tuple[str, int]] = []
-        valid: list[Receipt] = []
-        counts: dict[str, int] = {}
+        groups: dict[str, list[tuple[str, int | None] | Exception]] = {}
         for item in items:
             try:
-                rcpt = Receipt.parse(item)
-                check_qname(rcpt.queue)
+                if isinstance(item, Message):
+                    item = item.receipt
+                queue, message_id, rc = _parse_receipt(item)
+                targets = groups.get(queue)
+                if targets is None:
+                    check_qname(queue)  # once per valid queue and batch
+                    targets = groups[queue] = []
             except RSMQError as exc:
                 self.slots.append(Outcome(error=exc))
                 continue
-            n = counts.get(rcpt.queue, 0)
-            counts[rcpt.queue] = n + 1
-            self.slots.append((rcpt.queue, n))
-            valid.append(rcpt)
-        grouped = build(valid) if valid else {}
-        self.names = list(grouped)
-        self.calls: tuple[Call[list[Outcome[T]]], ...] = tuple(grouped.values())
+            self.slots.append((queue, len(targets)))
+            targets.append((message_id, rc))
+        self.names = list(groups)
+        self.calls: tuple[Call[list[Outcome[T]]], ...] = tuple(
+            build(qname, targets) for qname, targets in groups.items()
+        )
 
     def merge(self, results: Sequence[list[Outcome[T]]]) -> list[Outcome[T]]:
         per_queue = dict(zip(self.names, results, strict=True))
@@ -169,6 +184,35 @@ class FrontEnd(Generic[ClientT]):
         """Whether sends to ``qname`` PUBLISH, and long polls trust that they do."""
         return self.protocol.is_realtime(qname)
 
+    def _poll(
+        self,
+        qname: str,
+        count: int,
+        *,
+        vt: float | None,
+        wait: float | None,
+        serializer: str | Serializer | None,
+        realtime: bool | None,
+    ) -> Call[list[Message]] | Otherwise[list[Message], list[Message]]:
+        """One queue's receive that may long-poll: the receive alone first; the
+        long-poll plan is built (and subscribes) only if it came back empty."""
+        call = self.protocol.receive(qname, self._serializer(serializer), vt=vt, count=count)
+        if not check_wait(wait):
+            return call
+
+        def rest() -> Plan:
+            return self._plan(
+                [qname],
+                count,
+                vt=vt,
+                wait=wait,
+                serializer=serializer,
+                realtime=realtime,
+                looked=True,
+            )
+
+        return Otherwise(call, list, rest)
+
     def _plan(
         self,
         qnames: Sequence[str],
@@ -178,6 +222,7 @@ class FrontEnd(Generic[ClientT]):
         wait: float | None,
         serializer: str | Serializer | None,
         realtime: bool | None,
+        looked: bool = False,
     ) -> Plan:
         if isinstance(qnames, str):
             raise InvalidValue("qnames must be a sequence of queue names, not one str")
@@ -198,15 +243,16 @@ class FrontEnd(Generic[ClientT]):
             realtime=trusted,
             poll_interval=self.poll_interval,
             start=next(self._rotation),
+            looked=looked,
         )
 
     def _ack_batch(self, receipts: Iterable[str | Receipt | Message]) -> ReceiptBatch:
-        return ReceiptBatch(receipts, self.protocol.ack_many)
+        return ReceiptBatch(receipts, self.protocol.ack_group)
 
     def _visibility_batch(
         self, receipts: Iterable[str | Receipt | Message], vt: float
     ) -> ReceiptBatch:
         check_duration("vt", vt)
         return ReceiptBatch(
-            receipts, lambda valid: self.protocol.change_visibility_by_receipt_many(valid, vt)
+            receipts, lambda qname, targets: self.protocol.visibility_group(qname, targets, vt)
         )

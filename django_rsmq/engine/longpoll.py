@@ -124,6 +124,7 @@ def long_poll(
     poll_interval: float,
     start: int = 0,
     clock: Callable[[], float] = time.monotonic,
+    looked: bool = False,
 ) -> Plan:
     """Receive up to ``count`` messages from ``qnames``; wait up to ``wait`` seconds.
 
@@ -135,6 +136,9 @@ def long_poll(
     counted a delivery), the failed queue is left out for the rest of the call and
     reported in :attr:`Received.errors`; a call that received nothing raises the first
     such error once it is over (at once when no queue is left, or on a connection error).
+
+    ``looked``: a single queue's receive was just made, outside the plan, and came
+    back empty (the front ends' fast case, ``FrontEnd._poll``): start by waiting.
     """
     multi = len(qnames) > 1
     if multi:
@@ -202,9 +206,12 @@ def long_poll(
 
     if only is not None:
         # The common, busy case: one call, no subscription.
-        got = yield only
-        if got or not wait:
-            return list(got)
+        if not looked:
+            got = yield only
+            if got or not wait:
+                return list(got)
+        elif not wait:
+            return []
     else:
         got, _ = yield from attempt(False)
         if got or not wait or stuck():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal
 
 from .errors import BodyDecodeError, InvalidName
@@ -12,7 +11,7 @@ from .ratelimit import RateLimit
 from .retry import RetryPolicy
 from .serializers import AutoSerializer, Serializer
 
-__all__ = ["Message", "PeekedMessage", "QueueAttributes", "Receipt", "Received"]
+__all__ = ["Message", "PeekedMessage", "QueueAttributes", "Receipt", "Received", "new_message"]
 
 MessageState = Literal["visible", "in_flight", "delayed"]
 
@@ -43,6 +42,19 @@ class Receipt:
             if sep and sep2 and queue and len(message_id) == 32 and rc.isascii() and rc.isdigit():
                 return cls(queue, message_id, int(rc))
         raise InvalidName(f"Invalid receipt {value!r}: expected '<queue>:<32-char id>:<rc>'")
+
+
+class _decoded:
+    """``body``: the raw body decoded on first access, then kept in the instance's
+    ``__dict__`` (``functools.cached_property`` without its lock: Python 3.11 takes an
+    ``RLock`` per first access; two threads decoding at once get equal values)."""
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = _decode(obj.raw, obj.serializer, obj.queue, obj.id, getattr(obj, "receipt", None))
+        obj.__dict__["body"] = value
+        return value
 
 
 def _decode(
@@ -82,9 +94,30 @@ class Message:
     receipt: str
     serializer: Serializer = field(default_factory=AutoSerializer, repr=False, compare=False)
 
-    @cached_property
-    def body(self) -> Any:
-        return _decode(self.raw, self.serializer, self.queue, self.id, self.receipt)
+    body = _decoded()  # not a field (no annotation): see _decoded
+
+
+_new = object.__new__
+
+
+def new_message(
+    queue: str,
+    id: str,
+    raw: str | bytes,
+    rc: int,
+    fr: int,
+    sent: float,
+    receipt: str,
+    serializer: Serializer,
+) -> Message:
+    """``Message(queue, id, raw, rc, fr, sent, receipt, serializer)`` for the engine's
+    receive path: the same object, without the frozen dataclass's per-field
+    ``object.__setattr__`` (a receive builds one per message)."""
+    m: Message = _new(Message)
+    m.__dict__.update(
+        queue=queue, id=id, raw=raw, rc=rc, fr=fr, sent=sent, receipt=receipt, serializer=serializer
+    )
+    return m
 
 
 class Received(list[Message]):
@@ -117,9 +150,7 @@ class PeekedMessage:
     state: MessageState
     serializer: Serializer = field(default_factory=AutoSerializer, repr=False, compare=False)
 
-    @cached_property
-    def body(self) -> Any:
-        return _decode(self.raw, self.serializer, self.queue, self.id, None)
+    body = _decoded()  # not a field (no annotation): see _decoded
 
 
 @dataclass(frozen=True, slots=True)

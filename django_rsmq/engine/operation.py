@@ -38,6 +38,7 @@ __all__ = [
     "Command",
     "Durable",
     "Operation",
+    "Otherwise",
     "Stepper",
     "Steps",
     "SyncFront",
@@ -57,7 +58,7 @@ C = TypeVar("C", bound=type)
 R = TypeVar("R")
 
 Steps: TypeAlias = Generator[Any, Any, T]
-Work: TypeAlias = "Call[T] | Then[Any, T] | Steps[T]"
+Work: TypeAlias = "Call[T] | Then[Any, T] | Otherwise[Any, T] | Steps[T]"
 
 
 class Then(Generic[R, T]):
@@ -70,6 +71,21 @@ class Then(Generic[R, T]):
     def __init__(self, call: Call[R], post: Callable[[R], T]) -> None:
         self.call = call
         self.post = post
+
+
+class Otherwise(Generic[R, T]):
+    """One call whose result, when truthy, is the work's result (through ``post``); only
+    when it is falsy do the steps ``rest()`` run and make it instead. A long poll's
+    first look: a message waiting costs one call, no generator, no plan."""
+
+    __slots__ = ("call", "post", "rest")
+
+    def __init__(
+        self, call: Call[R], post: Callable[[R], T], rest: Callable[[], Generator[Any, Any, R]]
+    ) -> None:
+        self.call = call
+        self.post = post
+        self.rest = rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +111,9 @@ def steps(work: Work[T]) -> Steps[T]:
         return result
     if isinstance(work, Then):
         return work.post((yield work.call))
+    if isinstance(work, Otherwise):
+        got = yield work.call
+        return work.post(got if got else (yield from work.rest()))
     return (yield from work)
 
 
@@ -197,6 +216,9 @@ class Operation(Generic[S, P, T]):
                 return self._run(work)
             if type(work) is Then:
                 return work.post(self._run(work.call))
+            if type(work) is Otherwise:
+                got = self._run(work.call)
+                return work.post(got if got else self._drive(work.rest()))
             return self._drive(work)
 
         return _dressed(method, fn)
@@ -210,6 +232,9 @@ class Operation(Generic[S, P, T]):
                 return await self._run(work)
             if type(work) is Then:
                 return work.post(await self._run(work.call))
+            if type(work) is Otherwise:
+                got = await self._run(work.call)
+                return work.post(got if got else await self._drive(work.rest()))
             return await self._drive(work)
 
         return _dressed(method, fn)

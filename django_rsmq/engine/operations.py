@@ -14,7 +14,7 @@ from typing import Any
 from . import durable as durable_mod
 from .frontend import FrontEnd
 from .message import Message, PeekedMessage, QueueAttributes, Receipt
-from .operation import Command, Durable, Steps, Then, Work, operation, steps
+from .operation import Command, Durable, Otherwise, Steps, Then, Work, operation, steps
 from .protocol import Call, sorted_names
 from .ratelimit import RateLimit
 from .reliability import (
@@ -231,6 +231,8 @@ class MessageOps(FrontEnd[Any]):
         )
         if isinstance(work, Call):
             return Then(work, first_or_none)
+        if isinstance(work, Otherwise):
+            return Otherwise(work.call, first_or_none, work.rest)
         return _first_of(work)
 
     @operation
@@ -248,9 +250,7 @@ class MessageOps(FrontEnd[Any]):
         with ``wait``, long-poll until at least one is receivable."""
         if not wait:
             return self.protocol.receive(qname, self._serializer(serializer), vt=vt, count=count)
-        return self._plan(
-            [qname], count, vt=vt, wait=wait, serializer=serializer, realtime=realtime
-        )
+        return self._poll(qname, count, vt=vt, wait=wait, serializer=serializer, realtime=realtime)
 
     @operation
     def receive_from(
@@ -269,6 +269,10 @@ class MessageOps(FrontEnd[Any]):
         the others. With ``wait``, long-polls all of them over the one pub/sub
         connection of this RSMQ (safe from several threads at once).
         """
+        if type(qnames) is list and len(qnames) == 1:  # the consumer's usual call
+            return self._poll(
+                qnames[0], count, vt=vt, wait=wait, serializer=serializer, realtime=realtime
+            )
         return self._plan(qnames, count, vt=vt, wait=wait, serializer=serializer, realtime=realtime)
 
     @operation

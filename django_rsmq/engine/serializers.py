@@ -133,6 +133,11 @@ _BY_NAME: dict[str, type[Serializer]] = {
 }
 
 
+# Serializer classes whose instances passed the Protocol check (every receive passes
+# one: the check walks the Protocol's attributes each time).
+_CONFORMING: set[type] = set(_BY_NAME.values())
+
+
 def get_serializer(spec: str | Serializer | None) -> Serializer:
     """A serializer from a name (``auto``, ``json``, ``text``, ``msgpack``) or an instance."""
     if spec is None:
@@ -145,6 +150,12 @@ def get_serializer(spec: str | Serializer | None) -> Serializer:
                 f"Unknown serializer {spec!r}; choose one of {', '.join(sorted(_BY_NAME))} "
                 "or pass an object with dumps()/loads()"
             ) from None
+    kind = type(spec)
+    if kind in _CONFORMING:  # checked before: a runtime Protocol isinstance is dear
+        return spec
     if isinstance(spec, Serializer):
+        # Only when the class itself has them all (not an instance attribute of this one).
+        if len(_CONFORMING) < 1000 and all(hasattr(kind, a) for a in ("name", "dumps", "loads")):
+            _CONFORMING.add(kind)
         return spec
     raise InvalidValue(f"Not a serializer: {spec!r}")

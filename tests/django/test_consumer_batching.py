@@ -197,3 +197,72 @@ def test_a_stale_receipt_in_a_batch_is_lost_alone(
         left = r.get_queue_attributes("work")
         assert left.msgs == 1  # the stolen one, still held by the other receiver
         r.ack(other)  # the other receiver's receipt is the live one
+
+
+def test_more_pending_acks_than_one_ack_many_takes_are_flushed_in_chunks(
+    rsmq_on_test_redis: dict[str, Any],
+) -> None:
+    """A settler starved of CPU can find more than BATCH_MAX acks pending at once: they
+    go out in several ack_many calls, not as one refused call (every ack unsettled)."""
+    from django_rsmq.consumer.processing import MessageProcessor, Result
+    from django_rsmq.consumer.settle import Settler
+    from django_rsmq.engine import BATCH_MAX
+
+    with override_settings(RSMQ=rsmq_on_test_redis):
+        r = get_rsmq()
+        send("work", "first")  # creates the queue as configured
+        n = BATCH_MAX + 500 - 1
+        for start in range(0, n, BATCH_MAX):
+            r.send_many("work", ["x"] * min(BATCH_MAX, n - start))
+        n += 1
+        messages = r.receive_many("work", BATCH_MAX) + r.receive_many("work", 500)
+        assert len(messages) == n
+        done: list[Result] = []
+        settler = Settler(MessageProcessor([]), lambda settled: done.extend(r for _, r in settled))
+        for m in messages:  # all pending before the settler's thread looks
+            settler.ack(r, m, 0.0)
+        settler.start()
+        assert settler.close(timeout=30)
+        assert settler.flushes == 2
+        assert [d.status for d in done] == ["processed"] * n
+        assert r.get_queue_attributes("work").msgs == 0
+
+
+def test_one_worker_without_prefetch_handles_on_the_fetchers_thread(
+    rsmq_on_test_redis: dict[str, Any],
+) -> None:
+    """--concurrency 1 --prefetch 0: no worker thread, no hand-off per message; a warm
+    stop still lets the handler that runs finish and acks it."""
+    threads: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def handler(message: Message) -> None:
+        threads.append(threading.current_thread().name)
+        if message.body == "slow":
+            started.set()
+            release.wait(10)
+
+    registry.unregister("work")
+    registry.register("work", handler)
+    try:
+        with override_settings(RSMQ=_with_consumer(rsmq_on_test_redis, ACK_INTERVAL=0)):
+            _fill(3)
+            send("work", "slow")
+            consumer = Consumer(["work"], concurrency=1, prefetch=0, verbosity=0)
+            thread, codes = _run(consumer)
+            assert started.wait(10)
+            assert consumer.inline
+            assert consumer.workers == []
+            consumer.request_stop()  # warm: the running handler finishes
+            release.set()
+            thread.join(15)
+            assert codes == [0]
+            assert consumer.counters.processed_count == 4
+            assert get_rsmq().get_queue_attributes("work").msgs == 0
+            assert len(threads) == 4
+            assert all(t.startswith("rsmq-fetch") for t in threads)
+    finally:
+        registry.unregister("work")
+        from tests.testapp import handlers
+
+        registry.register("work", handlers.work.func)

@@ -131,7 +131,12 @@ class Call(Generic[T]):
 def _pack_args(head: bytes, args: tuple[str | int, ...]) -> bytes:
     out = [head]
     for arg in args:
-        data = arg.encode("utf-8") if isinstance(arg, str) else _arg_bytes(arg)
+        if type(arg) is str:
+            data = arg.encode("utf-8")
+        elif type(arg) is int:
+            data = b"%d" % arg
+        else:
+            data = _arg_bytes(arg)
         out.append(b"$%d\r\n%s\r\n" % (len(data), data))
     return b"".join(out)
 

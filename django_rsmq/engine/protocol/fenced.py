@@ -53,10 +53,20 @@ class FencedOps(ProtocolBase):
         self, receipts: Iterable[str | Receipt | Message]
     ) -> dict[str, Call[list[Outcome[None]]]]:
         """Fenced deletes grouped by queue (one call per queue)."""
-        return self._by_queue(
-            receipts,
-            lambda q, targets: self._fenced_batch("delete", q, targets, (), lambda v: None),
-        )
+        return self._by_queue(receipts, lambda q, targets: self.ack_group(q.name, targets))
+
+    def ack_group(
+        self, qname: str, targets: list[tuple[str, int | None] | Exception]
+    ) -> Call[list[Outcome[None]]]:
+        """Fenced deletes of one queue's ``(id, rc)`` targets in one call."""
+        return self._fenced_batch("delete", self._q(qname), targets, (), _none)
+
+    def visibility_group(
+        self, qname: str, targets: list[tuple[str, int | None] | Exception], vt: float
+    ) -> Call[list[Outcome[None]]]:
+        """Fenced visibility changes of one queue's ``(id, rc)`` targets in one call."""
+        vt_ms = check_duration("vt", vt)
+        return self._fenced_batch("change_visibility", self._q(qname), targets, (vt_ms,), _none)
 
     def change_visibility_many(
         self, qname: str, message_ids: Iterable[str], vt: float

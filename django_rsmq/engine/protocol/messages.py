@@ -13,7 +13,7 @@ from ..errors import (
     SerializationError,
 )
 from ..keys import QueueKeys
-from ..message import Message, MessageState, PeekedMessage
+from ..message import Message, MessageState, PeekedMessage, new_message
 from ..reliability import check_dedup_id, check_unique_key
 from ..serializers import Serializer
 from ..validation import (
@@ -176,19 +176,31 @@ class MessageOps(ProtocolBase):
     ) -> list[Message]:
         r = _status(reply, qname)
         out = []
+        make = new_message
         for i in range(2, len(r), 4):
-            mid = to_str(r[i])
-            rc = int(r[i + 2])
+            mid, raw, rc, fr = r[i], r[i + 1], r[i + 2], r[i + 3]
+            # The usual reply (bytes, an integer rc, an integer fr) without the helpers.
+            mid = mid.decode("utf-8") if type(mid) is bytes else to_str(mid)
+            raw = raw.decode("ascii") if type(raw) is bytes and raw.isascii() else _body(raw)
+            rc = rc if type(rc) is int else int(rc)
+            try:
+                fr = int(fr)
+            except (TypeError, ValueError):
+                fr = _int(fr)
+            try:
+                sent = int(mid[:10], 36) / 1000  # ids.sent_ms, inlined
+            except ValueError:
+                sent = 0.0
             out.append(
-                Message(
-                    queue=qname,
-                    id=mid,
-                    raw=_body(r[i + 1]),
-                    rc=rc,
-                    fr=_int(r[i + 3]),
-                    sent=ids.sent_ms(mid),
-                    receipt=f"{qname}:{mid}:{rc}" if received else "",  # str(Receipt(...))
-                    serializer=serializer,
+                make(
+                    qname,
+                    mid,
+                    raw,
+                    rc,
+                    fr,
+                    sent,
+                    f"{qname}:{mid}:{rc}" if received else "",
+                    serializer,
                 )
             )
         return out
