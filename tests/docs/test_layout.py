@@ -188,7 +188,8 @@ def test_the_engine_imports_nothing_from_the_django_layer_and_no_django() -> Non
 #: module (or package) -> the package's modules it may import (itself and the engine
 #: always allowed); anything else of ``django_rsmq`` is a layering error
 LAYERS = {
-    f"{PACKAGE}.conf": (),
+    f"{PACKAGE}.conf": (f"{PACKAGE}.sections",),
+    f"{PACKAGE}.sections": (),
     f"{PACKAGE}.connections": (f"{PACKAGE}.conf",),
     f"{PACKAGE}.operations": (
         f"{PACKAGE}.conf",
