@@ -81,10 +81,14 @@ def receive(
     vt: float | None,
     wait: float,
     serializer: Serializer,
+    rotate: bool = True,
 ) -> list[Message]:
-    """Up to ``count`` messages from ``queues`` (round robin), long-polling up to
-    ``wait`` seconds for the first over the connection's one pub/sub listener."""
-    return rsmq.receive_from(list(queues), count, vt=vt, wait=wait, serializer=serializer)
+    """Up to ``count`` messages from ``queues`` (round robin; ``rotate=False``: in the
+    order given), long-polling up to ``wait`` seconds for the first over the
+    connection's one pub/sub listener."""
+    return rsmq.receive_from(
+        list(queues), count, vt=vt, wait=wait, serializer=serializer, rotate=rotate
+    )
 
 
 class Fetcher(threading.Thread):
@@ -104,6 +108,7 @@ class Fetcher(threading.Thread):
         stop: threading.Event,
         budget: Callable[[], int],
         on_empty: Callable[[Fetcher], None],
+        order: Callable[[], list[str]] | None = None,
     ) -> None:
         super().__init__(name=f"rsmq-fetch-{'+'.join(queues)[:40]}", daemon=True)
         self.rsmq = rsmq
@@ -116,6 +121,9 @@ class Fetcher(threading.Thread):
         self.stop_event = stop
         self.budget = budget
         self.on_empty = on_empty
+        # The queues' order for each receive (strict or weighted, selection.QueueOrder);
+        # None: the engine rotates them (round robin).
+        self.order = order
         self.on_exit: Callable[[], None] | None = None
         self.last_empty_at = 0.0
         self._trouble = Trouble(f"Receiving from {', '.join(self.queues)}", logging.ERROR)
@@ -147,14 +155,16 @@ class Fetcher(threading.Thread):
         # it with the last settle, so it must be taken before the receive, not after
         # (a retry made visible during the call would otherwise be missed).
         asked_at = time.monotonic()
+        order = self.order
         try:
             messages = receive(
                 self.rsmq,
-                self.queues,
+                self.queues if order is None else order(),
                 taken,
                 vt=self.vt,
                 wait=self.wait,
                 serializer=self.serializer,
+                rotate=order is None,
             )
         except Exception as exc:  # Redis down, queue deleted meanwhile, ...: keep going
             self.slots.give(taken)

@@ -39,7 +39,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from .relay import relays
-from .worker import Consumer, ExitCode
+from .worker import Consumer, ConsumerError, ExitCode
 
 __all__ = ["consume", "prefork", "worst"]
 
@@ -67,20 +67,11 @@ def worst(codes: list[int]) -> int:
 def consume(options: dict[str, Any], write: Callable[[str], None], *, child: bool = False) -> int:
     """Run one :class:`Consumer` with the command's options until it stops; its exit
     code. SIGTERM (and, unless ``child``, SIGINT) asks it to stop: warm, then cold."""
-    consumer = Consumer(
-        options["queues"],
-        exclude=options["exclude"],
-        concurrency=options["concurrency"],
-        prefetch=options["prefetch"],
-        burst=options["burst"],
-        max_messages=options["max_messages"],
-        max_idle_time=options["max_idle_time"],
-        shutdown_timeout=options["shutdown_timeout"],
-        name=options["name"],
-        verbosity=options["verbosity"],
-        write=write,
-        schedule=options.get("schedule", True),
-    )
+    try:
+        consumer = _consumer(options, write)
+    except ConsumerError as exc:  # a bad option: one line, like setup's errors
+        write(f"rsmq_consume: {exc}")
+        return int(exc.exit_code)
 
     def on_signal(signum: int, frame: Any) -> None:
         consumer.request_stop()  # takes no lock: it counts and wakes the main loop
@@ -94,6 +85,24 @@ def consume(options: dict[str, Any], write: Callable[[str], None], *, child: boo
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+def _consumer(options: dict[str, Any], write: Callable[[str], None]) -> Consumer:
+    return Consumer(
+        options["queues"],
+        exclude=options["exclude"],
+        strict=options.get("strict", False),
+        concurrency=options["concurrency"],
+        prefetch=options["prefetch"],
+        burst=options["burst"],
+        max_messages=options["max_messages"],
+        max_idle_time=options["max_idle_time"],
+        shutdown_timeout=options["shutdown_timeout"],
+        name=options["name"],
+        verbosity=options["verbosity"],
+        write=write,
+        schedule=options.get("schedule", True),
+    )
 
 
 def _watch_parent(stop: Callable[[], None]) -> None:

@@ -22,7 +22,7 @@ import queue as queue_mod
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -43,7 +43,7 @@ from .presence import Presence, default_name
 from .processing import MessageProcessor, Result
 from .report import LineReporter, Progress
 from .runtime import EventLoopThread
-from .selection import fetch_groups, resolve_queues
+from .selection import QueueOrder, fetch_groups, queue_order, resolve_queues
 from .settle import Settler
 from .trouble import describe, expected
 from .wakeup import Waker
@@ -59,9 +59,10 @@ _Item = tuple[RSMQ, Message, Handler] | None
 class Consumer:
     def __init__(
         self,
-        queues: Sequence[str] | None = None,
+        queues: Sequence[str] | Mapping[str, int] | None = None,
         *,
         exclude: Sequence[str] = (),
+        strict: bool = False,
         concurrency: int = 1,
         burst: bool = False,
         max_messages: int | None = None,
@@ -84,7 +85,9 @@ class Consumer:
             raise ConsumerError("--prefetch must be at least 0", ExitCode.CONFIG_ERROR)
         # Messages held beyond the busy workers: received together with the workers'.
         self.prefetch = concurrency if prefetch is None else prefetch
-        self.requested = list(queues or [])
+        # "critical:5" / {"critical": 5}: weighted order; strict: the given order.
+        self.order: QueueOrder = queue_order(queues, strict=strict)
+        self.requested = self.order.names
         self.exclude = list(exclude)
         self.concurrency = concurrency
         self.burst = burst
@@ -182,6 +185,7 @@ class Consumer:
                     stop=self._stop,
                     budget=self._budget,
                     on_empty=self._on_empty,
+                    order=self.order.picker(qnames),
                 )
             )
         # One worker, nothing prefetched, one fetcher: the fetcher's thread runs the
@@ -452,8 +456,10 @@ class Consumer:
             self.scheduler.on_exit = self._poke
             self.scheduler.start()
         self._last_activity = time.monotonic()
+        order = self.order.describe(list(self.handlers))
         self.say(
-            f"rsmq consumer {self.name} started: queues {', '.join(self.handlers)}; "
+            f"rsmq consumer {self.name} started: queues {', '.join(self.handlers)}"
+            f"{f' ({order})' if order else ''}; "
             f"concurrency {self.concurrency}, prefetch {self.prefetch}"
         )
         for q, h in self.handlers.items():

@@ -223,6 +223,7 @@ class FrontEnd(Generic[ClientT]):
         serializer: str | Serializer | None,
         realtime: bool | None,
         looked: bool = False,
+        rotate: bool = True,
     ) -> Plan:
         if isinstance(qnames, str):
             raise InvalidValue("qnames must be a sequence of queue names, not one str")
@@ -242,7 +243,7 @@ class FrontEnd(Generic[ClientT]):
             wait=check_wait(wait),
             realtime=trusted,
             poll_interval=self.poll_interval,
-            start=next(self._rotation),
+            start=next(self._rotation) if rotate else 0,
             looked=looked,
         )
 

@@ -262,18 +262,30 @@ class MessageOps(FrontEnd[Any]):
         wait: float | None = None,
         serializer: str | Serializer | None = None,
         realtime: bool | None = None,
+        rotate: bool = True,
     ) -> Work[list[Message]]:
         """Receive up to ``count`` messages from whichever of ``qnames`` has some.
 
         Each call starts with the next queue in turn, so a busy queue cannot starve
-        the others. With ``wait``, long-polls all of them over the one pub/sub
-        connection of this RSMQ (safe from several threads at once).
+        the others. ``rotate=False``: the queues are looked at in the order given
+        (the caller's priorities: the first queue's messages are taken first, the
+        next queue's fill what is left of ``count``). With ``wait``, long-polls all of
+        them over the one pub/sub connection of this RSMQ (safe from several threads
+        at once).
         """
         if type(qnames) is list and len(qnames) == 1:  # the consumer's usual call
             return self._poll(
                 qnames[0], count, vt=vt, wait=wait, serializer=serializer, realtime=realtime
             )
-        return self._plan(qnames, count, vt=vt, wait=wait, serializer=serializer, realtime=realtime)
+        return self._plan(
+            qnames,
+            count,
+            vt=vt,
+            wait=wait,
+            serializer=serializer,
+            realtime=realtime,
+            rotate=rotate,
+        )
 
     @operation
     def pop(

@@ -157,3 +157,21 @@ def test_nothing_received_and_a_queue_missing_raises_after_the_wait(front: Any) 
     waiter = Background(lambda: front.receive_from(["there", "nope"], 1, wait=0.3))
     with pytest.raises(QueueNotFound):
         waiter.result()
+
+
+@pytest.mark.parametrize("wait", [None, WAIT])
+def test_rotate_false_looks_at_the_queues_in_the_order_given(
+    front: Any, wait: float | None
+) -> None:
+    """The consumer's priorities (issue 15): without rotation every call starts at the
+    first queue given, and the next ones fill what is left of ``count``."""
+    for q in ("a", "b", "c"):
+        front.create_queue(q)
+        for i in range(3):
+            front.send(q, f"{q}{i}")
+    firsts = [
+        front.receive_from(["b", "a", "c"], 1, wait=wait, rotate=False)[0].body for _ in range(3)
+    ]
+    assert firsts == ["b0", "b1", "b2"]  # rotating, the second call started at a
+    got = front.receive_from(["c", "a"], 4, wait=wait, rotate=False)
+    assert [m.body for m in got] == ["c0", "c1", "c2", "a0"]

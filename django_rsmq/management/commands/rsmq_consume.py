@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import sys
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ...consumer import ExitCode
+from ...consumer import ConsumerError, ExitCode
 from ...consumer.prefork import consume, prefork
+from ...consumer.selection import parse_queue_spec, queue_order
 from ..arguments import one_line_errors
+
+
+def queue_spec(value: str) -> str:
+    """A ``QUEUE`` or ``QUEUE:WEIGHT`` argument, checked here (a one-line usage error)
+    and passed on as given (the consumer, and each prefork child, reads it again)."""
+    try:
+        parse_queue_spec(value)
+    except ValueError as exc:
+        raise ArgumentTypeError(str(exc)) from None
+    return value
 
 
 class Command(BaseCommand):
@@ -24,7 +35,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         one_line_errors(parser)
-        parser.add_argument("queues", nargs="*", metavar="queue")
+        parser.add_argument(
+            "queues",
+            nargs="*",
+            metavar="queue[:weight]",
+            type=queue_spec,
+            help="the queues to consume (default: every declared queue with a handler); "
+            "with weights (critical:5 default:2 low:1) each receive starts at a queue "
+            "picked with probability weight / sum of the weights (a queue without one "
+            "weighs 1); without: round robin",
+        )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="look at the queues in the order given, always: a later queue is served "
+            "only while the earlier ones have nothing visible (it starves while they have)",
+        )
         parser.add_argument(
             "--exclude",
             nargs="+",
@@ -95,6 +121,11 @@ class Command(BaseCommand):
         if processes < 1:
             write("rsmq_consume: --processes must be at least 1")
             sys.exit(int(ExitCode.CONFIG_ERROR))
+        try:  # in this process, once, rather than in each prefork child
+            queue_order(options["queues"], strict=options["strict"])
+        except ConsumerError as exc:
+            write(f"rsmq_consume: {exc}")
+            sys.exit(int(exc.exit_code))
         code = consume(options, write) if processes == 1 else prefork(options, processes, write)
         if code:
             sys.exit(code)
