@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from django_rsmq.engine import RSMQ, InvalidValue
+from django_rsmq.testing import TestRedis
 
 
 def _fill(front: Any, n: int) -> None:
@@ -123,3 +124,22 @@ def test_the_cap_can_be_changed_and_removed(rsmq: RSMQ, raw: redis.Redis) -> Non
 def test_bad_caps_are_refused(rsmq: RSMQ, bad: Any) -> None:
     with pytest.raises(InvalidValue):
         rsmq.create_queue("q", max_in_flight=bad)
+
+
+def test_the_cap_costs_no_round_trip(own_redis: TestRedis) -> None:
+    """The cap lives inside the receive and ack scripts: a batch is one script call to
+    receive and one to ack, capped or not (INFO commandstats on a private server)."""
+    client = own_redis.client()
+    rsmq = RSMQ(client, namespace="cost")
+    per_queue = []
+    for name, cap in (("plain", None), ("capped", 50)):
+        rsmq.create_queue(name, vt=30, max_in_flight=cap)
+        rsmq.send_many(name, ["x"] * 20)
+        client.config_resetstat()
+        got = rsmq.receive_many(name, 10)
+        rsmq.ack_many(got)
+        stats: dict[str, Any] = client.info("commandstats")
+        per_queue.append(stats["cmdstat_evalsha"]["calls"])
+        assert len(got) == 10
+    assert per_queue == [2, 2]
+    client.close()
