@@ -105,7 +105,7 @@ def test_a_released_slot_wakes_a_long_poll_waiting_for_it(
     assert msg is not None
     assert msg.body == "b"  # fail: "a" is visible again, but behind "b"
     assert released.is_set()
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 5.0  # far below the 20 s wait and the 30 s lease
 
 
 def test_the_cap_can_be_changed_and_removed(rsmq: RSMQ, raw: redis.Redis) -> None:
