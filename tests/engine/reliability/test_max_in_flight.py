@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from django_rsmq.engine import RSMQ, InvalidValue
+from django_rsmq.engine.errors import BodyDecodeError
 from django_rsmq.testing import TestRedis
 
 
@@ -76,35 +77,40 @@ def test_an_extension_keeps_the_slot(front: Any) -> None:
     assert front.receive("q", wait=1.5) is None  # the slot did not come back at 1 s
 
 
-@pytest.mark.parametrize("release", ["ack", "nack", "fail"])
+@pytest.mark.parametrize("release", ["ack", "nack", "fail", "quarantine"])
 def test_a_released_slot_wakes_a_long_poll_waiting_for_it(
     rsmq: RSMQ, redis_client: redis.Redis, release: str
 ) -> None:
     # a poll interval longer than the test: only the ack's publish can wake the poll
     rsmq = RSMQ(redis_client, namespace=rsmq.namespace, realtime=True, poll_interval=30)
     rsmq.create_queue("q", vt=30, max_in_flight=1)
-    rsmq.send("q", "a")
+    poison = release == "quarantine"  # fail() of an undecodable body quarantines it
+    rsmq.send("q", "{not json" if poison else "a", serializer="text")
     rsmq.send("q", "b")
-    held = rsmq.receive("q")
-    released = threading.Event()
+    held = rsmq.receive("q", **({"serializer": "json"} if poison else {}))
+    releasing = threading.Event()
 
     def release_later() -> None:
         time.sleep(0.3)
         other = RSMQ(redis_client, namespace=rsmq.namespace)
+        releasing.set()  # before the call: the poll may return before the call does
         if release == "ack":
             other.ack(held)
         elif release == "nack":
             other.nack(held, delay=60)
-        else:
+        elif release == "fail":
             other.fail(held, "boom")  # no retry policy: "a" is visible again at once
-        released.set()
+        else:
+            with pytest.raises(BodyDecodeError) as undecodable:
+                _ = held.body
+            assert other.fail(held, undecodable.value).retry_in is None
 
     threading.Thread(target=release_later, daemon=True).start()
     started = time.monotonic()
     msg = rsmq.receive("q", wait=20)  # the lease runs 30 s: only the release's publish wakes it
     assert msg is not None
     assert msg.body == "b"  # fail: "a" is visible again, but behind "b"
-    assert released.is_set()
+    assert releasing.is_set()
     assert time.monotonic() - started < 5.0  # far below the 20 s wait and the 30 s lease
 
 
