@@ -4,8 +4,9 @@
 [--redis-server PATH ...]`` starts its own ``redis-server`` (one per binary given, else
 the one on PATH) on a free 127.0.0.1 port and, alternating the two sets of scripts
 round by round (the machine is noisy), reports ``INFO commandstats`` ``usec_per_call``
-of ``evalsha`` for send, receive, ack, pop, the batches of 100, and receive on a
-rate-limited queue (a bucket that never runs dry: the limiter's own cost). Prints the median
+of ``evalsha`` for send, receive, ack, pop, the batches of 100, receive on a
+rate-limited queue (a bucket that never runs dry: the limiter's own cost), and receive and
+ack on a capped queue (a cap never reached: the cap's own cost). Prints the median
 per row and version and each round's value.
 """
 
@@ -72,6 +73,15 @@ def measure(url: str, calls: int) -> dict[str, float]:
     out["receive_many(100), rate-limited"] = _usec(
         client, batch_calls, lambda: mq.receive_many(limited, BATCH)
     )
+    # A capped queue whose cap is never reached: what the cap costs a receive and an ack
+    # (a ZCOUNT of the in-flight index, and a PUBLISH of the freed slot).
+    capped = "bench-cap"
+    mq.create_queue(capped, vt=3600, max_in_flight=1_000_000)
+    for _ in range(calls // 1000 + 1):
+        mq.send_many(capped, [BODY] * 1000)
+    held: list[Any] = []
+    out["receive, capped"] = _usec(client, calls, lambda: held.append(mq.receive(capped)))
+    out["ack, capped"] = _usec(client, calls, lambda: mq.ack(held.pop()))
     client.close()
     return out
 

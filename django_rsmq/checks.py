@@ -58,6 +58,7 @@ from .conf import (
 )
 from .engine.errors import InvalidName, InvalidValue
 from .engine.ratelimit import RateLimit
+from .engine.reliability import MAX_IN_FLIGHT_MAX
 from .engine.retry import RetryPolicy
 from .engine.validation import MAXSIZE_MAX, MAXSIZE_MIN, SECONDS_MAX, check_qname
 
@@ -111,6 +112,11 @@ def _queue_values(q: QueueSettings) -> Iterable[str]:
             RateLimit.parse(q.rate_limit)
         except InvalidValue as exc:
             yield f"RATE_LIMIT: {exc}"
+    cap = q.max_in_flight
+    if cap is not None and not (
+        isinstance(cap, int) and not isinstance(cap, bool) and 1 <= cap <= MAX_IN_FLIGHT_MAX
+    ):
+        yield f"MAX_IN_FLIGHT must be an int 1..{MAX_IN_FLIGHT_MAX} or None, got {cap!r}"
     if not (isinstance(q.durable, int) and not isinstance(q.durable, bool) and q.durable >= 0):
         yield f"DURABLE must be a number of replicas (int >= 0), got {q.durable!r}"
     t = q.durable_timeout

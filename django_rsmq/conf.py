@@ -94,6 +94,7 @@ QUEUE_KEYS: dict[str, str] = {
     "FAILED_CAP": "failed_cap",
     "FAILED_TTL": "failed_ttl",
     "RATE_LIMIT": "rate_limit",
+    "MAX_IN_FLIGHT": "max_in_flight",
     "REALTIME": "realtime",
     "SERIALIZER": "serializer",
     "AUTO_CREATE": "auto_create",
@@ -218,6 +219,7 @@ class QueueSettings:
     failed_cap: Any = None
     failed_ttl: Any = None
     rate_limit: Any = None  # "100/s", "600/m", "100/s burst 20" or a dict (RateLimit.parse)
+    max_in_flight: Any = None  # most messages held at once by all consumers (int >= 1)
     realtime: Any = False
     serializer: Any = None
     auto_create: Any = True
@@ -429,6 +431,7 @@ _ATTRIBUTES = (
     "failed_cap",
     "failed_ttl",
     "rate_limit",
+    "max_in_flight",
 )
 
 

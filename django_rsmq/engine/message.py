@@ -194,6 +194,7 @@ class QueueAttributes:
     failed_ttl: float = 7 * 24 * 3600.0
     paused: bool = False  # pause_queue(): our receives deliver nothing (docs/engine.md)
     rate_limit: RateLimit | None = None  # message starts per period (docs/reliability.md)
+    max_in_flight: int | None = None  # messages held at once, all consumers together
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}

@@ -55,6 +55,7 @@ class MessageOps(FrontEnd[Any]):
         failed_cap: int = FAILED_CAP_DEFAULT,
         failed_ttl: float = FAILED_TTL_DEFAULT,
         rate_limit: RateLimit | str | None = None,
+        max_in_flight: int | None = None,
     ) -> Work[None]:
         """Create a queue. Raises :class:`QueueExists` (writing nothing) if it exists.
 
@@ -77,6 +78,7 @@ class MessageOps(FrontEnd[Any]):
             failed_cap=failed_cap,
             failed_ttl=failed_ttl,
             rate_limit=rate_limit,
+            max_in_flight=max_in_flight,
         )
 
     @operation
@@ -111,6 +113,7 @@ class MessageOps(FrontEnd[Any]):
         failed_cap: int | _Unset | None = UNSET,
         failed_ttl: float | _Unset | None = UNSET,
         rate_limit: RateLimit | str | _Unset | None = UNSET,
+        max_in_flight: int | _Unset | None = UNSET,
     ) -> Steps[QueueAttributes]:
         """Change vt/delay/maxsize (and ``modified``) and/or reliability settings;
         returns the new attributes. A reliability setting left out stays as it is;
@@ -130,6 +133,7 @@ class MessageOps(FrontEnd[Any]):
             failed_cap=failed_cap,
             failed_ttl=failed_ttl,
             rate_limit=rate_limit,
+            max_in_flight=max_in_flight,
         )
         attributes: QueueAttributes = yield self.protocol.get_queue_attributes(qname)
         return attributes

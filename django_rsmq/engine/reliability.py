@@ -61,6 +61,11 @@ DLQ_TARGET_FIELD: Final = "ext:dlq_target"  # the DLQ's key names (QueueKeys.as_
 # The queue's side-data id, stamped into its failed-records and dedup hashes (field ""),
 # so that side data left by an earlier queue of the same name is recognised as stale.
 SIDE_ID_FIELD: Final = "ext:sid"
+# The concurrency cap (not a CFG field: receive, pop, next_due, ack/delete, nack and fail
+# read it): "<max in flight>:<the queue's realtime channel>", the channel made by keys.py,
+# on which a script that frees a slot publishes so that waiting consumers look again.
+CAP_FIELD: Final = "ext:cap"
+MAX_IN_FLIGHT_MAX: Final = 1_000_000
 
 
 class _Unset(Enum):
@@ -107,6 +112,15 @@ def config_pairs(q: QueueKeys, settings: dict[str, Any]) -> list[str]:
             continue
         if name == "rate_limit":  # not a CFG field: only receive, pop and next_due read it
             out.extend((RATE_FIELD, "" if value is None else RateLimit.parse(value).to_field()))
+            continue
+        if name == "max_in_flight":
+            if value is None:
+                out.extend((CAP_FIELD, ""))
+                continue
+            cap = _positive_int(name, value, 1)
+            if cap > MAX_IN_FLIGHT_MAX:
+                raise InvalidValue(f"max_in_flight must be at most {MAX_IN_FLIGHT_MAX}, got {cap}")
+            out.extend((CAP_FIELD, f"{cap}:{q.channel}"))
             continue
         if name not in FIELDS:
             raise InvalidValue(f"unknown queue attribute {name!r}")

@@ -12,7 +12,7 @@
         "dead_letter_queue": "emails-dlq", "oldest_age": 1.5, "consumers": 2,
         "sent_per_minute": 12.0, "received_per_minute": 11.5,
         "vt": 30.0, "delay": 0.0, "maxsize": 65536, "max_receives": 5,
-        "paused": false, "rate_limit": "100/s"
+        "paused": false, "rate_limit": "100/s", "max_in_flight": 5
       }, ...],
       "consumers": [{"name": ..., "host": ..., "pid": ..., "queues": [...],
                      "started": ..., "heartbeat": ..., "alive": true, "state": "running",
@@ -98,6 +98,7 @@ class QueueStats:
     max_receives: int | None = None
     paused: bool | None = None  # pause_queue(): consumers receive nothing from it
     rate_limit: str | None = None  # "100/s" (RateLimit), message starts for all consumers
+    max_in_flight: int | None = None  # concurrency cap: messages held at once, all consumers
 
 
 @dataclass(frozen=True)
@@ -318,6 +319,7 @@ def collect(queues: Iterable[str] | None = None, *, match: str | None = None) ->
                 max_receives=a.max_receives,
                 paused=a.paused,
                 rate_limit=str(a.rate_limit) if a.rate_limit else None,
+                max_in_flight=a.max_in_flight,
                 sent_per_minute=r.sent_per_minute,
                 received_per_minute=r.received_per_minute,
                 **common,  # type: ignore[arg-type]

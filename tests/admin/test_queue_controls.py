@@ -48,3 +48,15 @@ def test_pausing_needs_the_change_permission_and_csrf(client_for: Any, engine: R
     strict: Client = client_for(csrf=True)
     assert strict.post(f"{BASE}/q/other/pause/").status_code == 403  # no CSRF token
     assert not engine.get_queue_attributes("other").paused
+
+
+def test_the_queue_page_and_the_dashboard_show_the_concurrency_cap(
+    client_for: Any, engine: RSMQ
+) -> None:
+    engine.set_queue_attributes("other", max_in_flight=3)
+    engine.send("other", "x")
+    assert engine.receive("other") is not None
+    client: Client = client_for()
+    page = client.get(f"{BASE}/q/other/")
+    assert b"At most 3 in flight (1 now, all consumers together)." in page.content
+    assert b"max 3 in flight" in client.get(f"{BASE}/").content

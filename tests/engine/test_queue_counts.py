@@ -18,14 +18,18 @@ from .helpers import b36, redis_ms, redis_us, wait_for
 
 
 def truth(raw: redis.Redis, keys: Keys, q: str) -> tuple[int, int, int]:
-    """visible, in flight, delayed by the definition (walks the whole queue: tests only)."""
+    """visible, in flight, delayed by the definition (walks the whole queue: tests only):
+    in flight = hidden after a receive, and not waiting for a nack/fail retry (whose
+    delivery is settled: meta ``{id}:st`` = its rc)."""
     k = keys.queue(q)
     now = redis_ms(raw)
     visible = in_flight = delayed = 0
     for mid, score in raw.zrange(k.zset, 0, -1, withscores=True):
         if score <= now:
             visible += 1
-        elif raw.hexists(k.hash, f"{mid}:rc"):
+        elif (rc := raw.hget(k.hash, f"{mid}:rc")) is not None and raw.hget(
+            k.meta, f"{mid}:st"
+        ) != rc:
             in_flight += 1
         else:
             delayed += 1
@@ -95,16 +99,16 @@ def test_exact_through_our_state_changes(rsmq: RSMQ, raw: redis.Redis, keys: Key
     d = rsmq.receive("q")
     assert d is not None
     check(rsmq, raw, keys, "q", (2, 2, 1))
-    assert rsmq.nack(d, delay=60) == 60
-    check(rsmq, raw, keys, "q", (2, 2, 1))
+    assert rsmq.nack(d, delay=60) == 60  # waiting for its retry: delayed, not in flight
+    check(rsmq, raw, keys, "q", (2, 1, 2))
     assert rsmq.delete("q", b.id)  # by bare id, while in flight
-    check(rsmq, raw, keys, "q", (2, 1, 1))
+    check(rsmq, raw, keys, "q", (2, 0, 2))
     assert rsmq.pop("q") is not None
-    check(rsmq, raw, keys, "q", (1, 1, 1))
+    check(rsmq, raw, keys, "q", (1, 0, 2))
     rest = rsmq.receive_many("q", 10)
-    check(rsmq, raw, keys, "q", (0, 2, 1))
+    check(rsmq, raw, keys, "q", (0, 1, 2))
     rsmq.ack_many(rest)
-    check(rsmq, raw, keys, "q", (0, 1, 1))
+    check(rsmq, raw, keys, "q", (0, 0, 2))
     assert rsmq.purge("q") == 2
     check(rsmq, raw, keys, "q", (0, 0, 0))
     assert raw.exists(keys.queue("q").in_flight) == 0
@@ -118,8 +122,8 @@ def test_fail_retry_and_dead_letter(rsmq: RSMQ, raw: redis.Redis, keys: Keys) ->
     m = rsmq.receive("q")
     assert m is not None
     r = rsmq.fail(m, "boom")
-    assert r.retry_in == 50  # hidden for the retry delay, received once: in flight
-    check(rsmq, raw, keys, "q", (0, 1, 0))
+    assert r.retry_in == 50  # hidden for the retry delay: delayed, not in flight
+    check(rsmq, raw, keys, "q", (0, 0, 1))
     rsmq.change_visibility("q", m.id, 0)
     m2 = rsmq.receive("q")
     assert m2 is not None

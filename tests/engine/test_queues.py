@@ -199,7 +199,7 @@ def test_attributes_as_dict(rsmq: RSMQ, q: str) -> None:
         "max_receives", "dead_letter_queue", "retry", "retention", "retention_action",
         "max_messages", "dedup_window", "failed_cap", "failed_ttl",
         "paused",  # pause_queue()
-        "rate_limit",
+        "rate_limit", "max_in_flight",
     }  # fmt: skip
     assert QueueAttributes(**d) == attrs
 

@@ -1,5 +1,5 @@
 """Handlers the tests consume with. Each records what happened in a Redis list so the
-test process can follow along: ``"<event> <queue> <id> <rc>"``."""
+test process can follow along: ``"<event> <queue> <id> <rc> <pid> <epoch ms>"``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def events_key() -> str:
 
 def record(event: str, message: Message) -> None:
     get_rsmq().client.rpush(
-        events_key(), f"{event} {message.queue} {message.id} {message.rc} {os.getpid()}"
+        events_key(),
+        f"{event} {message.queue} {message.id} {message.rc} {os.getpid()} {time.time() * 1000:.0f}",
     )
 
 

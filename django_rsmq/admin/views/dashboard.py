@@ -70,6 +70,8 @@ def _row_html(q: QueueStats, row: dict[str, Any]) -> SafeString:
             attributes += f" · max receives {q.max_receives}"
         if q.rate_limit:
             attributes += f" · rate {q.rate_limit}"
+        if q.max_in_flight:
+            attributes += f" · max {q.max_in_flight} in flight"
         if q.paused:
             attributes = "PAUSED · " + attributes
     attributes += f" · {q.connection}"

@@ -226,7 +226,7 @@ class MessageOps(ProtocolBase):
         def parse(reply: Any) -> list[Message]:
             return self._messages(qname, reply, serializer, received=False)
 
-        keys = (q.hash, q.zset, q.meta, q.queues, q.failed, q.failed_index)
+        keys = (q.hash, q.zset, q.meta, q.queues, q.failed, q.failed_index, q.in_flight)
         args = (count, qname, q.channel, "1" if self.publishes_moves else "")
         return Call(scripts.get("pop"), keys, args, parse)
 

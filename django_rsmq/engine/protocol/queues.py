@@ -42,6 +42,12 @@ from .base import (
 PURGE_CHUNK_MAX = BATCH_MAX
 
 
+def _cap(raw: str | None) -> int | None:
+    """ext:cap "<max in flight>:<channel>" (reliability.CAP_FIELD): the cap, or None."""
+    head = (raw or "").split(":", 1)[0]
+    return int(head) if head.isdigit() and int(head) > 0 else None
+
+
 def _opt(value: Any) -> str | None:
     return None if value is None else to_str(value)
 
@@ -76,7 +82,8 @@ class QueueOps(ProtocolBase):
     ) -> Call[None]:
         """``reliability``: the settings of docs/reliability.md (``max_receives``,
         ``dead_letter_queue``, ``retry``, ``retention``, ``retention_action``,
-        ``max_messages``, ``dedup_window``, ``failed_cap``, ``failed_ttl``, ``rate_limit``)."""
+        ``max_messages``, ``dedup_window``, ``failed_cap``, ``failed_ttl``, ``rate_limit``,
+        ``max_in_flight``)."""
         q = self._q(qname)
         args: tuple[str | int, ...] = (
             qname,
@@ -119,7 +126,7 @@ class QueueOps(ProtocolBase):
             r = _status(reply, qname)
             now = _int(r[1])
             head = to_str(r[14]) if r[14] is not None else None
-            ext = [_opt(v) for v in r[15:26]] + [None] * (11 - len(r[15:26]))
+            ext = [_opt(v) for v in r[15:27]] + [None] * (12 - len(r[15:27]))
             return QueueAttributes(
                 vt=_seconds(r[2]),
                 delay=_seconds(r[3]),
@@ -145,6 +152,7 @@ class QueueOps(ProtocolBase):
                 failed_ttl=FAILED_TTL_DEFAULT if ext[8] is None else _seconds(ext[8]),
                 paused=ext[9] == "1",
                 rate_limit=None if ext[10] is None else RateLimit.from_field(ext[10]),
+                max_in_flight=_cap(ext[11]),
             )
 
         keys = (q.hash, q.zset, q.in_flight)

@@ -37,7 +37,7 @@ class WaitingOps(ProtocolBase):
         keys: list[str] = []
         for qname in names:
             q = self._q(qname)
-            keys += [q.hash, q.zset]
+            keys += [q.hash, q.zset, q.in_flight]
 
         def parse(reply: Any) -> Due:
             r = _status(reply, names[0] if names else "")

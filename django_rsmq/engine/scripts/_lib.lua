@@ -77,11 +77,12 @@ end
 -- only when withheld() can hold a message back (retention, or max_receives with a DLQ),
 -- the settings withheld() reads (the same values get_queue(hkey, true) gives), else nil;
 -- whether the queue is paused (ext:paused = "1": pause.lua), and its rate limit and token
--- bucket (ext:rate, ext:rl: rate_tokens), nil without one.
+-- bucket (ext:rate, ext:rl: rate_tokens), nil without one; its concurrency cap (ext:cap:
+-- in_flight_cap), nil without one.
 local function get_receive_queue(hkey)
   local a = redis.call("HMGET", hkey, "vt", "delay", "maxsize", "ext:gc", "ext:max_receives",
     "ext:dlq_target", "ext:retention", "ext:retention_action", "ext:paused", "ext:rate",
-    "ext:rl")
+    "ext:rl", "ext:cap")
   if not a[1] or not a[2] or not a[3] then
     return nil
   end
@@ -93,7 +94,8 @@ local function get_receive_queue(hkey)
     cfg = { max_receives = max_receives, dlq = dlq, retention = retention,
       retention_action = a[8] or "drop" }
   end
-  return seconds_to_ms(a[1]), a[4] or "0", max_receives, cfg, a[9] == "1", a[10], a[11]
+  return seconds_to_ms(a[1]), a[4] or "0", max_receives, cfg, a[9] == "1", a[10], a[11],
+    a[12]
 end
 
 -- A rate-limited queue's token bucket (engine/ratelimit.py): `rate` is ext:rate
@@ -242,8 +244,10 @@ end
 
 -- The in-flight index (keys.py QueueKeys.in_flight): a zset of the messages django-rsmq
 -- received, scored like the queue's zset, so get_queue_attributes counts the ones in flight
--- with one ZCOUNT. Our scripts keep it (receive, change_visibility, nack, fail, delete,
--- quarantine, dead-lettering, purge_expired, purge); a plain RSMQ client's delete, pop or visibility change
+-- with one ZCOUNT. Our scripts keep it (receive, change_visibility, delete, quarantine,
+-- dead-lettering, purge_expired, purge; nack and fail remove the entry: a message waiting for
+-- its retry is delayed, and holds no slot of a concurrency cap, in_flight_cap);
+-- a plain RSMQ client's delete, pop or visibility change
 -- does not. An entry whose time has passed counts for nothing: receive drops up to 20 such
 -- a call (prune_in_flight). The sweep checks 500 entries a step (gc_in_flight) from a rank
 -- cursor kept in the queue hash (ext:gcf): an entry whose message is gone or visible again
@@ -252,6 +256,33 @@ local function prune_in_flight(fkey, nows)
   local expired = redis.call("ZCOUNT", fkey, "-inf", nows)
   if expired > 0 then
     redis.call("ZREMRANGEBYRANK", fkey, 0, math.min(expired, 20) - 1)
+  end
+end
+
+-- A capped queue's ext:cap (reliability.py CAP_FIELD) "<max in flight>:<channel>", the
+-- channel made by keys.py: the cap and the channel, or nil. A message holds a slot while
+-- its in-flight index entry is in the future: receive writes it, change_visibility moves
+-- it (the visibility keeper's extensions), ack/delete, nack, fail and dead-lettering
+-- remove it, and a killed consumer's entry expires with its visibility timeout.
+local function in_flight_cap(raw)
+  local n, ch = string.match(raw or "", "^(%d+):(.+)$")
+  if not n or tonumber(n) < 1 then
+    return nil
+  end
+  return tonumber(n), ch
+end
+
+-- The slots held on the in-flight index `fkey` at `now` (ms): one ZCOUNT, O(log n).
+local function slots_held(fkey, now)
+  return redis.call("ZCOUNT", fkey, "(" .. int(now), "+inf")
+end
+
+-- A script that freed slots of a capped queue (`raw` = its ext:cap) tells the consumers
+-- waiting on its channel to look again, as a realtime send does (PUBLISH of the count).
+local function cap_freed(raw, zkey)
+  local _, ch = in_flight_cap(raw)
+  if ch then
+    redis.call("PUBLISH", ch, redis.call("ZCARD", zkey))
   end
 end
 

@@ -22,6 +22,7 @@ local rcs = {}
 for i = 1, m do
   rcs[i] = ARGV[2 * i - 1] .. ":rc"
 end
+rcs[m + 1] = "ext:cap" -- a capped queue: freed slots are announced (cap_freed)
 local f = redis.call("HMGET", KEYS[1], unpack(rcs))
 local out = { OK }
 local del, side, gone = {}, {}, {} -- hash fields, side entries, in-flight index members
@@ -84,5 +85,8 @@ end
 if #side > 0 then
   redis.call("HDEL", KEYS[3], unpack(side))
   redis.call("ZREM", KEYS[4], unpack(gone))
+  if f[m + 1] then
+    cap_freed(f[m + 1], KEYS[2])
+  end
 end
 return out

@@ -1,5 +1,6 @@
 -- KEYS: queue hash, queue zset, queue meta, QUEUES set, failed records hash, their index,
---       in-flight index (the retry's score, or the entry removed with the message).
+--       in-flight index (the entry is removed: waiting for its retry the message holds no
+--       slot of a concurrency cap and counts as delayed).
 -- ARGV: qname, id, receipt rc, record id suffix (22 chars), error JSON {type, message,
 --       traceback} (from Python, stored as is), u (random draw for the retry jitter), the
 --       queue's realtime channel, realtime "1" | "".
@@ -56,6 +57,7 @@ else
   -- with its receipt (the consumer's keeper) cannot hide the message past the retry delay.
   redis.call("HSET", KEYS[3], id .. ":st", rc)
   redis.call("ZADD", KEYS[2], int(now + delay), id)
-  redis.call("ZADD", KEYS[7], int(now + delay), id)
+  redis.call("ZREM", KEYS[7], id)
 end
+cap_freed(redis.call("HGET", KEYS[1], "ext:cap"), KEYS[2])
 return { OK, rid, dead and 1 or 0, delay }

@@ -6,7 +6,7 @@
 --        in_flight, delayed, id of the oldest visible message (or false),
 --        then the reliability fields (ext:max_receives, ext:dlq, ext:retry, ext:retention,
 --        ext:retention_action, ext:max_messages, ext:dedup_window, ext:failed_cap,
---        ext:failed_ttl, ext:paused, ext:rate; false when unset).
+--        ext:failed_ttl, ext:paused, ext:rate, ext:cap; false when unset).
 -- Cost: the same eight commands at any queue size, each O(log n) or O(1); nothing walks
 -- the hidden messages. msgs, hiddenmsgs, visible and hidden (= in_flight + delayed) are
 -- exact. in_flight = the index's entries still hidden, capped at hidden; delayed = the
@@ -30,7 +30,7 @@ local out = { OK, int(now), a[1], a[2], a[3], a[4] or "0", a[5] or "0", a[6] or 
   a[7] or "0", msgs, hiddenmsgs, visible, in_flight, delayed, head[1] or false }
 local ext = redis.call("HMGET", KEYS[1], "ext:max_receives", "ext:dlq", "ext:retry",
   "ext:retention", "ext:retention_action", "ext:max_messages", "ext:dedup_window",
-  "ext:failed_cap", "ext:failed_ttl", "ext:paused", "ext:rate")
+  "ext:failed_cap", "ext:failed_ttl", "ext:paused", "ext:rate", "ext:cap")
 for i = 1, #ext do
   table.insert(out, ext[i])
 end

@@ -1,5 +1,6 @@
 -- KEYS: queue hash, queue zset, queue meta (gets {id}:st = rc: this delivery is settled),
---       in-flight index (gets the new score).
+--       in-flight index (the message leaves it: waiting for its retry it holds no slot of a
+--       concurrency cap, and counts as delayed).
 -- ARGV: id, receipt rc, delay ms ("" = the queue's retry policy picks it from rc), u
 --       (random draw in [0, 1) for the policy's jitter).
 -- Makes a received message receivable again after the delay; rc is untouched, so the next
@@ -26,5 +27,6 @@ end
 local now = now_ms()
 redis.call("HSET", KEYS[3], id .. ":st", rc) -- no extension by this receipt lands after
 redis.call("ZADD", KEYS[2], int(now + delay), id)
-redis.call("ZADD", KEYS[4], int(now + delay), id)
+redis.call("ZREM", KEYS[4], id)
+cap_freed(redis.call("HGET", KEYS[1], "ext:cap"), KEYS[2])
 return { OK, delay }

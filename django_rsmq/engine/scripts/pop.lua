@@ -1,14 +1,15 @@
 -- KEYS: queue hash, queue zset, queue meta (side data), QUEUES set, failed records hash,
---       their index. ARGV: count, qname, its realtime channel, realtime "1" | "".
+--       their index, in-flight index. ARGV: count, qname, its realtime channel, realtime "1" | "".
 -- Receives and deletes up to `count` visible messages, like RSMQ's popMessage; a paused
--- queue (pause.lua) delivers nothing, a rate-limited one its bucket's tokens at most.
+-- queue (pause.lua) delivers nothing, a rate-limited one its bucket's tokens at most, a
+-- capped one (ext:cap) at most its free slots (a popped message is gone: it holds none).
 -- Messages past retention or max_receives are withheld, and poison data quarantined, as
 -- in receive.lua.
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
 -- Cost: the messages taken in one pass are read with one HMGET and removed with one ZREM
 -- and one HDEL (their rc is the stored one + 1, what RSMQ's HINCRBY returns before the
 -- field is deleted); their side entries with one more HDEL unless the meta hash is empty.
-local _, gc, _, cfg, paused, rate, rl = get_receive_queue(KEYS[1])
+local _, gc, _, cfg, paused, rate, rl, capf = get_receive_queue(KEYS[1])
 if not gc then
   return { NO_QUEUE }
 end
@@ -28,6 +29,14 @@ if tokens then -- a rate limit: start no more than the bucket holds (as receive.
     return { EMPTY, nows }
   end
   want = math.min(want, math.floor(tokens))
+end
+local cap = capf and KEYS[7] and in_flight_cap(capf)
+if cap then -- a concurrency cap: take no more than the free slots (as receive.lua)
+  local free = cap - slots_held(KEYS[7], now)
+  if free < 1 then
+    return { EMPTY, nows }
+  end
+  want = math.min(want, free)
 end
 local out = { OK, nows }
 local n = 2 -- entries in `out`

@@ -24,4 +24,5 @@ end
 local now, t = now_ms()
 local dead, rid = quarantine(KEYS, ARGV[1], ARGV[6], ARGV[7], id, ARGV[4], stored, now, t,
   cjson.decode(ARGV[5]))
+cap_freed(redis.call("HGET", KEYS[1], "ext:cap"), KEYS[2]) -- a capped queue's slot is free
 return { OK, rid, dead and 1 or 0 }

@@ -3,7 +3,8 @@
 -- ARGV: vt ms ("" = queue default), count, qname, its realtime channel, realtime "1" | "".
 -- Hides up to `count` visible messages for vt, exactly like RSMQ's receiveMessage per message.
 -- A paused queue (ext:paused, pause.lua) delivers nothing; a rate-limited one (ext:rate)
--- at most the tokens of its bucket (rate_tokens in _lib.lua; ext:rl keeps the bucket).
+-- at most the tokens of its bucket (rate_tokens in _lib.lua; ext:rl keeps the bucket); a
+-- capped one (ext:cap, in_flight_cap) at most the slots its in-flight index leaves free.
 -- Reply: status, now_ms, then id, body, rc, fr for each message.
 -- Reliability (docs/reliability.md): a visible message past the queue's retention, or
 -- already received max_receives times (vt expiries and nacks alike), is dropped or moved
@@ -20,7 +21,7 @@
 -- there is one pass and that HSET also writes totalrecv; otherwise totalrecv takes one
 -- HINCRBY at the end. The messages delivered get the same score in the in-flight index
 -- (one ZADD); entries of it whose time has passed are pruned (prune_in_flight in _lib.lua).
-local vt, gc, max_receives, cfg, paused, rate, rl = get_receive_queue(KEYS[1])
+local vt, gc, max_receives, cfg, paused, rate, rl, capf = get_receive_queue(KEYS[1])
 if not vt then
   return { NO_QUEUE }
 end
@@ -40,6 +41,14 @@ if tokens then -- a rate limit: start no more than the bucket holds
 end
 gc_side(KEYS[1], KEYS[2], KEYS[3], 20, gc)
 prune_in_flight(KEYS[7], nows)
+local cap = capf and in_flight_cap(capf)
+if cap then -- a concurrency cap: hand out no more than the free slots
+  local free = cap - slots_held(KEYS[7], now)
+  if free < 1 then
+    return { EMPTY, nows }
+  end
+  want = math.min(want, free)
+end
 if ARGV[1] ~= "" then
   vt = tonumber(ARGV[1])
 end

@@ -31,11 +31,16 @@ OUTBOX_HEADERS = ("OUTBOX DATABASE", "ROWS", "OLDEST AGE", "FAILING", "RELAYS")
 
 
 def _state(q: stats.QueueStats) -> str | None:
-    """``paused`` / ``running`` (and the rate limit), ``None`` for a queue not in Redis."""
+    """``paused`` / ``running`` (and the rate limit and concurrency cap), ``None`` for a
+    queue not in Redis."""
     if q.paused is None:
         return None
     state = "paused" if q.paused else "running"
-    return f"{state}, {q.rate_limit}" if q.rate_limit else state
+    if q.rate_limit:
+        state += f", {q.rate_limit}"
+    if q.max_in_flight:
+        state += f", max {q.max_in_flight} in flight"
+    return state
 
 
 class Command(BaseCommand):
