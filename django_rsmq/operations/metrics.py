@@ -8,6 +8,8 @@ Metrics (label ``queue``, and ``state`` for ``rsmq_messages``):
 * ``rsmq_oldest_message_age_seconds{queue}`` gauge
 * ``rsmq_consumers{queue}`` gauge (live consumers of the queue)
 * ``rsmq_consumers_total{state="alive|stale"}`` gauge
+* ``rsmq_schedule_next_run_timestamp_seconds{entry,queue}`` and
+  ``rsmq_schedule_last_run_timestamp_seconds{entry,queue}`` gauges (``RSMQ["SCHEDULE"]``)
 * ``rsmq_queue_paused{queue}`` gauge (1 while the queue is paused)
 * ``rsmq_malformed_queues`` gauge (names in ``{ns}:QUEUES`` skipped as malformed)
 * ``rsmq_up`` gauge: 1, or 0 when Redis could not be read (:func:`render_down`; then no
@@ -116,6 +118,8 @@ def render(stats: Stats) -> str:
     ]
     if stats.outbox:
         lines += _outbox(stats)
+    if stats.schedule:
+        lines += _schedule(stats)
     return "\n".join(lines) + "\n"
 
 
@@ -154,5 +158,23 @@ def _outbox(stats: Stats) -> list[str]:
             "gauge",
             "Outbox relays running (registry heartbeats).",
             [({}, stats.outbox[0].relays)],
+        ),
+    ]
+
+
+def _schedule(stats: Stats) -> list[str]:
+    labels = [({"entry": e.entry.name, "queue": e.entry.queue}, e) for e in stats.schedule]
+    return [
+        *_family(
+            "rsmq_schedule_next_run_timestamp_seconds",
+            "gauge",
+            "When the periodic message's next tick is due (epoch seconds).",
+            [(lab, float(e.next_run)) for lab, e in labels],
+        ),
+        *_family(
+            "rsmq_schedule_last_run_timestamp_seconds",
+            "gauge",
+            "When the periodic message was last sent, a tick or run now (0: never).",
+            [(lab, float(e.last_run or 0.0)) for lab, e in labels],
         ),
     ]

@@ -20,8 +20,14 @@
       "warnings": [{"kind": "malformed_queue", "name": "bad:name", "connection": "default",
                     "message": "..."}, ...],
       "outbox": [{"database": "default", "depth": 12, "oldest_age": 0.4, "failing": 0,
-                  "relays": 2}, ...]
+                  "relays": 2}, ...],
+      "schedule": [{"name": "nightly", "queue": "reports", "schedule": "0 3 * * * (UTC)",
+                    "missed": "skip", "next_run": 1700010800.0, "last_run": 1699924800.0,
+                    "last_message_id": "..."}, ...]
     }
+
+``schedule`` lists ``RSMQ["SCHEDULE"]``'s periodic messages (docs/periodic.md) with their
+next and last run (``null``: never), in a full collect (no queue list, no filter).
 
 ``outbox`` has one entry per database of ``RSMQ["OUTBOX"]["DATABASES"]`` when the
 transactional outbox is used (a queue with ``OUTBOX: True``, or ``OUTBOX["RELAY"]``
@@ -57,6 +63,8 @@ from ..engine.errors import QueueNotFound
 from ..engine.registry import ConsumerInfo, ConsumerRegistry, consumers_of
 from ..engine.reliability import default_dead_letter_queue
 from ..engine.throughput import Rates, sample_rates_many
+from ..periodic.status import EntryStatus
+from ..periodic.status import status as schedule_status
 from .queues import known_queues, malformed_queues
 
 __all__ = [
@@ -127,6 +135,7 @@ class Stats:
     consumers: list[ConsumerInfo] = field(default_factory=list)
     outbox: list[OutboxStats] = field(default_factory=list)
     warnings: list[StatsWarning] = field(default_factory=list)
+    schedule: list[EntryStatus] = field(default_factory=list)
 
     @property
     def malformed_queues(self) -> int:
@@ -139,6 +148,7 @@ class Stats:
             "consumers": [c.as_dict() for c in self.consumers],
             "warnings": [asdict(w) for w in self.warnings],
             "outbox": [asdict(o) for o in self.outbox],
+            "schedule": [e.as_dict() for e in self.schedule],
         }
 
 
@@ -331,6 +341,7 @@ def collect(queues: Iterable[str] | None = None, *, match: str | None = None) ->
         all_consumers,
         warnings=warnings() if queues is None else [],
         outbox=outbox_stats(),
+        schedule=schedule_status() if queues is None and not match else [],
     )
 
 

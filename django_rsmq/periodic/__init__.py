@@ -4,6 +4,7 @@ each tick exactly once (docs/periodic.md)."""
 from __future__ import annotations
 
 from .entries import Entry, ScheduleError, entries
-from .ticker import EntryStatus, Ticker, run_now, status
+from .status import EntryStatus, status
+from .ticker import Ticker, run_now
 
 __all__ = ["Entry", "EntryStatus", "ScheduleError", "Ticker", "entries", "run_now", "status"]

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Literal
 
 from ..connections import rsmq_for_queue
-from ..engine.ledger import EntryState, Ledger
+from ..engine.ledger import Ledger
 from ..engine.registry import server_time
 from ..producer import send
 from .entries import Entry, entries
 
-__all__ = ["LEASE", "EntryStatus", "Ticker", "decide", "run_now", "status"]
+__all__ = ["LEASE", "Ticker", "decide", "run_now"]
 
 log = logging.getLogger("django_rsmq.periodic")
 
@@ -120,29 +119,3 @@ def run_now(name: str) -> str:
     rsmq = rsmq_for_queue(entry.queue)
     Ledger(rsmq.client, rsmq.namespace).ran_now(entry.name, message_id)
     return message_id
-
-
-@dataclass(frozen=True)
-class EntryStatus:
-    """One entry as ``rsmq_schedule list`` and the admin show it (epoch seconds)."""
-
-    entry: Entry
-    next_run: float
-    state: EntryState
-
-    @property
-    def last_run(self) -> float | None:
-        """When a message of this entry was last sent (tick or "run now")."""
-        times = [t for t in (self.state.sent, self.state.manual) if t is not None]
-        return max(times) if times else None
-
-
-def status() -> list[EntryStatus]:
-    """Every entry with its next tick and what the ledger holds, in settings order."""
-    out = []
-    for entry in entries().values():
-        rsmq = rsmq_for_queue(entry.queue)
-        now = server_time(rsmq.client.time())
-        state = Ledger(rsmq.client, rsmq.namespace).states([entry.name])[entry.name]
-        out.append(EntryStatus(entry, entry.next_tick(now), state))
-    return out

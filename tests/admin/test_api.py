@@ -41,7 +41,8 @@ def test_stats_json_has_the_schema_of_rsmq_stats_json(
     out = io.StringIO()
     call_command("rsmq_stats", "--json", stdout=out)
     cli = json.loads(out.getvalue())
-    assert set(data) == set(cli) == {"generated_at", "queues", "consumers", "warnings", "outbox"}
+    keys = {"generated_at", "queues", "consumers", "warnings", "outbox", "schedule"}
+    assert set(data) == set(cli) == keys
     assert [set(q) for q in data["queues"]] == [set(q) for q in cli["queues"]]
     emails = next(q for q in data["queues"] if q["name"] == "emails")
     assert (emails["visible"], emails["failed"], emails["dlq"]) == (1, 2, 1)

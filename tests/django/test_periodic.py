@@ -275,3 +275,26 @@ def test_the_docs_example_schedule_is_valid() -> None:
     assert problems == []
     assert found["nightly-report"].spec == "0 3 * * * (Europe/Paris)"
     assert found["sweep"].spec == "every 30 s"
+
+
+def test_the_schedule_is_in_stats_json_metrics_and_rsmq_stats(
+    rsmq_on_test_redis: dict[str, Any],
+) -> None:
+    from django_rsmq.operations import metrics, stats
+
+    schedule = {"beat": {"QUEUE": "ticks", "EVERY": 3600, "GRACE": 3600}}
+    with _with(rsmq_on_test_redis, schedule):
+        Ticker("a").run_due()
+        data = stats.collect()
+        (row,) = data.as_dict()["schedule"]
+        assert row["name"] == "beat"
+        assert row["last_run"] is not None
+        assert row["next_run"] > row["last_run"]
+        text = metrics.render(data)
+        assert 'rsmq_schedule_next_run_timestamp_seconds{entry="beat",queue="ticks"}' in text
+        assert 'rsmq_schedule_last_run_timestamp_seconds{entry="beat",queue="ticks"}' in text
+        out = StringIO()
+        call_command("rsmq_stats", stdout=out)
+        assert "PERIODIC" in out.getvalue()
+        assert "every 3600 s" in out.getvalue()
+        assert stats.collect(["ticks"]).schedule == []  # only in a full collect

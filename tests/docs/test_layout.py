@@ -199,6 +199,15 @@ LAYERS = {
         f"{PACKAGE}.outbox.backlog",
         f"{PACKAGE}.outbox.model",
         f"{PACKAGE}.outbox.registry",
+        # what the periodic entries look like (reads the ledger; sends nothing)
+        f"{PACKAGE}.periodic.entries",
+        f"{PACKAGE}.periodic.status",
+    ),
+    f"{PACKAGE}.periodic.entries": (f"{PACKAGE}.conf",),
+    f"{PACKAGE}.periodic.status": (
+        f"{PACKAGE}.conf",
+        f"{PACKAGE}.connections",
+        f"{PACKAGE}.periodic.entries",
     ),
     f"{PACKAGE}.outbox.backlog": (f"{PACKAGE}.outbox.model",),
     f"{PACKAGE}.outbox.model": (),

@@ -39,22 +39,7 @@ class Command(BaseCommand):
                 return
             rows = status()
         if options["json"]:
-            self.stdout.write(
-                as_json(
-                    [
-                        {
-                            "name": s.entry.name,
-                            "queue": s.entry.queue,
-                            "schedule": s.entry.spec,
-                            "missed": s.entry.missed,
-                            "next_run": s.next_run,
-                            "last_run": s.last_run,
-                            "last_message_id": s.state.message_id or None,
-                        }
-                        for s in rows
-                    ]
-                )
-            )
+            self.stdout.write(as_json([s.as_dict() for s in rows]))
             return
         if not rows:
             self.stdout.write("no periodic messages (RSMQ['SCHEDULE'] is empty)")

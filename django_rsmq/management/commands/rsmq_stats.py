@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from argparse import ArgumentParser
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -28,6 +29,17 @@ HEADERS = (
 )
 
 OUTBOX_HEADERS = ("OUTBOX DATABASE", "ROWS", "OLDEST AGE", "FAILING", "RELAYS")
+SCHEDULE_HEADERS = ("PERIODIC", "QUEUE", "SCHEDULE", "NEXT RUN", "LAST RUN")
+
+
+def _schedule_row(e: Any) -> tuple[Any, ...]:
+    return (e.entry.name, e.entry.queue, e.entry.spec, _utc(e.next_run), _utc(e.last_run))
+
+
+def _utc(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _state(q: stats.QueueStats) -> str | None:
@@ -94,4 +106,7 @@ class Command(BaseCommand):
                     [(o.database, o.depth, o.oldest_age, o.failing, o.relays) for o in data.outbox],
                 )
             )
+        if data.schedule:
+            self.stdout.write("")
+            self.stdout.write(table(SCHEDULE_HEADERS, [_schedule_row(e) for e in data.schedule]))
         self.stdout.flush()
