@@ -8,11 +8,15 @@ that returns pays nothing for them.
 
 from __future__ import annotations
 
+from .engine.validation import check_duration
+
 __all__ = ["DeadLetter", "Discard", "Outcome", "Retry", "Snooze"]
 
 
 class Outcome(Exception):
-    """Base class of the handler outcomes (not raised itself)."""
+    """Base class of the handler outcomes (not raised itself). A delay that is not a
+    number of seconds in RSMQ's range raises :class:`InvalidValue` where the outcome is
+    made, in the handler: an ordinary failure."""
 
     reason: str
 
@@ -26,6 +30,8 @@ class Retry(Outcome):
     delay when ``None``)."""
 
     def __init__(self, delay: float | None = None, reason: str = "") -> None:
+        if delay is not None:
+            check_duration("Retry delay", delay)  # a bad delay fails here, as the handler's
         super().__init__(delay, reason)
         self.delay = delay
         self.reason = reason or (f"retry in {delay:g}s" if delay is not None else "retry")
@@ -37,6 +43,7 @@ class Snooze(Outcome):
     so MAX_RECEIVES still bounds a message snoozed forever."""
 
     def __init__(self, delay: float, reason: str = "") -> None:
+        check_duration("Snooze delay", delay)
         super().__init__(delay, reason)
         self.delay = delay
         self.reason = reason or f"snoozed for {delay:g}s"

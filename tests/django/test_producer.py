@@ -189,3 +189,12 @@ def test_drain_counts_snoozed_and_discarded_messages() -> None:
     result = drain("outcomes")
     assert (result.processed, result.snoozed, result.discarded, result.failed) == (1, 1, 1, 0)
     assert get_rsmq().get_queue_attributes("outcomes").msgs == 0
+
+
+def test_an_outcome_with_a_bad_delay_is_refused_where_it_is_made() -> None:
+    with pytest.raises(InvalidValue):
+        Retry(delay=-1)
+    with pytest.raises(InvalidValue):
+        Snooze(delay=float("nan"))
+    assert str(Retry(delay=2)) == "retry in 2s"
+    assert str(Discard()) == "discarded by its handler"
