@@ -72,6 +72,14 @@ def queues() -> dict[str, dict[str, object]]:
             "DEAD_LETTER_QUEUE": "flaky-dlq",
         },
         "flaky-dlq": {},
+        # Handler outcomes: a RETRY policy delay (30 s) that a Retry(delay=0) must beat.
+        "outcomes": {
+            "VISIBILITY_TIMEOUT": 30,
+            "MAX_RECEIVES": 3,
+            "RETRY": [30],
+            "DEAD_LETTER_QUEUE": "outcomes-dlq",
+        },
+        "outcomes-dlq": {},
     }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..engine import RSMQ, Message
 from ..engine.errors import MessageNotFound, StaleReceipt
+from ..engine.protocol.reliability import FailThen
 from .trouble import describe, expected
 
 __all__ = ["FailOutcome", "fail_message", "release_message"]
@@ -25,20 +26,35 @@ class FailOutcome:
     dead_lettered: bool
     record_id: str | None = None
     lost: bool = False  # the receipt was stale: someone else owns the message now
+    discarded: bool = False  # dropped (a Discard, or a DeadLetter without a DLQ)
 
     @property
     def will_retry(self) -> bool:
-        return not self.dead_lettered and not self.lost
+        return not self.dead_lettered and not self.lost and not self.discarded
 
 
-def fail_message(rsmq: RSMQ, message: Message, exc: BaseException, tb: str) -> FailOutcome:
-    """Record the failure of this delivery; the engine retries or dead-letters it."""
+def fail_message(
+    rsmq: RSMQ,
+    message: Message,
+    exc: BaseException,
+    tb: str,
+    *,
+    delay: float | None = None,
+    then: FailThen = "retry",
+) -> FailOutcome:
+    """Record the failure of this delivery; the engine retries (after ``delay``, else
+    by the queue's policy), dead-letters or (``then``) drops it."""
     try:
-        result = rsmq.fail(message.receipt, exc, traceback=tb)
+        result = rsmq.fail(message.receipt, exc, traceback=tb, delay=delay, then=then)
     except (StaleReceipt, MessageNotFound) as lost:
         log.warning("Could not record failure of %s: %s", message.receipt, lost)
         return FailOutcome(retry_in=None, dead_lettered=False, lost=True)
-    return FailOutcome(result.retry_in, result.dead_lettered, result.record_id or None)
+    return FailOutcome(
+        result.retry_in,
+        result.dead_lettered,
+        result.record_id or None,
+        discarded=result.discarded,
+    )
 
 
 def release_message(rsmq: RSMQ, message: Message) -> None:

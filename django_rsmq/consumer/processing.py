@@ -19,7 +19,9 @@ from django.db import close_old_connections
 from ..conf import rsmq_settings
 from ..engine import RSMQ, Message
 from ..engine.errors import BodyDecodeError, MessageNotFound, StaleReceipt
+from ..engine.protocol.reliability import FailThen
 from ..handlers import Handler
+from ..outcomes import DeadLetter, Discard, Outcome, Retry, Snooze
 from .failure import fail_message
 from .hooks import Hooks
 from .trouble import describe, expected
@@ -33,7 +35,17 @@ AsyncRunner = Callable[[Callable[[Message], Awaitable[Any]], Message], Any]
 # ack or failure could not be written (Redis unreachable, OOM, ...), the message is
 # delivered again after its visibility timeout.
 # "settling": handed to the consumer's batched settle (the outcome comes with its flush).
-Status = Literal["processed", "failed", "dead_lettered", "lost", "unsettled", "settling"]
+# "snoozed" / "discarded": the handler raised Snooze / Discard (django_rsmq/outcomes.py).
+Status = Literal[
+    "processed",
+    "failed",
+    "dead_lettered",
+    "lost",
+    "unsettled",
+    "settling",
+    "snoozed",
+    "discarded",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +139,8 @@ class MessageProcessor:
         self._emit("received", message)
         try:
             self._call(handler, message)
+        except Outcome as outcome:  # the handler said what happens to its message
+            return self._outcome(message, handler, rsmq, outcome, started)
         except BaseException as exc:  # SystemExit & co. too: the message failed
             tb = traceback.format_exc()
             log.info("Handler %s failed on %s: %s", handler.name, message.receipt, describe(exc))
@@ -169,6 +183,53 @@ class MessageProcessor:
         )
         return Result("unsettled", duration, error)
 
+    def _outcome(
+        self,
+        message: Message,
+        handler: Handler,
+        rsmq: RSMQ | None,
+        outcome: Outcome,
+        started: float,
+    ) -> Result:
+        """A raised :class:`Outcome`: Snooze gives the message back with no failure;
+        Retry, DeadLetter and Discard are failures recorded with their effect.
+
+        Eager mode (``rsmq=None``): a Discard is dropped quietly (``message_failed``
+        with ``will_retry=False``, not raised); the others reach the caller as any
+        exception does (nothing retries, snoozes or stores in eager mode)."""
+        log.info("Handler %s on %s: %s", handler.name, message.receipt, describe(outcome))
+        if isinstance(outcome, Snooze):
+            duration = time.monotonic() - started
+            if rsmq is None:
+                raise outcome
+            try:
+                rsmq.nack(message.receipt, outcome.delay)
+            except (StaleReceipt, MessageNotFound) as lost:
+                log.warning("Could not snooze %s: %s", message.receipt, lost)
+                return Result("lost", duration, outcome)
+            except Exception as error:
+                if not expected(error):
+                    raise
+                log.warning(
+                    "Could not snooze %s (%s): it will be delivered again after its "
+                    "visibility timeout",
+                    message.receipt,
+                    describe(error),
+                )
+                return Result("unsettled", duration, outcome)
+            return Result("snoozed", duration, outcome, outcome.delay)
+        tb = traceback.format_exc()
+        if isinstance(outcome, Retry):
+            return self._failed(message, rsmq, outcome, tb, started, delay=outcome.delay)
+        if isinstance(outcome, DeadLetter):
+            return self._failed(message, rsmq, outcome, tb, started, then="dead_letter")
+        if isinstance(outcome, Discard):
+            if rsmq is None:  # eager: dropped, as asked
+                self._emit("failed", message, outcome, False)
+                return Result("discarded", time.monotonic() - started, outcome)
+            return self._failed(message, rsmq, outcome, tb, started, then="discard")
+        return self._failed(message, rsmq, outcome, tb, started)  # a subclass of our own
+
     def _failed(
         self,
         message: Message,
@@ -176,13 +237,16 @@ class MessageProcessor:
         exc: BaseException,
         tb: str,
         started: float,
+        *,
+        delay: float | None = None,
+        then: FailThen = "retry",
     ) -> Result:
         duration = time.monotonic() - started
         if rsmq is None:  # eager: the caller sees the exception
             self._emit("failed", message, exc, False)
             raise exc
         try:
-            outcome = fail_message(rsmq, message, exc, tb)
+            outcome = fail_message(rsmq, message, exc, tb, delay=delay, then=then)
         except Exception as error:
             if not expected(error):
                 raise
@@ -196,6 +260,8 @@ class MessageProcessor:
         if outcome.lost:
             return Result("lost", duration, exc)
         self._emit("failed", message, exc, outcome.will_retry)
+        if outcome.discarded:
+            return Result("discarded", duration, exc)
         if outcome.dead_lettered:
             self._emit("dead_lettered", message, rsmq_settings().queue(message.queue).dlq)
             return Result("dead_lettered", duration, exc)

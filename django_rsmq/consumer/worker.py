@@ -304,7 +304,7 @@ class Consumer:
     def _settled_ack(self, settled: list[tuple[Message, Result]]) -> None:
         """A batched ack was applied (or failed): its messages leave our hands."""
         for message, result in settled:
-            if result.status in ("lost", "unsettled"):
+            if result.status in ("lost", "unsettled", "snoozed"):
                 self.counters.forget(message)
         self.keeper.untrack_many([message for message, _ in settled])
         self._after_settle()
@@ -335,7 +335,7 @@ class Consumer:
         try:
             result = self.processor.handle(message, handler, rsmq)
             settling = result.status == "settling"  # the settler untracks it once acked
-            if result.status in ("lost", "unsettled"):
+            if result.status in ("lost", "unsettled", "snoozed"):
                 self.counters.forget(message)
         except (SystemExit, KeyboardInterrupt) as exc:  # its failure is recorded
             self.counters.forget(message)

@@ -178,12 +178,14 @@ def check_unique_key(value: object) -> str:
 @dataclass(frozen=True, slots=True)
 class FailResult:
     """What :meth:`RSMQ.fail` did: ``retry_in`` seconds until the message is receivable
-    again, or ``dead_lettered``; ``record_id`` of the failure record ("" when the
-    queue keeps none, ``failed_cap=0``)."""
+    again, or ``dead_lettered``, or ``discarded`` (dropped: ``then="discard"``, or
+    ``then="dead_letter"`` on a queue without a DLQ); ``record_id`` of the failure
+    record ("" when the queue keeps none, ``failed_cap=0``)."""
 
     retry_in: float | None
     dead_lettered: bool
     record_id: str
+    discarded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +224,8 @@ class FailedRecord:
     failed_at: int
     dead_lettered: bool
     retry_in: float | None
+    discarded: bool = False  # the handler discarded the message (``Discard``), or dead-
+    # lettered it (``DeadLetter``) on a queue without a DLQ: it was dropped
     serializer: Serializer = field(default_factory=AutoSerializer, repr=False, compare=False)
 
     @cached_property
@@ -245,6 +249,7 @@ class DeadLetterInfo:
         "max_receives",
         "retention",
         "failed",
+        "dead_letter",  # the handler raised DeadLetter (django_rsmq/outcomes.py)
         "invalid_id",
         "malformed_rc",
         "missing_body",

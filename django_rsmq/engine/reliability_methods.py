@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .message import Message, Receipt
 from .operation import AsyncFront, SyncFront, Then, Work, async_front, operation, sync_front
 from .protocol import Protocol
+from .protocol.reliability import FailThen
 from .reliability import DeadLetterInfo, FailedRecord, FailResult, Page, RedriveResult
 from .serializers import Serializer
 
@@ -44,10 +45,15 @@ class ReliabilityOps:
         error: BaseException | str,
         *,
         traceback: str | None = None,
+        delay: float | None = None,
+        then: FailThen = "retry",
     ) -> Work[FailResult]:
-        """Record a failure of this delivery, then retry it by the queue's policy or,
-        once it was received ``max_receives`` times, dead-letter it — atomically."""
-        return self.protocol.fail(receipt, error, traceback=traceback)
+        """Record a failure of this delivery, then retry it by the queue's policy (or
+        after ``delay`` seconds) or, once it was received ``max_receives`` times,
+        dead-letter it — atomically. ``then="dead_letter"`` dead-letters it whatever
+        its receive count (dropped when the queue has no DLQ), ``then="discard"``
+        drops it (the failure record says ``discarded``)."""
+        return self.protocol.fail(receipt, error, traceback=traceback, delay=delay, then=then)
 
     @operation
     def failed(

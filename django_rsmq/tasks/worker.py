@@ -7,6 +7,12 @@ takes one), then ``SUCCESSFUL`` or ``FAILED`` + ``task_finished``. A failing tas
 exception propagates, so the consumer records the failure and the queue's ``RETRY``,
 ``MAX_RECEIVES`` and dead-letter queue apply; a body that is not a task envelope, an
 unknown backend alias or a module path that is not a ``Task`` fail the same way.
+
+A task may raise the handler outcomes (django_rsmq/outcomes.py). ``Retry``,
+``DeadLetter`` and ``Discard`` end this attempt as ``FAILED`` (+ ``task_finished``), as
+any exception does (Django Tasks has no retried or discarded status), and the consumer
+applies them. ``Snooze`` is not an outcome of the task: no ``task_finished``, the
+result goes back to ``READY`` and the task runs again after the delay.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from django.utils.module_loading import import_string
 
 from .. import signals
 from ..engine.message import Message
+from ..outcomes import Snooze
 from .backend import RSMQTaskBackend
 from .envelope import Envelope, InvalidEnvelope
 
@@ -123,6 +130,9 @@ def run_task(message: Message) -> None:
             value = task.call(*result.args, **result.kwargs)
         object.__setattr__(result, "_return_value", normalize_json(value))
     except KeyboardInterrupt:
+        raise
+    except Snooze:
+        object.__setattr__(result, "status", TaskResultStatus.READY)
         raise
     except BaseException as exc:
         object.__setattr__(result, "finished_at", timezone.now())

@@ -27,11 +27,13 @@ class DrainResult:
     processed: int = 0
     failed: int = 0
     dead_lettered: int = 0
+    snoozed: int = 0  # the handler raised Snooze (django_rsmq/outcomes.py)
+    discarded: int = 0  # ... Discard (or DeadLetter on a queue without a DLQ)
     errors: list[BaseException] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.processed + self.failed + self.dead_lettered
+        return self.processed + self.failed + self.dead_lettered + self.snoozed + self.discarded
 
 
 def eager() -> override_settings:
@@ -67,6 +69,10 @@ def drain(queue: str, *, max_messages: int = 10_000, vt: float | None = None) ->
             result.processed += 1
         elif outcome.status == "dead_lettered":
             result.dead_lettered += 1
+        elif outcome.status == "snoozed":
+            result.snoozed += 1
+        elif outcome.status == "discarded":
+            result.discarded += 1
         else:
             result.failed += 1
         if outcome.exception is not None:

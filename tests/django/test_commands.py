@@ -26,7 +26,14 @@ def test_queues_sync_dry_run_then_sync_then_in_sync() -> None:
     assert "would create work [default] (vt=1" in dry
     assert get_rsmq().list_queues() == []
     run("rsmq_queues", "sync")
-    assert get_rsmq().list_queues() == ["awork", "flaky", "flaky-dlq", "work"]
+    assert get_rsmq().list_queues() == [
+        "awork",
+        "flaky",
+        "flaky-dlq",
+        "outcomes",
+        "outcomes-dlq",
+        "work",
+    ]
     assert "in sync" in run("rsmq_queues", "sync")
     get_rsmq().set_queue_attributes("work", vt=7)
     assert "update work [default] (vt: 7 -> 1)" in run("rsmq_queues", "sync", "--dry-run")

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.test import override_settings
 
-from django_rsmq import inline, send, send_on_commit, signals
+from django_rsmq import DeadLetter, Discard, Retry, Snooze, inline, send, send_on_commit, signals
 from django_rsmq.connections import get_rsmq
 from django_rsmq.engine import InvalidName, InvalidValue, QueueNotFound, Receipt, ids
 from django_rsmq.handlers import registry
@@ -164,3 +164,37 @@ def test_eager_mode_without_the_app_says_so(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(inline, "_deliver_inline", None)  # AppConfig.ready never ran
     with eager(), pytest.raises(ImproperlyConfigured, match="INSTALLED_APPS"):
         send("eager-q", "x")
+
+
+def test_eager_mode_drops_a_discarded_message_and_raises_the_other_outcomes() -> None:
+    with eager(), Catch(signals.message_failed) as caught:
+        send("outcomes", {"do": "discard"})  # not raised: the handler asked for the drop
+        with pytest.raises(DeadLetter):
+            send("outcomes", {"do": "dead"})
+        with pytest.raises(Retry):
+            send("outcomes", {"do": "retry", "delay": 1})
+    assert [(type(kw["exception"]), kw["will_retry"]) for _, kw in caught.got] == [
+        (Discard, False),
+        (DeadLetter, False),
+        (Retry, False),
+    ]
+    with eager(), Catch(signals.message_failed) as caught, pytest.raises(Snooze):
+        send("outcomes", {"do": "snooze", "delay": 1})  # nothing comes back in eager mode
+    assert caught.got == []
+
+
+def test_drain_counts_snoozed_and_discarded_messages() -> None:
+    send("outcomes", {"do": "snooze", "delay": 0, "on": [1]})  # handled on its 2nd receive
+    send("outcomes", {"do": "discard"})
+    result = drain("outcomes")
+    assert (result.processed, result.snoozed, result.discarded, result.failed) == (1, 1, 1, 0)
+    assert get_rsmq().get_queue_attributes("outcomes").msgs == 0
+
+
+def test_an_outcome_with_a_bad_delay_is_refused_where_it_is_made() -> None:
+    with pytest.raises(InvalidValue):
+        Retry(delay=-1)
+    with pytest.raises(InvalidValue):
+        Snooze(delay=float("nan"))
+    assert str(Retry(delay=2)) == "retry in 2s"
+    assert str(Discard()) == "discarded by its handler"

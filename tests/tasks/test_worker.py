@@ -206,3 +206,29 @@ def test_eager_mode_runs_the_task_inside_enqueue(t: ModuleType, events: list[Eve
     assert _names(events) == ["started", "finished", "enqueued"]  # documented order
     assert events[1][1]["result"].return_value == 3
     assert result.status == TaskResultStatus.READY
+
+
+def test_a_snoozed_task_is_not_finished_and_runs_again(t: ModuleType, events: list[Event]) -> None:
+    t.snoozes_once.enqueue()
+    outcome = drain("default")
+    assert (outcome.snoozed, outcome.processed, outcome.failed) == (1, 1, 0)
+    assert t.CALLS == [("snoozes_once", 1), ("snoozes_once", 2)]
+    assert _names(events) == ["enqueued", "started", "started", "finished"]
+    finished = events[-1][1]
+    assert (finished["status"], finished["errors"]) == (TaskResultStatus.SUCCESSFUL, [])
+    assert rsmq_for_queue("default").failed("default").items == []  # no failure record
+
+
+def test_a_discarded_task_fails_once_and_is_not_retried(t: ModuleType, events: list[Event]) -> None:
+    t.discards.enqueue("stale")
+    outcome = drain("tasks-flaky")  # MAX_RECEIVES 3, RETRY [0]: a failure would run again
+    assert (outcome.discarded, outcome.failed, outcome.dead_lettered) == (1, 0, 0)
+    assert t.CALLS == [("discards", "stale")]
+    finished = events[-1][1]
+    assert finished["status"] == TaskResultStatus.FAILED
+    assert finished["errors"] == ["django_rsmq.outcomes.Discard"]
+    rsmq = rsmq_for_queue("tasks-flaky")
+    assert rsmq.get_queue_attributes("tasks-flaky").msgs == 0
+    assert rsmq.peek("tasks-flaky-dlq") == []
+    (record,) = rsmq.failed("tasks-flaky").items
+    assert record.discarded

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.tasks import TaskContext, task
 
+from django_rsmq import Discard, Snooze
+
 CALLS: list[tuple[str, Any]] = []
 _lock = threading.Lock()
 
@@ -55,3 +57,18 @@ async def async_double(n: int) -> int:
 def returns_object() -> object:
     """Returns something that is not JSON: the attempt fails."""
     return object()
+
+
+@task(takes_context=True)
+def snoozes_once(context: TaskContext) -> int:
+    """Snoozes its first attempt (a handler outcome), then returns the attempt."""
+    _record("snoozes_once", context.attempt)
+    if context.attempt == 1:
+        raise Snooze(delay=0)
+    return context.attempt
+
+
+@task(queue_name="tasks-flaky")
+def discards(reason: str) -> None:
+    _record("discards", reason)
+    raise Discard(reason)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from .. import ids, scripts
 from ..errors import BodyDecodeError, InvalidValue, StaleReceipt
@@ -19,6 +19,10 @@ from .base import STALE, Call, CallPlan, ProtocolBase, _body, _check_page, _int,
 from .fenced import quarantine
 
 _rng = random.SystemRandom()
+
+#: What :meth:`ReliabilityOps.fail` does after recording the failure (fail.lua's mode).
+FailThen = Literal["retry", "dead_letter", "discard"]
+_FAIL_MODES: dict[str, str] = {"retry": "", "dead_letter": "dead", "discard": "discard"}
 
 
 def _fenced(reply: Any, receipt: Receipt) -> list[Any]:
@@ -80,9 +84,13 @@ class ReliabilityOps(ProtocolBase):
         error: BaseException | str,
         *,
         traceback: str | None = None,
+        delay: float | None = None,
+        then: FailThen = "retry",
     ) -> Call[FailResult]:
-        """Record a failure, then retry by policy or dead-letter, in one atomic step.
-        An undecodable body (:class:`BodyDecodeError`) is quarantined instead."""
+        """Record a failure, then retry by policy (or after ``delay`` seconds) or
+        dead-letter, in one atomic step; ``then="dead_letter"`` dead-letters whatever
+        the receive count, ``then="discard"`` drops the message. An undecodable body
+        (:class:`BodyDecodeError`) is quarantined instead."""
         rcpt = Receipt.parse(receipt)
         if isinstance(error, BodyDecodeError):
             return quarantine(self, rcpt, "undecodable", _error_json(error, traceback))
@@ -90,11 +98,12 @@ class ReliabilityOps(ProtocolBase):
 
         def parse(reply: Any) -> FailResult:
             r = _fenced(reply, rcpt)
-            dead = int(r[2]) == 1
+            code = int(r[2])
             return FailResult(
-                retry_in=None if dead else int(r[3]) / 1000,
-                dead_lettered=dead,
+                retry_in=None if code else int(r[3]) / 1000,
+                dead_lettered=code == 1,
                 record_id=to_str(r[1]),
+                discarded=code == 2,
             )
 
         keys = (q.hash, q.zset, q.meta, q.queues, q.failed, q.failed_index, q.in_flight)
@@ -107,6 +116,8 @@ class ReliabilityOps(ProtocolBase):
             repr(_rng.random()),
             q.channel,
             "1" if self.publishes_moves else "",
+            "" if delay is None else check_duration("delay", delay),
+            _FAIL_MODES[then],
         )
         return Call(scripts.get("fail"), keys, args, parse)
 
@@ -154,6 +165,7 @@ class ReliabilityOps(ProtocolBase):
                         failed_at=int(m.get("at", 0)),
                         dead_lettered=bool(m.get("dead", False)),
                         retry_in=None if m.get("retry_in") is None else m["retry_in"] / 1000,
+                        discarded=bool(m.get("discarded", False)),
                         serializer=serializer,
                     )
                 )

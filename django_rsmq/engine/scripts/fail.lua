@@ -3,13 +3,16 @@
 --       slot of a concurrency cap and counts as delayed).
 -- ARGV: qname, id, receipt rc, record id suffix (22 chars), error JSON {type, message,
 --       traceback} (from Python, stored as is), u (random draw for the retry jitter), the
---       queue's realtime channel, realtime "1" | "".
+--       queue's realtime channel, realtime "1" | "", then optionally the handler's outcome
+--       (consumer/outcomes.py): a delay ms that replaces the retry policy's ("" = the
+--       policy's), and a mode: "" (retry or dead-letter as above), "dead" (dead-letter now,
+--       whatever rc; a queue without a DLQ drops the message) or "discard" (drop it).
 -- One atomic step: store a failure record (capped at failed_cap, older than failed_ttl
 -- dropped), then dead-letter the message when it was received max_receives times, else
 -- make it receivable again after the retry policy's delay (0 without a policy). Records
 -- stamped for an earlier queue of this name (side_check in _lib.lua) are dropped first.
--- Reply: OK, record id ("" when failed_cap is 0), dead-lettered 1|0, delay ms (-1 when
---        dead-lettered) | NO_MESSAGE | STALE, current rc.
+-- Reply: OK, record id ("" when failed_cap is 0), dead-lettered 1|0 (2: dropped), delay ms
+--        (-1 when dead-lettered or dropped) | NO_MESSAGE | STALE, current rc.
 local q = get_queue(KEYS[1], true)
 if not q then
   return { NO_QUEUE }
@@ -25,10 +28,17 @@ end
 local now, t = now_ms()
 local cfg = q.cfg
 local src = source(KEYS, ARGV[1], cfg, ARGV[7], ARGV[8])
-local dead = (cfg.max_receives and src.dlq and rc >= cfg.max_receives) and true or false
+local mode = ARGV[10] or ""
+local drop = mode == "discard" or (mode == "dead" and not src.dlq)
+local dead = (not drop) and src.dlq
+  and (mode == "dead" or (cfg.max_receives and rc >= cfg.max_receives)) and true or false
 local delay = -1
-if not dead then
-  delay = retry_delay_ms(cfg.retry, rc, tonumber(ARGV[6]))
+if not dead and not drop then
+  if ARGV[9] and ARGV[9] ~= "" then
+    delay = tonumber(ARGV[9])
+  else
+    delay = retry_delay_ms(cfg.retry, rc, tonumber(ARGV[6]))
+  end
 end
 local e = cjson.decode(ARGV[5])
 local rid = ""
@@ -38,7 +48,9 @@ if cfg.failed_cap > 0 then
   side_stamp(KEYS[1], sid, KEYS[5], side_check(sid, KEYS[5], KEYS[6]), us)
   rid = base36(us) .. ARGV[4]
   local m = { queue = ARGV[1], id = id, rc = rc, at = now, dead = dead }
-  if not dead then
+  if drop then
+    m.discarded = true
+  elseif not dead then
     m.retry_in = delay
   end
   redis.call("HSET", KEYS[5], rid, ARGV[5], rid .. ":m", cjson.encode(m), rid .. ":b",
@@ -47,8 +59,11 @@ if cfg.failed_cap > 0 then
   trim_failed(KEYS[5], KEYS[6], cfg, now)
 end
 local err = { type = e.type, message = e.message, record = rid }
-if dead then
-  dead_letter(src, id, now, "failed", err)
+if drop then
+  remove_message(KEYS[1], KEYS[2], id, KEYS[3], KEYS[7])
+  return { OK, rid, 2, -1 }
+elseif dead then
+  dead_letter(src, id, now, mode == "dead" and "dead_letter" or "failed", err)
 else
   if src.dlq then
     redis.call("HSET", KEYS[3], id .. ":err", cjson.encode(err))
