@@ -16,7 +16,8 @@ already keeps or writes in its own side keys (the RSMQ hash and zset are untouch
                of the DLQ, or acked by a plain RSMQ client (no ``ok:`` mark)
 ============== ===============================================================
 
-Requeue from failure records sends only records whose message is ``gone``, and one
+Requeue from failure records sends only records whose message is ``gone`` (a message
+its handler discarded, ``Discard``, is done and never sent again), and one
 record per message (its newest) however many it has; :func:`plan_requeue` says which
 and why the others are skipped. ``redrive.lua`` (``guard``) checks the same rule again
 atomically, so a racing ack or a second click cannot send a message twice.
@@ -50,6 +51,7 @@ SKIP_REASONS: Final = {
     "dead_lettered": "its message is in the dead-letter queue (requeue it from there)",
     "requeued": "its message was requeued already",
     "duplicate": "a newer record of the same message is sent instead",
+    "discarded": "its handler discarded it (Discard): done, not lost",
 }
 
 
@@ -103,13 +105,24 @@ class RequeuePlan:
         return text
 
 
-def plan_requeue(records: Iterable[FailedRecord], states: Mapping[str, RecordState]) -> RequeuePlan:
+def plan_requeue(
+    records: Iterable[FailedRecord],
+    states: Mapping[str, RecordState],
+    discarded: Iterable[str] = (),
+) -> RequeuePlan:
     """Which of ``records`` (any order) a requeue sends, by their messages' ``states``
     (message id -> state; a record whose message id is missing there counts as
-    ``gone``): the newest record of each ``gone`` message."""
+    ``gone``): the newest record of each ``gone`` message. A message its handler
+    discarded (``Discard``: a record marked ``discarded``, among ``records`` or named in
+    ``discarded``) is done, not gone: none of its records is sent."""
     plan = RequeuePlan()
+    records = list(records)
+    dropped = set(discarded) | {r.message_id for r in records if r.discarded and r.message_id}
     newest: dict[str, FailedRecord] = {}
     for rec in records:
+        if rec.message_id in dropped:
+            plan.skipped.setdefault("discarded", []).append(rec.id)
+            continue
         state = states.get(rec.message_id, RecordState("gone"))
         if not state.requeuable:
             plan.skipped.setdefault(state.state, []).append(rec.id)

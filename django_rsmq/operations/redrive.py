@@ -288,7 +288,10 @@ def failed_plan(queue: str, ids: Sequence[str] | None = None) -> RequeuePlan:
     """What a requeue of records ``ids`` (``None``: all) would send and skip, and why
     (engine/triage.py)."""
     records = failed_records(queue, ids)
-    return plan_requeue(records, failed_states(queue, records))
+    # A selection may leave out the record that says its message was discarded.
+    every = records if ids is None else failed_records(queue, None)
+    discarded = {r.message_id for r in every if r.discarded and r.message_id}
+    return plan_requeue(records, failed_states(queue, records), discarded)
 
 
 def failed_requeue(

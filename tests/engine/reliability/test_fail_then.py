@@ -78,3 +78,25 @@ def test_a_bad_delay_is_refused_before_anything_runs(rsmq: RSMQ) -> None:
     rsmq.send("q", "x")
     with pytest.raises(InvalidValue):
         rsmq.fail(_recv(rsmq).receipt, ValueError("x"), delay=-1)
+
+
+def test_a_requeue_from_failure_records_never_sends_a_discarded_message(rsmq: RSMQ) -> None:
+    """Issue 16's lifecycle rule with issue 15's Discard: the message is done, not gone."""
+    from django_rsmq.engine.triage import plan_requeue
+
+    rsmq.create_queue("q", retry=None)
+    mid = rsmq.send("q", "doomed")
+    first = rsmq.receive("q", vt=0.001)
+    assert first is not None
+    rsmq.fail(first, ValueError("boom"))  # an ordinary failure: retried
+    again = rsmq.receive("q")
+    assert again is not None
+    rsmq.fail(again, ValueError("no"), then="discard")
+    records = rsmq.failed("q").items
+    assert {r.message_id for r in records} == {mid}
+    assert sorted(r.discarded for r in records) == [False, True]
+    plan = plan_requeue(records, {})  # the message is gone from the queue
+    assert plan.send == []
+    assert sorted(plan.skipped["discarded"]) == sorted(r.id for r in records)
+    older = [r for r in records if not r.discarded]  # a selection without the discard
+    assert plan_requeue(older, {}, discarded={mid}).send == []
