@@ -11,7 +11,7 @@ class RSMQConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, sentinel_checks  # noqa: F401  (register the system checks)
         from .consumer import eager
         from .handlers import autodiscover
         from .outbox import checks as outbox_checks  # noqa: F401  (the outbox's checks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.test import override_settings
 
-from django_rsmq.checks import check_sentinel_deploy
+from django_rsmq.sentinel_checks import check_sentinel_deploy
 from tests.settings import rsmq_setting
 
 from .group import SERVICE, SentinelGroup
